@@ -1,0 +1,5 @@
+"""`python -m tui` runs the `warroom` command."""
+
+from tui.cli import entry
+
+entry()

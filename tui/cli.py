@@ -1,0 +1,80 @@
+"""The `warroom` command: argument parsing and the subcommands.
+
+Each subcommand builds what it needs from the config and the services; the dashboard
+is built by `tui.app.build_app`, the same factory the tests use.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from services.config import ConfigError, LoadedConfig, load_config
+
+EXIT_CONFIG = 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="warroom",
+        description="A terminal dashboard for shipping an emergency hotfix to production.",
+    )
+    parser.add_argument("--config", metavar="PATH", help="config file (default ./warroom.toml)")
+    parser.add_argument(
+        "--read-only", action="store_true", help="watch only: refuse every change (projector)"
+    )
+    parser.add_argument("--theme", metavar="NAME", help="colour theme (default warroom-dark)")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    def with_config(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
+        p.add_argument("--config", metavar="PATH", default=argparse.SUPPRESS, help="config file")
+        return p
+
+    demo = sub.add_parser("demo", help="run the dashboard against a simulated production service")
+    demo.add_argument("--theme", metavar="NAME", default=argparse.SUPPRESS, help="colour theme")
+    demo.add_argument(
+        "--read-only", action="store_true", default=argparse.SUPPRESS, help="watch only"
+    )
+    config = with_config(sub.add_parser("config", help="check a config file"))
+    config.add_argument("--validate", action="store_true", help="validate and exit 0 or 2")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the console script; returns the process exit status."""
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "demo":
+            from tui.demo import run_demo
+
+            return run_demo(theme=args.theme, read_only=args.read_only)
+        if args.command == "config":
+            loaded = load_config(args.config)
+            print(f"warroom: {args.config or 'warroom.toml'}: valid")
+            del loaded
+            return 0
+        loaded = load_config(args.config)
+        return _run_dashboard(loaded, theme=args.theme, read_only=args.read_only)
+    except ConfigError as exc:
+        print(exc, file=sys.stderr)
+        return EXIT_CONFIG
+
+
+def _run_dashboard(loaded: LoadedConfig, *, theme: str | None, read_only: bool) -> int:
+    from tui.app import build_app
+
+    app = build_app(loaded, theme=theme, read_only=read_only)
+    app.run()
+    return app.return_code or 0
+
+
+def entry() -> None:
+    """`python -m tui`."""
+    sys.exit(main())
+
+
+if __name__ == "__main__":
+    entry()
+
+

@@ -1,0 +1,56 @@
+"""The header line: incident id, title, severity and the incident clock."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.reactive import reactive
+from textual.widget import Widget
+
+from services.incident import IncidentSummary, format_elapsed
+
+
+class IncidentHeader(Widget):
+    """One line that says which incident this is, how bad, and for how long."""
+
+    DEFAULT_CSS = """
+    IncidentHeader {
+        height: 1;
+        background: $panel;
+        color: $foreground;
+        text-style: bold;
+    }
+    IncidentHeader.-sev1 { background: $error; color: $background; }
+    IncidentHeader.-not-saved { background: $error; color: $background; }
+    """
+
+    summary: reactive[IncidentSummary | None] = reactive(None)
+    """The incident facts to show; None until the services have started."""
+
+    def watch_summary(self, summary: IncidentSummary | None) -> None:
+        self.set_class(summary is not None and summary.severity == "SEV1", "-sev1")
+        self.set_class(summary is not None and summary.save_error is not None, "-not-saved")
+
+    def render(self) -> Text:
+        summary = self.summary
+        if summary is None:
+            return Text(" warroom")
+        text = Text(" ")
+        text.append(summary.id)
+        text.append("  ")
+        text.append(summary.severity)
+        text.append("  ")
+        text.append(summary.title)
+        right = Text()
+        if summary.save_error is not None:
+            right.append(f"NOT SAVED: {summary.save_error}  ")
+        if summary.read_only:
+            right.append("READ-ONLY  ")
+        right.append("RESOLVED " if summary.resolved else "")
+        right.append(f"⏱ {format_elapsed(summary.elapsed_s)} ")
+        width = self.size.width
+        room = width - right.cell_len
+        if text.cell_len > room:
+            text.truncate(max(0, room - 1), overflow="ellipsis")
+            text.append(" ")
+        text.pad_right(max(0, room - text.cell_len))
+        return text + right
