@@ -1,0 +1,133 @@
+"""Release versions read from git tags: which tag is production, and what comes next.
+
+Tags are compared as versions, not as strings (v1.10.0 is above v1.9.9), a
+pre-release sits below its release (v1.2.3-hotfix.1 < v1.2.3, as semver orders
+them), and tags that are not versions (`latest`, `v1.2`, `deploy-2026`) are ignored.
+Everything here is a pure function of tag names so the rules have table tests.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from fnmatch import fnmatchcase
+from typing import Literal
+
+Scheme = Literal["patch", "hotfix"]
+
+HOTFIX_PREFIX = "hotfix/"
+"""Branches named `hotfix/...` are hotfix branches."""
+
+_NUM = r"0|[1-9]\d*"
+_IDENT = r"[0-9A-Za-z-]+"
+_VERSION = re.compile(
+    rf"(?P<prefix>[vV]?)(?P<major>{_NUM})\.(?P<minor>{_NUM})\.(?P<patch>{_NUM})"
+    rf"(?:-(?P<pre>{_IDENT}(?:\.{_IDENT})*))?(?:\+(?P<build>{_IDENT}(?:\.{_IDENT})*))?"
+)
+_HOTFIX_PRE = re.compile(r"hotfix\.([1-9]\d*)")
+
+
+@dataclass(frozen=True)
+class Version:
+    """A parsed version tag; `tag` keeps the name exactly as it is in git."""
+
+    tag: str
+    prefix: str
+    major: int
+    minor: int
+    patch: int
+    pre: tuple[str, ...] = ()
+
+    @property
+    def core(self) -> tuple[int, int, int]:
+        """The release this version belongs to, without its pre-release part."""
+        return (self.major, self.minor, self.patch)
+
+    def sort_key(self) -> tuple[object, ...]:
+        """Semver precedence (build metadata ignored), then the tag name to break ties."""
+        # A release (no pre-release part) sorts above every pre-release of it.
+        pre_key: tuple[object, ...]
+        if not self.pre:
+            pre_key = (1,)
+        else:
+            # Numeric identifiers sort below alphanumeric ones and compare as numbers.
+            idents = tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in self.pre)
+            pre_key = (0, idents)
+        return (self.core, pre_key, self.tag)
+
+
+def parse_version(tag: str) -> Version | None:
+    """The version a tag names (`v1.2.3`, `1.2.3-rc.1`), or None for any other tag."""
+    match = _VERSION.fullmatch(tag)
+    if match is None:
+        return None
+    pre = tuple(match.group("pre").split(".")) if match.group("pre") else ()
+    if any(p.isdigit() and len(p) > 1 and p.startswith("0") for p in pre):
+        return None
+    return Version(
+        tag=tag,
+        prefix=match.group("prefix"),
+        major=int(match.group("major")),
+        minor=int(match.group("minor")),
+        patch=int(match.group("patch")),
+        pre=pre,
+    )
+
+
+def version_tags(tags: Iterable[str], pattern: str = "v*") -> list[Version]:
+    """The tags matching the glob `pattern` that are versions, lowest first."""
+    found = (parse_version(t) for t in tags if fnmatchcase(t, pattern))
+    return sorted((v for v in found if v is not None), key=Version.sort_key)
+
+
+def production_tag(
+    tags: Iterable[str], pattern: str = "v*", exclude: str | None = None
+) -> str | None:
+    """The highest version tag matching `pattern`: what production runs.
+
+    `exclude` leaves out the tag of the release being prepared, so tagging the
+    hotfix does not make it its own baseline.
+    """
+    versions = [v for v in version_tags(tags, pattern) if v.tag != exclude]
+    return versions[-1].tag if versions else None
+
+
+def next_version(current: str, scheme: Scheme, existing_tags: Iterable[str] = ()) -> str | None:
+    """The tag of the next hotfix after `current`, or None when `current` is not a version.
+
+    `patch`: v1.2.3 -> v1.2.4 (skipping tags that already exist).
+    `hotfix`: v1.2.3 -> v1.2.3-hotfix.1, then -hotfix.2 once .1 exists.
+    """
+    version = parse_version(current)
+    if version is None:
+        return None
+    existing = [v for v in (parse_version(t) for t in existing_tags) if v is not None]
+    taken = {(v.core, v.pre) for v in existing}
+    if scheme == "patch":
+        patch = version.patch + 1
+        while ((version.major, version.minor, patch), ()) in taken:
+            patch += 1
+        return f"{version.prefix}{version.major}.{version.minor}.{patch}"
+    numbers = [hotfix_number(v) for v in [version, *existing] if v.core == version.core]
+    following = max((n for n in numbers if n is not None), default=0) + 1
+    return f"{version.prefix}{version.major}.{version.minor}.{version.patch}-hotfix.{following}"
+
+
+def hotfix_number(version: Version) -> int | None:
+    """N for a `-hotfix.N` pre-release, else None."""
+    match = _HOTFIX_PRE.fullmatch(".".join(version.pre))
+    return int(match.group(1)) if match else None
+
+
+def is_hotfix_branch(branch: str | None) -> bool:
+    """Whether a branch is a hotfix branch (`hotfix/...`)."""
+    return branch is not None and branch.startswith(HOTFIX_PREFIX) and len(branch) > 7
+
+
+def branch_version(branch: str | None) -> str | None:
+    """The version a hotfix branch is preparing (`hotfix/v1.2.4` -> `v1.2.4`), if it names one."""
+    if branch is None or not is_hotfix_branch(branch):
+        return None
+    name = branch[len(HOTFIX_PREFIX) :]
+    return name if parse_version(name) is not None else None

@@ -1,0 +1,65 @@
+"""End to end: `warroom demo` in a real terminal (tmux) at 80x24."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+TITLES = ("Runbook", "Health", "Metrics", "Error log", "Escalation")
+pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
+
+
+def _tmux(*args: str) -> str:
+    return subprocess.run(
+        ["tmux", *args], capture_output=True, text=True, check=False, timeout=10
+    ).stdout
+
+
+def _wait_for(predicate: object, timeout: float) -> bool:
+    assert callable(predicate)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def test_demo_in_tmux_shows_five_panes_and_quits(tmp_path: Path) -> None:
+    session = f"warroom-e2e-{uuid.uuid4().hex[:8]}"
+    warroom = Path(sys.executable).with_name("warroom")
+    command = f"{warroom} demo; echo EXITED=$? > {tmp_path / 'exit'}"
+    env = {**os.environ, "TERM": "xterm-256color", "WARROOM_ACTOR": "e2e"}
+    subprocess.run(
+        ["tmux", "new-session", "-d", "-s", session, "-x", "80", "-y", "24", command],
+        check=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=10,
+    )
+    try:
+        screen = ""
+
+        def all_titles() -> bool:
+            nonlocal screen
+            screen = _tmux("capture-pane", "-p", "-t", session)
+            return all(title in screen for title in TITLES)
+
+        assert _wait_for(all_titles, 20), f"pane titles missing; screen was:\n{screen}"
+        started = time.monotonic()
+        _tmux("send-keys", "-t", session, "q")
+        exit_file = tmp_path / "exit"
+        assert _wait_for(exit_file.exists, 10), "warroom did not exit after q"
+        assert time.monotonic() - started < 5
+        assert exit_file.read_text().strip() == "EXITED=0"
+        # The demo cleans up after itself: nothing left in the working directory.
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["exit"]
+    finally:
+        _tmux("kill-session", "-t", session)

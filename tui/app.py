@@ -1,0 +1,68 @@
+"""The warroom application: composes the dashboard, registers themes, starts workers.
+
+`build_app` is the one factory: the CLI, the demo and the tests all build the app
+through it, so what the tests drive is what users run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+
+from textual.app import App
+from textual.binding import Binding
+
+from services.clock import Clock, SystemClock
+from services.config import LoadedConfig
+from themes import DEFAULT_THEME, THEMES
+from tui.runtime import Runtime
+from tui.screens.dashboard import DashboardScreen
+
+
+class WarroomApp(App[int]):
+    """The dashboard application."""
+
+    TITLE = "warroom"
+    CSS_PATH = "app.tcss"
+    ENABLE_COMMAND_PALETTE = True
+    BINDINGS = [
+        Binding("q", "quit", "Quit"),
+        Binding("ctrl+q", "quit", "Quit", show=False, priority=True),
+    ]
+
+    def __init__(self, runtime: Runtime, theme: str | None = None) -> None:
+        super().__init__()
+        self.runtime = runtime
+        self._theme_name = theme or runtime.loaded.config.ui.theme or DEFAULT_THEME
+
+    def on_mount(self) -> None:
+        for theme in THEMES:
+            self.register_theme(theme)
+        self.theme = self._theme_name if self._theme_name in self.available_themes else DEFAULT_THEME
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGHUP):
+            # A dropped SSH session (SIGHUP) or a kill must still restore the terminal
+            # and close the journal; every acknowledged tick is already on disk.
+            try:
+                loop.add_signal_handler(sig, self.exit)
+            except (NotImplementedError, RuntimeError):  # pragma: no cover - non-Unix
+                pass
+        self.push_screen(DashboardScreen(self.runtime))
+
+    async def action_quit(self) -> None:
+        self.exit(0)
+
+
+def build_app(
+    loaded: LoadedConfig,
+    *,
+    theme: str | None = None,
+    read_only: bool = False,
+    clock: Clock | None = None,
+    live: bool = True,
+) -> WarroomApp:
+    """Build the dashboard for a config; `live=False` starts no worker (snapshots)."""
+    runtime = Runtime(loaded=loaded, clock=clock or SystemClock(), read_only=read_only, live=live)
+    return WarroomApp(runtime, theme=theme)
+
+
