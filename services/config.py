@@ -241,13 +241,18 @@ class EscalationConfig(_Section):
     bell: bool = True
 
 
+NotifyEvent = Literal["escalation", "status", "deploy", "rollback", "resolved"]
+
+
+def _all_notify_events() -> list[NotifyEvent]:
+    return ["escalation", "status", "deploy", "rollback", "resolved"]
+
+
 class NotifyConfig(_Section):
     """`[[notify]]`: a webhook told of escalations, status updates and deploys."""
 
     url: str = Field(pattern=r"^https?://")
-    events: list[Literal["escalation", "status", "deploy", "rollback", "resolved"]] = Field(
-        default_factory=lambda: ["escalation", "status", "deploy", "rollback", "resolved"]
-    )
+    events: list[NotifyEvent] = Field(default_factory=_all_notify_events)
     format: Literal["slack", "json"] = "json"
 
 
