@@ -78,7 +78,7 @@ class LevelInfo:
 
     @property
     def who(self) -> str:
-        """"Senior engineer (Alice)", or just the role when no name is configured."""
+        """ "Senior engineer (Alice)", or just the role when no name is configured."""
         return f"{self.role} ({self.name})" if self.name else self.role
 
 
@@ -233,10 +233,11 @@ def due_crossings(
     """Levels reached by `elapsed` that have not fired yet (journal one event for each).
 
     A forward jump returns every level it skipped, once each; a backwards jump returns
-    nothing, because the levels it "un-reached" are already in the journal.
+    nothing, because the levels it "un-reached" are already in the journal. Nothing
+    fires once the incident is resolved.
     """
     reached = level_at(levels, elapsed)
-    if reached is None:
+    if reached is None or resolved_at(events) is not None:
         return []
     done = crossed_levels(events)
     return [index for index in range(reached + 1) if index not in done]
@@ -538,3 +539,62 @@ def compute_state(
         last_status_at=last_status,
         watch=watch_state(config.watch, now, events) if end is None else None,
     )
+
+
+# --- the once-a-second step ----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Pending:
+    """An event just recorded, seen locally until the journal hands it back."""
+
+    seq: int
+    at: datetime
+    actor: str
+    kind: str
+    payload: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class Tick:
+    """One step of the incident clock: the state to show and what fired just now."""
+
+    state: EscalationState
+    crossed: tuple[LevelInfo, ...]
+    """Levels that fired in this step (already journaled): toast, bell and webhooks."""
+    watch: tuple[WatchDue, ...]
+    """Watch checkpoints (or its end) journaled in this step: webhooks, if wanted."""
+
+
+def tick(
+    config: EscalationConfig,
+    started: datetime,
+    now: datetime,
+    events: Sequence[EventLike],
+    record: Record,
+    health: str = "",
+    default_severity: str = "SEV2",
+) -> Tick:
+    """Journal every level and watch step that is due, then compute the state to show.
+
+    The screen calls this every second with the journal's events; whatever fired is
+    journaled through `record` before it is returned, so it never fires twice.
+    """
+    levels = config.levels
+    elapsed = elapsed_seconds(started, now, events)
+    pending: list[_Pending] = []
+
+    def journal(kind: str, payload: dict[str, Any]) -> None:
+        record(kind, payload)
+        pending.append(_Pending(-1, now, "", kind, payload))
+
+    fired: list[LevelInfo] = []
+    for index in due_crossings(levels, elapsed, events):
+        journal(ESCALATION_CROSSED, crossing_payload(levels, index, elapsed))
+        fired.append(_level_info(levels, index))
+    watch_due = due_watch_events(config.watch, now, events)
+    for item in watch_due:
+        journal(item.kind, item.payload(health))
+    seen: Sequence[EventLike] = [*events, *pending] if pending else events
+    state = compute_state(config, started, now, seen, default_severity)
+    return Tick(state, tuple(fired), tuple(watch_due))

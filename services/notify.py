@@ -10,6 +10,7 @@ path or the query string.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -24,6 +25,9 @@ from services.sanitize import clean
 
 NOTIFY_FAILED = "notify.failed"
 """{url (masked), event, attempts, error}: a webhook gave up after its retries."""
+
+SLACK_TEXT_LIMIT = 2900
+"""Slack rejects a section text longer than 3000 characters."""
 
 EVENT_KINDS = ("escalation", "status", "deploy", "rollback", "resolved")
 
@@ -63,7 +67,7 @@ def _slack_escape(text: str) -> str:
 
 def slack_payload(event: str, text: str, fields: Mapping[str, Any]) -> dict[str, Any]:
     """A Slack-compatible incoming-webhook body: `text` plus a section block per part."""
-    body = _slack_escape(text)
+    body = _slack_escape(text)[:SLACK_TEXT_LIMIT]
     blocks: list[dict[str, Any]] = [{"type": "section", "text": {"type": "mrkdwn", "text": body}}]
     items = [
         {"type": "mrkdwn", "text": f"*{_slack_escape(str(k))}*\n{_slack_escape(str(v))}"}
@@ -72,7 +76,9 @@ def slack_payload(event: str, text: str, fields: Mapping[str, Any]) -> dict[str,
     # Slack accepts at most 10 fields in one section.
     for start in range(0, len(items), 10):
         blocks.append({"type": "section", "fields": items[start : start + 10]})
-    blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": f"warroom · {event}"}]})
+    blocks.append(
+        {"type": "context", "elements": [{"type": "mrkdwn", "text": f"warroom · {event}"}]}
+    )
     return {"text": body, "blocks": blocks}
 
 
@@ -132,8 +138,10 @@ class Notifier:
     async def drain(self) -> list[Delivery]:
         """Wait for the deliveries in flight (for shutdown and tests)."""
         results: list[Delivery] = []
-        while self._tasks:
-            done = await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        seen: set[asyncio.Task[Delivery]] = set()
+        while pending := [task for task in self._tasks if task not in seen]:
+            seen.update(pending)
+            done = await asyncio.gather(*pending, return_exceptions=True)
             results.extend(d for d in done if isinstance(d, Delivery))
         return results
 
@@ -181,7 +189,11 @@ class Notifier:
 
     @staticmethod
     def _describe(exc: Exception, url: str, masked: str) -> str:
-        detail = str(exc).replace(url, masked) or type(exc).__name__
+        detail = str(exc).replace(url, masked)
+        secret = urlsplit(url).path
+        if len(secret) > 1:
+            detail = detail.replace(secret, "/…")
+        detail = detail or type(exc).__name__
         return clean(f"{type(exc).__name__}: {detail}", 300)
 
     def _finish(self, delivery: Delivery) -> Delivery:
@@ -195,10 +207,10 @@ class Notifier:
                     "status": delivery.status_code,
                     "error": delivery.error,
                 }
-                try:
+                # A journal write that fails shows its own NOT SAVED banner; a webhook
+                # failure must not turn into an exception in the caller.
+                with contextlib.suppress(Exception):
                     self._record(NOTIFY_FAILED, payload)
-                except Exception:  # noqa: BLE001 - a journal failure has its own banner
-                    pass
         if self._on_result is not None:
             self._on_result(delivery)
         return delivery

@@ -1,0 +1,196 @@
+"""The Escalation pane in a small harness app: before and after a threshold."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from textual.app import App, ComposeResult
+from textual.containers import Container
+from textual.widgets import Digits, Static
+
+from services import escalation as esc
+from services.config import EscalationConfig, EscalationLevel
+from widgets.escalation_view import EscalationView
+
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class Ev:
+    seq: int
+    at: datetime
+    actor: str
+    kind: str
+    payload: dict[str, Any] = field(default_factory=dict)
+
+
+def state_at(
+    seconds: float, events: list[Ev] | None = None, config: EscalationConfig | None = None
+) -> esc.EscalationState:
+    return esc.compute_state(
+        config or EscalationConfig(), T0, T0 + timedelta(seconds=seconds), events or []
+    )
+
+
+class Harness(App[None]):
+    """The pane in a box the size of its place on the dashboard."""
+
+    CSS = "#pane { width: 38; height: 10; }"
+
+    def __init__(self, height: int = 10, state: esc.EscalationState | None = None) -> None:
+        super().__init__()
+        self.pane_height = height
+        self.initial = state
+
+    def compose(self) -> ComposeResult:
+        with Container(id="pane"):
+            yield EscalationView()
+
+    def on_mount(self) -> None:
+        self.query_one("#pane").styles.height = self.pane_height
+        self.query_one(EscalationView).state = self.initial
+
+
+def screen_text(app: App[None]) -> str:
+    """What the terminal shows, as plain text."""
+    return "\n".join(strip.text for strip in app.screen._compositor.render_strips())
+
+
+def line(app: App[None], name: str) -> str:
+    return str(app.query_one(f"#{name}", Static).content)
+
+
+async def test_before_the_clock_starts() -> None:
+    app = Harness()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        assert app.query_one(Digits).value == "-:--:--"
+        assert "Clock not started" in screen_text(app)
+
+
+async def test_before_the_first_threshold() -> None:
+    app = Harness()
+    async with app.run_test(size=(80, 24)) as pilot:
+        view = app.query_one(EscalationView)
+        view.state = state_at(5 * 60 + 3)
+        await pilot.pause()
+        assert app.query_one(Digits).value == "0:05:03"
+        text = screen_text(app)
+        assert "No escalation yet" in text
+        assert "Senior engineer in 9:57" in text
+        assert "Status update in 24:57" in text
+        assert not view.has_class("-approaching")
+        assert not view.has_class("-crossed")
+
+
+async def test_approaching_in_the_last_two_minutes() -> None:
+    app = Harness()
+    async with app.run_test(size=(80, 24)) as pilot:
+        view = app.query_one(EscalationView)
+        view.state = state_at(13 * 60 - 1)
+        await pilot.pause()
+        assert not view.has_class("-approaching")
+        view.state = state_at(13 * 60 + 30)
+        await pilot.pause()
+        assert view.has_class("-approaching")
+        assert "Senior engineer in 1:30" in screen_text(app)
+        next_line = app.query_one("#next", Static)
+        assert next_line.styles.color != app.query_one("#status", Static).styles.color
+
+
+async def test_after_the_threshold_shows_whom_to_call_until_acked() -> None:
+    levels = [
+        EscalationLevel(after=900, role="Senior engineer", name="Ann", contact="+1-555-0124"),
+        EscalationLevel(after=1800, role="Engineering manager", contact="+1-555-0125"),
+    ]
+    config = EscalationConfig(levels=levels)
+    crossed = [Ev(1, T0 + timedelta(minutes=15), "sys", esc.ESCALATION_CROSSED, {"level": 0})]
+    app = Harness()
+    async with app.run_test(size=(80, 24)) as pilot:
+        view = app.query_one(EscalationView)
+        view.state = state_at(16 * 60 + 18, crossed, config)
+        await pilot.pause()
+        text = screen_text(app)
+        assert "Call Senior engineer (Ann)  UNACKED" in text
+        assert "+1-555-0124" in text
+        assert "Engineering manager in 13:42" in text
+        assert view.has_class("-crossed") and view.has_class("-unacked")
+        acked = [
+            *crossed,
+            Ev(2, T0 + timedelta(minutes=16), "bob", esc.ESCALATION_ACK, {"level": 0}),
+        ]
+        view.state = state_at(16 * 60 + 20, acked, config)
+        await pilot.pause()
+        assert not view.has_class("-unacked") and view.has_class("-crossed")
+        assert "Call Senior engineer (Ann)  acked" in screen_text(app)
+
+
+async def test_markup_in_config_text_is_shown_literally() -> None:
+    levels = [EscalationLevel(after=60, role="[bold]Boss[/]", name="x[/]", contact="[link='x']c")]
+    app = Harness()
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.query_one(EscalationView).state = state_at(120, [], EscalationConfig(levels=levels))
+        await pilot.pause()
+        assert "Call [bold]Boss[/] (x[/])" in line(app, "reached")
+        assert "[link='x']c" in line(app, "contact")
+
+
+async def test_status_overdue_watch_and_resolved() -> None:
+    app = Harness()
+    async with app.run_test(size=(80, 24)) as pilot:
+        view = app.query_one(EscalationView)
+        deploy = [Ev(1, T0 + timedelta(minutes=20), "a", esc.DEPLOY_MARKED)]
+        view.state = state_at(32 * 60, deploy)
+        await pilot.pause()
+        text = screen_text(app)
+        assert "Status update OVERDUE 2:00" in text
+        assert "Watch 1:48:00 left · check 18:00" in text
+        assert view.has_class("-overdue") and view.has_class("-watching")
+        resolved = [*deploy, Ev(2, T0 + timedelta(minutes=40), "a", esc.INCIDENT_RESOLVED)]
+        view.state = state_at(3 * 3600, resolved)
+        await pilot.pause()
+        assert view.has_class("-resolved") and not view.has_class("-watching")
+        assert app.query_one(Digits).value == "0:40:00"
+        assert "RESOLVED" in screen_text(app)
+
+
+async def test_everything_fits_38_by_10() -> None:
+    app = Harness()
+    async with app.run_test(size=(80, 24)) as pilot:
+        view = app.query_one(EscalationView)
+        deploy = [Ev(1, T0 + timedelta(minutes=20), "a", esc.DEPLOY_MARKED)]
+        view.state = state_at(59 * 60, deploy)
+        await pilot.pause()
+        assert view.size.height <= 10
+        shown = [w for w in view.children if w.display]
+        assert max(w.region.bottom for w in shown) <= view.region.bottom
+        assert not view.has_class("-short")
+        assert app.query_one(Digits).region.height == 3
+
+
+async def test_short_pane_shows_the_clock_as_text() -> None:
+    app = Harness(height=6)
+    async with app.run_test(size=(80, 24)) as pilot:
+        view = app.query_one(EscalationView)
+        view.state = state_at(3723)
+        await pilot.pause()
+        assert view.has_class("-short")
+        assert not app.query_one(Digits).display
+        text = screen_text(app)
+        assert "1:02:03" in text
+        assert "Top of the ladder" in text
+
+
+SnapCompare = Any  # pytest-textual-snapshot's fixture is untyped
+
+
+def test_snapshot_before_the_threshold(snap_compare: SnapCompare) -> None:
+    assert snap_compare(Harness(state=state_at(13 * 60 + 30)), terminal_size=(80, 24))
+
+
+def test_snapshot_after_the_threshold_unacked(snap_compare: SnapCompare) -> None:
+    crossed = [Ev(1, T0 + timedelta(minutes=15), "sys", esc.ESCALATION_CROSSED, {"level": 0})]
+    app = Harness(state=state_at(16 * 60 + 18, crossed))
+    assert snap_compare(app, terminal_size=(80, 24))
