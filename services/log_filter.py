@@ -101,18 +101,23 @@ class LogFilter:
 
 def _word_spans(text: str, words: tuple[str, ...]) -> list[tuple[int, int]]:
     lower = text.lower()
+    origin: list[int] | None = None
     if len(lower) != len(text):
-        # Some characters change length when lower-cased; fall back to a regex.
-        regex = re.compile("|".join(re.escape(w) for w in words if w), re.IGNORECASE)
-        return [(m.start(), m.end()) for m in regex.finditer(text)]
+        # Some characters change length when lower-cased (İ): map offsets back.
+        origin = [i for i, char in enumerate(text) for _ in char.lower()]
+        origin.append(len(text))
     spans: list[tuple[int, int]] = []
     for word in words:
         if not word:
             continue
         start = lower.find(word)
         while start >= 0:
-            spans.append((start, start + len(word)))
-            start = lower.find(word, start + len(word))
+            end = start + len(word)
+            if origin is None:
+                spans.append((start, end))
+            else:
+                spans.append((origin[start], origin[end - 1] + 1))
+            start = lower.find(word, end)
     return spans
 
 

@@ -1,0 +1,852 @@
+"""Logs followed like GNU `tail -F`: files (or globs) and commands, as sanitized lines.
+
+This is what `tail -F file | grep` gets wrong, done right: a rotated file is read to its
+end before the new one is followed (nothing lost, nothing twice); a truncated file is
+noticed and read again from the start; a missing or unreadable file is waited for; a
+partial last line is held until its newline; every byte is decoded with replacement and
+sanitized at ingestion. Opening a file reads it from its end, scanning backwards in
+blocks, so a gigabyte log opens as fast as a small one.
+
+Files are polled with `stat` at most every `poll_interval` (250 ms by default); reads
+run in a thread. Lines from every source are merged in arrival order and delivered in
+batches of about 50 ms, so a user interface receives one update per frame.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import glob as globbing
+import itertools
+import os
+import re
+import shlex
+import signal
+import stat
+from collections import deque
+from collections.abc import AsyncGenerator, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Literal
+
+from services.clock import Clock
+from services.config import LogConfig
+from services.log_filter import LogFilter
+from services.sanitize import MAX_LINE, TRUNCATED_MARK, clean, clean_bytes
+
+MAX_LINE_BYTES = MAX_LINE * 4
+"""Bytes kept of one line (a UTF-8 character is at most 4 bytes); the rest is dropped."""
+READ_CHUNK = 1 << 20
+MAX_READ_PER_POLL = 8 << 20
+"""Bytes read from one file per poll; more is read on the next poll, without sleeping."""
+SCAN_BLOCK = 64 * 1024
+DEFAULT_MAX_SCAN = 64 << 20
+"""How far back from the end an opening scan for matching lines looks, at most."""
+
+Level = Literal["critical", "error", "warning", "info", "debug"]
+EventKind = Literal[
+    "waiting", "following", "truncated", "rotated", "deleted", "inaccessible", "started",
+    "exited", "error",
+]  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class LogLine:
+    """One sanitized line of a log, tagged with where it came from."""
+
+    source: str
+    """The `[[log]]` name; `name:file` for a file of a glob."""
+    text: str
+    """Sanitized text: safe to print to a terminal, never to be parsed as markup."""
+    level: str | None
+    """"critical", "error", "warning", "info", "debug", or None when not recognised."""
+    seq: int
+    """Arrival order across every source of one follower."""
+
+
+@dataclass(frozen=True, slots=True)
+class LogEvent:
+    """A status line about a source (waiting, truncated, rotated, exited, ...)."""
+
+    source: str
+    kind: EventKind
+    text: str
+    """One sanitized line for people: "waiting for /var/log/app/error.log"."""
+    seq: int
+
+
+LogItem = LogLine | LogEvent
+
+
+@dataclass(frozen=True)
+class LogBatch:
+    """The lines and events that arrived within one batching window."""
+
+    items: tuple[LogItem, ...]
+    at: datetime
+    """Wall time the batch was delivered (from the injected clock)."""
+
+    @property
+    def lines(self) -> tuple[LogLine, ...]:
+        """Only the log lines, without the status events."""
+        return tuple(item for item in self.items if isinstance(item, LogLine))
+
+
+# --- levels -----------------------------------------------------------------------
+
+_LEVEL_NAMES: dict[str, Level] = {
+    "FATAL": "critical", "CRITICAL": "critical", "CRIT": "critical", "EMERG": "critical",
+    "EMERGENCY": "critical", "ALERT": "critical", "PANIC": "critical", "ERROR": "error",
+    "ERR": "error", "SEVERE": "error", "WARN": "warning", "WARNING": "warning",
+    "INFO": "info", "NOTICE": "info", "INFORMATION": "info", "DEBUG": "debug",
+    "TRACE": "debug", "FINE": "debug",
+}  # fmt: skip
+_FIELD_LEVEL = re.compile(
+    r"""["']?\b(?:level|severity|lvl|loglevel|levelname|log\.level)["']?\s*[:=]\s*["']?(\w+)""",
+    re.IGNORECASE,
+)
+_TOKEN_LEVEL = re.compile(
+    r"\b(FATAL|CRITICAL|CRIT|EMERG|ALERT|PANIC|ERROR|ERR|SEVERE|WARN|WARNING|INFO|NOTICE"
+    r"|DEBUG|TRACE)\b"
+)
+_BRACKET_LEVEL = re.compile(
+    r"\[(fatal|critical|crit|emerg|alert|error|err|warn|warning|info|notice|debug|trace)\]",
+    re.IGNORECASE,
+)
+
+
+def _numeric_level(value: int) -> Level | None:
+    # pino / bunyan numbers: 10 trace, 20 debug, 30 info, 40 warn, 50 error, 60 fatal.
+    if value >= 60:
+        return "critical"
+    if value >= 50:
+        return "error"
+    if value >= 40:
+        return "warning"
+    if value >= 30:
+        return "info"
+    if value >= 10:
+        return "debug"
+    return None
+
+
+def detect_level(text: str) -> Level | None:
+    """The severity a line announces: a `level`/`severity` field, `ERROR` token or `[warn]`."""
+    head = text[:256]
+    match = _FIELD_LEVEL.search(head)
+    if match:
+        value = match.group(1)
+        if value.isdigit():
+            return _numeric_level(int(value))
+        found = _LEVEL_NAMES.get(value.upper())
+        if found is not None:
+            return found
+    match = _TOKEN_LEVEL.search(head)
+    if match:
+        return _LEVEL_NAMES[match.group(1)]
+    match = _BRACKET_LEVEL.search(head)
+    if match:
+        return _LEVEL_NAMES[match.group(1).upper()]
+    return None
+
+
+# --- lines from bytes ---------------------------------------------------------------
+
+
+def decode_line(raw: bytes, truncated: bool = False) -> str:
+    """Sanitized text of one raw line (without its newline); a trailing CR is dropped."""
+    if raw.endswith(b"\r"):
+        raw = raw[:-1]
+    text = clean_bytes(raw)
+    if truncated and not text.endswith(TRUNCATED_MARK):
+        text += TRUNCATED_MARK
+    return text
+
+
+class LineAssembler:
+    """Cuts a byte stream into lines, holding a partial last line until its newline.
+
+    Memory is bounded: a line longer than `cap` bytes is delivered at once, cut and
+    marked, and the rest of it is skipped up to its newline.
+    """
+
+    def __init__(self, cap: int = MAX_LINE_BYTES) -> None:
+        self.cap = cap
+        self._partial = bytearray()
+        self._skipping = False
+
+    def feed(self, data: bytes) -> list[tuple[bytes, bool]]:
+        """Complete lines in `data` as (raw bytes, was truncated)."""
+        out: list[tuple[bytes, bool]] = []
+        if self._skipping:
+            newline = data.find(b"\n")
+            if newline < 0:
+                return out
+            self._skipping = False
+            data = data[newline + 1 :]
+        parts = data.split(b"\n")
+        if len(parts) > 1:
+            head = parts[0]
+            if self._partial:
+                head = bytes(self._partial) + head
+                self._partial.clear()
+            out.append(self._capped(head))
+            out.extend(self._capped(part) for part in parts[1:-1])
+        self._hold(parts[-1], out)
+        return out
+
+    def flush(self) -> tuple[bytes, bool] | None:
+        """The held partial line, if any (the source ended without a final newline)."""
+        if self._skipping:
+            self._skipping = False
+            return None
+        if not self._partial:
+            return None
+        raw = bytes(self._partial)
+        self._partial.clear()
+        return raw, False
+
+    def reset(self) -> None:
+        """Forget the partial line (the file was truncated under it)."""
+        self._partial.clear()
+        self._skipping = False
+
+    @property
+    def pending(self) -> int:
+        """Bytes held of an unfinished line."""
+        return len(self._partial)
+
+    def _capped(self, raw: bytes) -> tuple[bytes, bool]:
+        if len(raw) > self.cap:
+            return raw[: self.cap], True
+        return raw, False
+
+    def _hold(self, piece: bytes, out: list[tuple[bytes, bool]]) -> None:
+        if not piece:
+            return
+        room = self.cap - len(self._partial)
+        if len(piece) <= room:
+            self._partial += piece
+            return
+        self._partial += piece[:room]
+        out.append((bytes(self._partial), True))
+        self._partial.clear()
+        self._skipping = True
+
+
+class _Maker:
+    """Builds items for one source, numbering them from a counter shared by all sources."""
+
+    def __init__(self, source: str, counter: Iterator[int]) -> None:
+        self.source = source
+        self._counter = counter
+
+    def line(self, text: str) -> LogLine:
+        return LogLine(self.source, text, detect_level(text), next(self._counter))
+
+    def raw(self, raw: bytes, truncated: bool) -> LogLine:
+        return self.line(decode_line(raw, truncated))
+
+    def event(self, kind: EventKind, text: str) -> LogEvent:
+        return LogEvent(self.source, kind, clean(text), next(self._counter))
+
+
+# --- reading a file backwards ---------------------------------------------------------
+
+
+def _scan_backwards(
+    fd: int,
+    size: int,
+    want_total: int,
+    want_matches: int,
+    log_filter: LogFilter,
+    max_bytes: int = DEFAULT_MAX_SCAN,
+) -> tuple[list[str], int]:
+    """The last lines of an open file, read from its end in blocks.
+
+    Keeps the last `want_total` lines plus the last `want_matches` lines `log_filter`
+    matches, in file order, and returns them with the offset following should start at
+    (just after the last newline: a partial last line is left to the follower). Reads at
+    most `max_bytes` from the end; memory holds one block and the lines kept.
+    """
+    kept: list[str] = []
+    total = 0
+    matched = 0
+    follow_offset = 0
+    line_end: int | None = None
+    floor = max(0, size - max_bytes)
+    pos = size
+    done = want_total <= 0 and want_matches <= 0
+
+    def take(start: int, end: int, block: bytes, block_start: int) -> bool:
+        nonlocal total, matched
+        length = end - start
+        if start >= block_start and end <= block_start + len(block):
+            raw = block[start - block_start : end - block_start]
+        else:
+            raw = os.pread(fd, min(length, MAX_LINE_BYTES), start)
+        truncated = length > MAX_LINE_BYTES
+        if truncated:
+            raw = raw[:MAX_LINE_BYTES]
+        text = decode_line(raw, truncated)
+        total += 1
+        is_match = matched < want_matches and log_filter.matches(text)
+        if total <= want_total or is_match:
+            kept.append(text)
+        if is_match:
+            matched += 1
+        return total >= want_total and matched >= want_matches
+
+    block = b""
+    while pos > floor and not done:
+        start = max(floor, pos - SCAN_BLOCK)
+        block = os.pread(fd, pos - start, start)
+        if not block:
+            break
+        index = len(block)
+        while not done:
+            newline = block.rfind(b"\n", 0, index)
+            if newline < 0:
+                break
+            absolute = start + newline
+            if line_end is None:
+                follow_offset = absolute + 1
+            else:
+                done = take(absolute + 1, line_end, block, start)
+            line_end = absolute
+            index = newline
+        pos = start
+    if not done and pos == 0 and line_end is not None:
+        take(0, line_end, block, 0)
+    kept.reverse()
+    return kept, follow_offset
+
+
+def tail_lines(path: Path | str, n: int, log_filter: LogFilter | None = None) -> list[LogLine]:
+    """The last `n` lines of a file matching `log_filter` (all lines if None or empty).
+
+    Reads backwards from the end without reading the whole file; raises OSError when
+    the file cannot be opened.
+    """
+    chosen = log_filter if log_filter is not None else LogFilter()
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        size = os.fstat(fd).st_size
+        if chosen.is_empty:
+            texts, _ = _scan_backwards(fd, size, n, 0, chosen)
+        else:
+            texts, _ = _scan_backwards(fd, size, 0, n, chosen)
+    finally:
+        os.close(fd)
+    maker = _Maker(str(path), itertools.count(1))
+    return [maker.line(text) for text in texts]
+
+
+# --- following one file ----------------------------------------------------------------
+
+_FileState = Literal["new", "waiting", "inaccessible", "open", "error"]
+
+
+class _FileTail:
+    """One path followed by name, as `tail -F` does; `poll` runs in a worker thread."""
+
+    def __init__(
+        self,
+        path: Path,
+        maker: _Maker,
+        *,
+        from_end: bool,
+        backlog: int,
+        log_filter: LogFilter,
+        max_scan: int,
+        known: dict[tuple[int, int], int],
+    ) -> None:
+        self.path = path
+        self.maker = maker
+        self.from_end = from_end
+        self.backlog = backlog
+        self.log_filter = log_filter
+        self.max_scan = max_scan
+        self.known = known
+        self.fd: int | None = None
+        self.ident: tuple[int, int] | None = None
+        self.offset = 0
+        self.state: _FileState = "new"
+        self.assembler = LineAssembler()
+
+    def close(self) -> None:
+        if self.fd is not None:
+            with contextlib.suppress(OSError):
+                os.close(self.fd)
+            self.fd = None
+
+    def poll(self) -> tuple[list[LogItem], bool]:
+        """New items since the last poll, and whether more is waiting to be read."""
+        out: list[LogItem] = []
+        shown = str(self.path)
+        try:
+            st = os.stat(self.path)
+        except (FileNotFoundError, NotADirectoryError):
+            if self.fd is not None:
+                if self._read(out):
+                    return out, True
+                self._end_of_old_file(out)
+                out.append(self.maker.event("deleted", f"{shown} was removed; waiting for it"))
+                self.state = "waiting"
+            elif self.state != "waiting":
+                out.append(self.maker.event("waiting", f"waiting for {shown}"))
+                self.state = "waiting"
+            self.from_end = False
+            return out, False
+        except PermissionError:
+            return self._inaccessible(out), False
+        except OSError as exc:
+            return self._error(out, f"{shown}: {exc.strerror or exc}"), False
+        ident = (st.st_dev, st.st_ino)
+        if self.fd is not None and ident != self.ident:
+            if self._read(out):
+                return out, True
+            self._end_of_old_file(out)
+            why = "now points to a new file" if self.path.is_symlink() else "was replaced"
+            out.append(self.maker.event("rotated", f"{shown} {why}; following the new file"))
+            self.from_end = False
+        if self.fd is None and not self._open(out, st, ident):
+            return out, False
+        assert self.fd is not None
+        size = os.fstat(self.fd).st_size
+        if size < self.offset:
+            flushed = self.assembler.flush()
+            if flushed is not None:
+                out.append(self.maker.raw(*flushed))
+            out.append(
+                self.maker.event("truncated", f"{shown} was truncated; reading from the start")
+            )
+            self.offset = 0
+        return out, self._read(out)
+
+    def _open(self, out: list[LogItem], st: os.stat_result, ident: tuple[int, int]) -> bool:
+        shown = str(self.path)
+        if stat.S_ISDIR(st.st_mode):
+            self._error(out, f"{shown} is a directory")
+            return False
+        if ident in self.known and self.known[ident] < 0:
+            return False  # still being read under another name (a glob saw it rotate)
+        try:
+            fd = os.open(self.path, os.O_RDONLY | os.O_NONBLOCK)
+        except PermissionError:
+            self._inaccessible(out)
+            return False
+        except FileNotFoundError:
+            return False
+        except OSError as exc:
+            self._error(out, f"{shown}: {exc.strerror or exc}")
+            return False
+        opened = os.fstat(fd)
+        self.fd = fd
+        self.ident = (opened.st_dev, opened.st_ino)
+        self.assembler = LineAssembler()
+        if self.from_end:
+            want_matches = 0 if self.log_filter.is_empty else self.backlog
+            texts, self.offset = _scan_backwards(
+                fd, opened.st_size, self.backlog, want_matches, self.log_filter, self.max_scan
+            )
+            out.extend(self.maker.line(text) for text in texts)
+            self.from_end = False
+        else:
+            self.offset = max(self.known.get(self.ident, 0), 0)
+        if self.state in ("waiting", "inaccessible", "error"):
+            out.append(self.maker.event("following", f"following {shown}"))
+        self.state = "open"
+        self.known[self.ident] = -1
+        return True
+
+    def _read(self, out: list[LogItem]) -> bool:
+        """Read what is new, up to a per-poll limit; True when more is waiting."""
+        assert self.fd is not None
+        budget = MAX_READ_PER_POLL
+        while budget > 0:
+            try:
+                data = os.pread(self.fd, min(READ_CHUNK, budget), self.offset)
+            except OSError as exc:
+                self._error(out, f"{self.path}: {exc.strerror or exc}")
+                return False
+            if not data:
+                return False
+            self.offset += len(data)
+            budget -= len(data)
+            out.extend(self.maker.raw(raw, cut) for raw, cut in self.assembler.feed(data))
+        return True
+
+    def _end_of_old_file(self, out: list[LogItem]) -> None:
+        flushed = self.assembler.flush()
+        if flushed is not None:
+            out.append(self.maker.raw(*flushed))
+        if self.ident is not None and self.fd is not None:
+            try:
+                gone = os.fstat(self.fd).st_nlink == 0
+            except OSError:
+                gone = True
+            if gone:
+                # Deleted: its inode number may be reused by a new file, forget it.
+                self.known.pop(self.ident, None)
+            else:
+                self.known[self.ident] = self.offset
+        self.close()
+
+    def _inaccessible(self, out: list[LogItem]) -> list[LogItem]:
+        if self.state != "inaccessible":
+            out.append(
+                self.maker.event(
+                    "inaccessible", f"{self.path}: permission denied; resumes when readable"
+                )
+            )
+            self.state = "inaccessible"
+        return out
+
+    def _error(self, out: list[LogItem], message: str) -> list[LogItem]:
+        if self.state != "error":
+            out.append(self.maker.event("error", message))
+            self.state = "error"
+        return out
+
+
+class _PathSource:
+    """A `[[log]]` path: one file, or every file a glob matches (new ones read from 0)."""
+
+    def __init__(
+        self,
+        config: LogConfig,
+        pattern: Path,
+        counter: Iterator[int],
+        backlog: int,
+        log_filter: LogFilter,
+        max_scan: int,
+    ) -> None:
+        self.config = config
+        self.pattern = pattern
+        self.counter = counter
+        self.backlog = backlog
+        self.log_filter = log_filter
+        self.max_scan = max_scan
+        self.is_glob = globbing.has_magic(str(pattern))
+        self.known: dict[tuple[int, int], int] = {}
+        self.tails: dict[str, _FileTail] = {}
+        self.first = True
+        self.maker = _Maker(config.name, counter)
+        self.waiting_shown = False
+        if not self.is_glob:
+            self._add(str(pattern), config.name, from_end=True)
+
+    def _add(self, path: str, source: str, from_end: bool) -> None:
+        self.tails[path] = _FileTail(
+            Path(path),
+            _Maker(source, self.counter),
+            from_end=from_end,
+            backlog=self.backlog,
+            log_filter=self.log_filter,
+            max_scan=self.max_scan,
+            known=self.known,
+        )
+
+    def poll(self) -> tuple[list[LogItem], bool]:
+        out: list[LogItem] = []
+        if self.is_glob:
+            found = sorted(p for p in globbing.glob(str(self.pattern)) if os.path.isfile(p))
+            for path in found:
+                if path not in self.tails:
+                    self._add(path, f"{self.config.name}:{Path(path).name}", from_end=self.first)
+            if not found and not self.tails and not self.waiting_shown:
+                out.append(self.maker.event("waiting", f"waiting for {self.pattern}"))
+                self.waiting_shown = True
+            for path in [p for p, t in self.tails.items() if t.fd is None and p not in found]:
+                self.tails.pop(path).close()
+        self.first = False
+        more = False
+        for tail in list(self.tails.values()):
+            items, pending = tail.poll()
+            out.extend(items)
+            more = more or pending
+        return out, more
+
+    def close(self) -> None:
+        for tail in self.tails.values():
+            tail.close()
+
+
+# --- the follower ---------------------------------------------------------------------
+
+
+class LogFollower:
+    """Follows one or several `[[log]]` sources and yields merged batches of lines.
+
+    `base_dir` resolves relative paths (the config file's folder). `backlog_lines` lines
+    (and as many lines matching the config's filter) are read from the end of files that
+    exist at start. Commands are restarted after they exit, waiting `restart_backoff`,
+    doubled on each quick exit up to a minute.
+    """
+
+    def __init__(
+        self,
+        config: LogConfig | Sequence[LogConfig],
+        base_dir: Path,
+        clock: Clock,
+        poll_interval: float = 0.25,
+        *,
+        backlog_lines: int = 200,
+        log_filter: LogFilter | None = None,
+        batch_window: float = 0.05,
+        max_batch: int = 50_000,
+        max_scan_bytes: int = DEFAULT_MAX_SCAN,
+    ) -> None:
+        self.configs = [config] if isinstance(config, LogConfig) else list(config)
+        self.base_dir = base_dir
+        self.clock = clock
+        self.poll_interval = poll_interval
+        self.backlog_lines = backlog_lines
+        self.log_filter = log_filter
+        self.batch_window = batch_window
+        self.max_batch = max_batch
+        self.max_scan_bytes = max_scan_bytes
+        self._counter = itertools.count(1)
+
+    async def stream(self) -> AsyncGenerator[LogBatch, None]:
+        """Batches of new lines and events, forever; cancel the consumer to stop."""
+        queue: asyncio.Queue[list[LogItem]] = asyncio.Queue(maxsize=64)
+        tasks = [asyncio.create_task(self._run(config, queue)) for config in self.configs]
+        loop = asyncio.get_running_loop()
+        try:
+            while True:
+                items = list(await queue.get())
+                deadline = loop.time() + self.batch_window
+                while len(items) < self.max_batch:
+                    if not queue.empty():
+                        items.extend(queue.get_nowait())
+                        continue
+                    remaining = deadline - loop.time()
+                    if remaining <= 0:
+                        break
+                    try:
+                        items.extend(await asyncio.wait_for(queue.get(), remaining))
+                    except TimeoutError:
+                        break
+                yield LogBatch(tuple(items), self.clock.now())
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def _run(self, config: LogConfig, queue: asyncio.Queue[list[LogItem]]) -> None:
+        maker = _Maker(config.name, self._counter)
+        try:
+            if config.command is not None:
+                await self._run_command(config, config.command, maker, queue)
+            elif config.path is not None:
+                await self._run_path(config, config.path, queue)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # a bug must show, not silently stop one source
+            await queue.put([maker.event("error", f"stopped following: {exc!r}")])
+
+    def _filter_for(self, config: LogConfig) -> LogFilter:
+        if self.log_filter is not None:
+            return self.log_filter
+        return LogFilter.parse(config.filter)
+
+    async def _run_path(
+        self, config: LogConfig, raw_path: str, queue: asyncio.Queue[list[LogItem]]
+    ) -> None:
+        path = Path(os.path.expanduser(raw_path))
+        if not path.is_absolute():
+            path = self.base_dir / path
+        source = _PathSource(
+            config,
+            path,
+            self._counter,
+            self.backlog_lines,
+            self._filter_for(config),
+            self.max_scan_bytes,
+        )
+        running: asyncio.Future[tuple[list[LogItem], bool]] | None = None
+        try:
+            while True:
+                running = asyncio.ensure_future(asyncio.to_thread(source.poll))
+                # Shielded: a cancelled follower lets the poll in flight finish before
+                # its files are closed, so no thread ever reads a closed descriptor.
+                items, more = await asyncio.shield(running)
+                running = None
+                if items:
+                    await queue.put(items)
+                if not more:
+                    await asyncio.sleep(self.poll_interval)
+        finally:
+            if running is not None and not running.done():
+                with contextlib.suppress(BaseException):
+                    await running
+            source.close()
+
+    async def _run_command(
+        self,
+        config: LogConfig,
+        argv: list[str],
+        maker: _Maker,
+        queue: asyncio.Queue[list[LogItem]],
+    ) -> None:
+        shown = shlex.join(argv)
+        quick_exits = 0
+        while True:
+            started = self.clock.monotonic()
+            status = await self._run_once(argv, shown, maker, queue)
+            if self.clock.monotonic() - started >= 60:
+                quick_exits = 0
+            delay = min(
+                config.restart_backoff * (2**quick_exits), max(60.0, config.restart_backoff)
+            )
+            quick_exits += 1
+            await queue.put([maker.event("exited", f"{status}; restarting in {delay:g}s")])
+            await asyncio.sleep(delay)
+
+    async def _run_once(
+        self,
+        argv: list[str],
+        shown: str,
+        maker: _Maker,
+        queue: asyncio.Queue[list[LogItem]],
+    ) -> str:
+        try:
+            process = await asyncio.create_subprocess_exec(
+                *argv,
+                stdin=asyncio.subprocess.DEVNULL,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.STDOUT,
+                start_new_session=True,
+            )
+        except OSError as exc:
+            return f"could not run {shown}: {exc.strerror or exc}"
+        await queue.put([maker.event("started", f"running {shown}")])
+        assembler = LineAssembler()
+        assert process.stdout is not None
+        try:
+            while True:
+                data = await process.stdout.read(READ_CHUNK)
+                if not data:
+                    break
+                lines = assembler.feed(data)
+                if lines:
+                    await queue.put([maker.raw(raw, cut) for raw, cut in lines])
+            flushed = assembler.flush()
+            if flushed is not None:
+                await queue.put([maker.raw(*flushed)])
+            code = await process.wait()
+        finally:
+            if process.returncode is None:
+                await _stop(process)
+        if code < 0:
+            return f"command exited on signal {-code}"
+        return f"command exited with status {code}"
+
+
+async def _stop(process: asyncio.subprocess.Process) -> None:
+    """End a command and everything it started (it leads its own process group)."""
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(process.pid, sig)
+        try:
+            await asyncio.wait_for(process.wait(), 1.0)
+            return
+        except TimeoutError:
+            continue
+
+
+# --- the backlog -------------------------------------------------------------------------
+
+
+class MatchCounter:
+    """Lines matching a filter counted per wall-clock second: the `log` metric source.
+
+    Every line offered is counted, however many arrive, in constant memory.
+    """
+
+    def __init__(self, log_filter: LogFilter, window: float = 60.0) -> None:
+        self.log_filter = log_filter
+        self.window = window
+        self._buckets: deque[tuple[int, int]] = deque()
+
+    def add(self, count: int, at: datetime) -> None:
+        """Record `count` matches seen at `at`."""
+        if count <= 0:
+            return
+        second = int(at.timestamp())
+        if self._buckets and self._buckets[-1][0] == second:
+            self._buckets[-1] = (second, self._buckets[-1][1] + count)
+        else:
+            self._buckets.append((second, count))
+        while self._buckets and self._buckets[0][0] <= second - self.window - 1:
+            self._buckets.popleft()
+
+    def observe(self, items: Iterable[LogItem], at: datetime) -> int:
+        """Count the lines among `items` that match; returns how many did."""
+        matches = self.log_filter.matches
+        count = sum(1 for i in items if isinstance(i, LogLine) and matches(i.text))
+        self.add(count, at)
+        return count
+
+    def per_minute(self, now: datetime) -> float:
+        """Matches in the last `window` seconds, scaled to a rate per minute."""
+        cutoff = now.timestamp() - self.window
+        total = sum(count for second, count in self._buckets if second > cutoff)
+        return total * 60.0 / self.window
+
+
+class LogBuffer:
+    """The bounded backlog behind the log pane: re-filtered at once when the filter changes.
+
+    Holds the last `capacity` items; status events always stay visible.
+    """
+
+    def __init__(self, capacity: int = 10_000, log_filter: LogFilter | None = None) -> None:
+        self.capacity = capacity
+        self._filter = log_filter if log_filter is not None else LogFilter()
+        self._items: deque[tuple[LogItem, datetime]] = deque(maxlen=capacity)
+        self._counter = MatchCounter(self._filter)
+
+    @property
+    def log_filter(self) -> LogFilter:
+        """The filter lines are shown through."""
+        return self._filter
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def _visible(self, item: LogItem) -> bool:
+        return isinstance(item, LogEvent) or self._filter.matches(item.text)
+
+    def append(self, batch: LogBatch) -> tuple[LogItem, ...]:
+        """Keep the batch; returns its items to show (matching lines and every event)."""
+        shown = tuple(item for item in batch.items if self._visible(item))
+        self._items.extend((item, batch.at) for item in batch.items)
+        self._counter.add(sum(1 for item in shown if isinstance(item, LogLine)), batch.at)
+        return shown
+
+    def set_filter(self, log_filter: LogFilter) -> tuple[LogItem, ...]:
+        """Apply a new filter to the whole backlog; returns what is now visible.
+
+        The per-minute count restarts from the lines still held.
+        """
+        self._filter = log_filter
+        self._counter = MatchCounter(log_filter)
+        shown: list[LogItem] = []
+        for item, at in self._items:
+            if self._visible(item):
+                shown.append(item)
+                if isinstance(item, LogLine):
+                    self._counter.add(1, at)
+        return tuple(shown)
+
+    def visible(self) -> tuple[LogItem, ...]:
+        """Everything held that the current filter shows."""
+        return tuple(item for item, _ in self._items if self._visible(item))
+
+    def matches_per_minute(self, now: datetime) -> float:
+        """Lines matching the current filter in the last minute."""
+        return self._counter.per_minute(now)

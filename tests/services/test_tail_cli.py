@@ -1,0 +1,130 @@
+"""`warroom tail`: the last matching lines, then following, sanitized, flushed per batch."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import os
+import sys
+from pathlib import Path
+
+from services.clock import ManualClock
+from services.tail_cli import EXIT_OK, EXIT_USAGE, tail
+
+POLL = 0.02
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def write(path: Path, data: bytes) -> None:
+    with open(path, "ab") as handle:
+        handle.write(data)
+
+
+async def test_prints_the_last_matching_lines_without_following(
+    tmp_path: Path, clock: ManualClock
+) -> None:
+    log = tmp_path / "app.log"
+    body = "".join(f"{'AUTH fail' if i % 10 == 0 else 'ok'} {i}\n" for i in range(1000))
+    write(log, body.encode())
+    out, err = io.StringIO(), io.StringIO()
+    code = await tail(
+        [str(log)], filter_expr="auth", lines=3, out=out, err=err, follow=False, clock=clock
+    )
+    assert code == EXIT_OK
+    assert out.getvalue() == "AUTH fail 970\nAUTH fail 980\nAUTH fail 990\n"
+
+
+async def test_bad_filter_and_missing_sources_exit_2_with_one_line(
+    tmp_path: Path, clock: ManualClock
+) -> None:
+    err = io.StringIO()
+    code = await tail([str(tmp_path / "x")], filter_expr="/a(/", err=err, clock=clock)
+    assert code == EXIT_USAGE
+    assert err.getvalue().count("\n") == 1 and "invalid regex" in err.getvalue()
+    err = io.StringIO()
+    assert await tail([], err=err, clock=clock) == EXIT_USAGE
+    err = io.StringIO()
+    missing = str(tmp_path / "none.toml")
+    assert await tail(config_path=missing, err=err, clock=clock) == EXIT_USAGE
+    assert err.getvalue() == f"warroom: {missing}: file not found\n"
+
+
+async def test_config_sources_are_prefixed_with_their_name(
+    tmp_path: Path, clock: ManualClock
+) -> None:
+    write(tmp_path / "api.log", b"api ERROR one\n")
+    write(tmp_path / "db.log", b"db ERROR two\nskip\n")
+    config = tmp_path / "warroom.toml"
+    config.write_text(
+        '[[log]]\nname = "api"\npath = "api.log"\n\n'
+        '[[log]]\nname = "db"\npath = "db.log"\nfilter = "error"\n'
+    )
+    out = io.StringIO()
+    code = await tail(config_path=str(config), out=out, follow=False, clock=clock, lines=5)
+    assert code == EXIT_OK
+    assert sorted(out.getvalue().splitlines()) == ["api: api ERROR one", "db: db ERROR two"]
+
+
+async def test_follows_as_a_real_process_with_inert_output(tmp_path: Path) -> None:
+    log = tmp_path / "app.log"
+    write(log, b"old auth line\n")
+    script = (
+        "import asyncio, sys\n"
+        "from services.tail_cli import tail\n"
+        f"sys.exit(asyncio.run(tail([{str(log)!r}], filter_expr='auth -noise', lines=5,"
+        f" poll_interval={POLL})))\n"
+    )
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-c",
+        script,
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    assert process.stdout is not None
+    try:
+        first = await asyncio.wait_for(process.stdout.readline(), 10)
+        assert first == b"old auth line\n"
+        hostile = [
+            b"auth \x1b]0;title\x07",
+            b"auth \x1b[2J",
+            b"auth \x1b]8;;http://evil.example/\x1b\\link\x1b]8;;\x1b\\",
+            b"auth [bold]x[/]",
+            b"auth [@click=app.quit]",
+            b"auth noise dropped",
+            b"auth \x00\xff",
+            b"unrelated",
+        ]
+        write(log, b"\n".join(hostile) + b"\n")
+        got = [await asyncio.wait_for(process.stdout.readline(), 10) for _ in range(6)]
+        text = b"".join(got).decode()
+        assert text.splitlines() == [
+            "auth ␛]0;title␇",
+            "auth ␛[2J",
+            "auth ␛]8;;http://evil.example/␛\\link␛]8;;␛\\",
+            "auth [bold]x[/]",
+            "auth [@click=app.quit]",
+            "auth ␀\ufffd",
+        ]
+        assert "\x1b" not in text and "\x07" not in text
+        # Truncation is reported on stderr while stdout keeps only lines.
+        os.truncate(log, 0)
+        assert process.stderr is not None
+        message = await asyncio.wait_for(process.stderr.readline(), 10)
+        assert b"truncated" in message
+    finally:
+        process.kill()
+        await process.wait()
+
+
+async def test_stops_quietly_when_the_reader_goes_away(tmp_path: Path, clock: ManualClock) -> None:
+    class Closed(io.StringIO):
+        def write(self, text: str) -> int:
+            raise BrokenPipeError
+
+    log = tmp_path / "app.log"
+    write(log, b"line\n")
+    code = await asyncio.wait_for(tail([str(log)], out=Closed(), clock=clock), 5)
+    assert code == EXIT_OK

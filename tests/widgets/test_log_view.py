@@ -1,0 +1,182 @@
+"""The log pane and its filter box, in tiny harness apps."""
+
+from __future__ import annotations
+
+from textual.app import App, ComposeResult
+from textual.strip import Strip
+
+from services.log_filter import LogFilter
+from services.log_follow import LogEvent, LogItem, LogLine, decode_line, detect_level
+from widgets.filter_bar import FilterBar
+from widgets.log_view import LogView
+
+HOSTILE = [
+    "\x1b]0;title\x07 retitle",
+    "\x1b[2J clear",
+    "\x1b]8;;http://evil.example/\x1b\\click\x1b]8;;\x1b\\",
+    "[bold]x[/]",
+    "[@click=app.quit]quit[/]",
+]
+
+
+def line(text: str, seq: int, source: str = "app") -> LogLine:
+    return LogLine(source, text, detect_level(text), seq)
+
+
+class LogHarness(App[None]):
+    def __init__(self, max_lines: int = 10_000, show_source: bool = False) -> None:
+        super().__init__()
+        self.view = LogView(max_lines=max_lines, show_source=show_source)
+        self.follow_changes: list[bool] = []
+
+    def compose(self) -> ComposeResult:
+        yield self.view
+
+    def on_log_view_follow_changed(self, message: LogView.FollowChanged) -> None:
+        self.follow_changes.append(message.following)
+
+
+def visible(view: LogView) -> list[Strip]:
+    return [view.render_line(y) for y in range(view.size.height)]
+
+
+def texts(view: LogView) -> list[str]:
+    return [strip.text.rstrip() for strip in visible(view)]
+
+
+async def test_escapes_and_markup_are_inert_on_screen() -> None:
+    app = LogHarness(show_source=True)
+    async with app.run_test(size=(100, 12)) as pilot:
+        # Both raw text (defence in depth) and text sanitized at ingestion.
+        items: list[LogItem] = [line(t, i) for i, t in enumerate(HOSTILE)]
+        items += [line(decode_line(t.encode()), 10 + i) for i, t in enumerate(HOSTILE)]
+        app.view.append(items)
+        await pilot.pause()
+        shown = texts(app.view)
+        for offset in (0, 5):
+            assert shown[offset + 0] == "app ␛]0;title␇ retitle"
+            assert shown[offset + 1] == "app ␛[2J clear"
+            assert "http://evil.example/" in shown[offset + 2]
+            assert shown[offset + 3] == "app [bold]x[/]"
+            assert shown[offset + 4] == "app [@click=app.quit]quit[/]"
+        for strip in visible(app.view):
+            for segment in strip:
+                assert "\x1b" not in segment.text and "\x07" not in segment.text
+                if segment.style is not None:
+                    assert segment.style.link is None
+                    assert not segment.style.meta
+        assert app.is_running  # nothing clicked app.quit
+
+
+async def test_levels_and_matches_are_styled_by_theme_classes() -> None:
+    app = LogHarness()
+    async with app.run_test(size=(80, 8)) as pilot:
+        app.view.append([line("ERROR auth failed", 1), line("INFO fine", 2)])
+        app.view.set_filter(LogFilter.parse("auth"))
+        await pilot.pause()
+        error_style = app.view.get_component_rich_style("log-view--error")
+        match_style = app.view.get_component_rich_style("log-view--match")
+        first = list(visible(app.view)[0])
+        by_text = {segment.text: segment.style for segment in first}
+        assert by_text["ERROR "] is not None and by_text["ERROR "].color == error_style.color
+        assert by_text["auth"] is not None and by_text["auth"].bgcolor == match_style.bgcolor
+        assert by_text["auth"].color == error_style.color
+
+
+async def test_events_are_shown_as_status_lines() -> None:
+    app = LogHarness()
+    async with app.run_test(size=(80, 5)) as pilot:
+        app.view.append([LogEvent("app", "truncated", "app.log was truncated", 1)])
+        await pilot.pause()
+        assert texts(app.view)[0] == "── app.log was truncated ──"
+
+
+async def test_follows_the_end_pauses_and_resumes() -> None:
+    app = LogHarness()
+    async with app.run_test(size=(60, 10)) as pilot:
+        app.view.focus()
+        app.view.append([line(f"line {i}", i) for i in range(100)])
+        await pilot.pause()
+        assert "line 99" in texts(app.view)
+        await pilot.press("f")
+        assert app.view.following is False and app.view.has_class("-paused")
+        before = texts(app.view)
+        app.view.append([line(f"more {i}", 100 + i) for i in range(5)])
+        await pilot.pause()
+        assert texts(app.view) == before
+        await pilot.press("end")
+        await pilot.pause()
+        assert app.view.following is True
+        assert "more 4" in texts(app.view)
+        await pilot.press("pageup")
+        await pilot.pause()
+        assert app.view.following is False
+        assert "more 4" not in texts(app.view)
+        await pilot.press("home")
+        await pilot.pause()
+        assert texts(app.view)[0] == "line 0"
+        assert app.follow_changes == [False, True, False]
+
+
+async def test_scroll_back_is_bounded_and_steady_while_paused() -> None:
+    app = LogHarness(max_lines=50)
+    async with app.run_test(size=(60, 10)) as pilot:
+        app.view.append([line(f"line {i}", i) for i in range(120)])
+        await pilot.pause()
+        assert len(app.view.items) == 50
+        assert app.view.items[0].text == "line 70"
+        app.view.following = False
+        app.view.scroll_to(y=10, animate=False, immediate=True)
+        await pilot.pause()
+        before = texts(app.view)
+        app.view.append([line(f"new {i}", 200 + i) for i in range(5)])
+        await pilot.pause()
+        assert texts(app.view) == before
+
+
+async def test_replace_shows_the_refiltered_backlog() -> None:
+    app = LogHarness()
+    async with app.run_test(size=(60, 6)) as pilot:
+        app.view.append([line("a", 1), line("b", 2)])
+        app.view.replace([line("b", 2)], LogFilter.parse("b"))
+        await pilot.pause()
+        assert texts(app.view)[:2] == ["b", ""]
+        assert app.view.log_filter.expr == "b"
+
+
+class FilterHarness(App[None]):
+    def __init__(self) -> None:
+        super().__init__()
+        self.filters: list[LogFilter] = []
+
+    def compose(self) -> ComposeResult:
+        yield FilterBar(history=["older"])
+
+    def on_filter_bar_filter_changed(self, message: FilterBar.FilterChanged) -> None:
+        self.filters.append(message.log_filter)
+
+
+async def test_filter_bar_posts_filters_flags_errors_and_recalls_history() -> None:
+    app = FilterHarness()
+    async with app.run_test(size=(60, 5)) as pilot:
+        bar = app.query_one(FilterBar)
+        bar.focus()
+        await pilot.press(*"auth")
+        await pilot.pause()
+        assert app.filters[-1].expr == "auth"
+        assert app.filters[-1].matches("AUTH failed")
+        await pilot.press("space", "/", "a", "(")
+        await pilot.pause()
+        assert bar.has_class("-invalid")
+        assert app.filters[-1].error is not None
+        await pilot.press("backspace", "backspace", "backspace", "backspace", "enter")
+        await pilot.pause()
+        assert not bar.has_class("-invalid")
+        assert bar.history == ("older", "auth")
+        bar.value = ""
+        await pilot.press("up")
+        assert bar.value == "auth"
+        await pilot.press("up")
+        assert bar.value == "older"
+        await pilot.press("down", "down")
+        assert bar.value == ""
