@@ -11,10 +11,9 @@ Every text that comes out of git is sanitized here, once.
 from __future__ import annotations
 
 import asyncio
-import os
 import re
 import shlex
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -27,7 +26,7 @@ from services.versions import (
     branch_version,
     is_hotfix_branch,
     next_version,
-    parse_version,
+    previous_release,
     production_tag,
 )
 
@@ -56,6 +55,9 @@ class ReleaseInfo:
     repo_dir: Path
     production_tag: str | None = None
     next_version: str | None = None
+    previous_version: str | None = None
+    """What a rollback returns to: the production tag once the hotfix is tagged,
+    else the release before the production tag."""
     branch: str | None = None
     """The current branch, sanitized; None when HEAD is detached."""
     is_hotfix_branch: bool = False
@@ -143,8 +145,6 @@ def read_release_sync(git: GitConfig, repo_dir: Path) -> ReleaseInfo:
 
 
 def _replace(info: ReleaseInfo, **changes: Any) -> ReleaseInfo:
-    from dataclasses import replace
-
     return replace(info, **changes)
 
 
@@ -170,19 +170,22 @@ def _read(repo: Repo, git: GitConfig, base: ReleaseInfo) -> ReleaseInfo:
         files, added, removed = _numstat(repo.git.diff("--numstat", f"refs/tags/{prod}", "HEAD"))
 
     tag_exists = nxt is not None and nxt in tags
+    if tag_exists:
+        previous = prod
+    else:
+        previous = previous_release(tags, prod, git.tag_pattern) if prod else None
     has_remote = git.remote in [r.name for r in repo.remotes]
     tag_pushed: bool | None = None
     if has_remote:
         tag_pushed = _tag_on_remote(repo, git.remote, nxt) if tag_exists and nxt else False
     release_commit = f"refs/tags/{nxt}" if tag_exists else "HEAD"
     merged = _is_ancestor(repo, release_commit, f"refs/heads/{git.main_branch}")
-    branch_on_remote = (
-        branch is not None and f"refs/remotes/{git.remote}/{branch}" in _refs(repo)
-    )
+    branch_on_remote = branch is not None and f"refs/remotes/{git.remote}/{branch}" in _refs(repo)
     return _replace(
         base,
         production_tag=clean(prod) if prod else None,
         next_version=clean(nxt) if nxt else None,
+        previous_version=clean(previous) if previous else None,
         branch=clean(branch) if branch is not None else None,
         is_hotfix_branch=is_hotfix_branch(branch),
         detached=detached,
@@ -409,13 +412,15 @@ def execute_sync(plan: Plan) -> ActionResult:
     with opened as repo:
         if repo.head.commit.hexsha != plan.expect_head:
             return ActionResult(
-                plan.kind, False, "the repository changed since the plan was shown; review again", ()
+                plan.kind,
+                False,
+                "the repository changed since the plan was shown; review it again",
+                (),
             )
-        env = {**_NO_PROMPT}
         for cmd, line in zip(plan.commands, plan.lines, strict=True):
             ran.append(line)
             try:
-                repo.git.execute(["git", *cmd], env={**os.environ, **env})
+                repo.git.execute(["git", *cmd], env=_NO_PROMPT)
             except GitCommandError as exc:
                 return ActionResult(
                     plan.kind, False, f"{clean(line, 300)} failed: {_first_line(exc)}", tuple(ran)

@@ -131,3 +131,13 @@ def branch_version(branch: str | None) -> str | None:
         return None
     name = branch[len(HOTFIX_PREFIX) :]
     return name if parse_version(name) is not None else None
+
+
+def previous_release(tags: Iterable[str], current: str, pattern: str = "v*") -> str | None:
+    """The highest version tag below `current`: what a rollback goes back to."""
+    version = parse_version(current)
+    if version is None:
+        return None
+    below = [v for v in version_tags(tags, pattern) if v.sort_key() < version.sort_key()]
+    below = [v for v in below if (v.core, v.pre) != (version.core, version.pre)]
+    return below[-1].tag if below else None

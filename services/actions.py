@@ -1,0 +1,541 @@
+"""Deploy commands from `[actions]`, run as guarded subprocesses with live output.
+
+A command is an argv list with placeholders ({version}, {previous_version},
+{batch}); it runs without a shell unless the config says `shell = true`, in its own
+process group so cancelling reaches its children, with stdout and stderr merged,
+read in chunks (a 1 MB line costs a capped line, not a megabyte per copy), cleaned
+and streamed as `ActionRun` snapshots. Rolling deploys are a pure state machine:
+the next batch is offered only after the gates held for `gate_for`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import os
+import re
+import shlex
+import signal
+import stat
+from collections import deque
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Literal
+
+from services.clock import Clock
+from services.config import ActionsConfig
+from services.sanitize import MAX_LINE, clean_bytes
+
+PLACEHOLDERS = frozenset({"version", "previous_version", "batch"})
+"""The names a command may use in braces."""
+
+RunState = Literal["running", "succeeded", "failed", "cancelled"]
+
+_PLACEHOLDER = re.compile(r"\{\{|\}\}|\{([^{}]*)\}")
+_CHUNK = 64 * 1024
+_EXIT_POLL = 0.02
+
+
+# --- placeholders --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PreparedAction:
+    """A command with its placeholders filled: what the confirmation dialog shows."""
+
+    name: str
+    argv: tuple[str, ...]
+    """What will be executed (for `shell = true`: /bin/sh -c and the command line)."""
+    description: str = ""
+
+    @property
+    def line(self) -> str:
+        """The argv as one shell-quoted line, for display."""
+        return shlex.join(self.argv)
+
+
+@dataclass(frozen=True)
+class ActionError:
+    """Why an action cannot run, in one line."""
+
+    message: str
+
+
+def expand(
+    template: str, values: Mapping[str, str | int | None], quote: bool = False
+) -> str | ActionError:
+    """Fill {name} placeholders in one argument; `{{` and `}}` are literal braces.
+
+    With `quote`, values are shell-quoted (for `shell = true` commands), so a version
+    string can never become shell syntax.
+    """
+    problem: list[str] = []
+
+    def repl(match: re.Match[str]) -> str:
+        text = match.group(0)
+        if text in ("{{", "}}"):
+            return text[0]
+        name = match.group(1)
+        if name not in PLACEHOLDERS:
+            problem.append(f"unknown placeholder {{{name}}} (known: {_known()})")
+            return ""
+        value = values.get(name)
+        if value is None:
+            problem.append(f"no value for {{{name}}}")
+            return ""
+        return shlex.quote(str(value)) if quote else str(value)
+
+    result = _PLACEHOLDER.sub(repl, template)
+    if problem:
+        return ActionError(problem[0])
+    return result
+
+
+def _known() -> str:
+    return ", ".join(f"{{{p}}}" for p in sorted(PLACEHOLDERS))
+
+
+def prepare(
+    config: ActionsConfig, name: str, **placeholders: str | int | None
+) -> PreparedAction | ActionError:
+    """The exact argv of the named command with placeholders filled, or why not."""
+    command = config.commands.get(name)
+    if command is None:
+        known = ", ".join(sorted(config.commands)) or "none configured"
+        return ActionError(f"no action named {name!r} (known: {known})")
+    unknown = set(placeholders) - PLACEHOLDERS
+    if unknown:
+        return ActionError(f"unknown placeholder {{{sorted(unknown)[0]}}} given")
+    filled: list[str] = []
+    for i, arg in enumerate(command.argv):
+        value = expand(arg, placeholders, quote=command.shell)
+        if isinstance(value, ActionError):
+            return ActionError(f"actions.commands.{name}.argv[{i + 1}]: {value.message}")
+        filled.append(value)
+    argv = ("/bin/sh", "-c", " ".join(filled)) if command.shell else tuple(filled)
+    return PreparedAction(name=name, argv=argv, description=command.description)
+
+
+# --- safety --------------------------------------------------------------------
+
+
+def check_config_permissions(config_path: Path) -> str | None:
+    """Why actions must not run from this config (like ssh's StrictModes), or None.
+
+    A config anyone else can write is a config anyone else can turn into a command
+    run with your credentials: refuse when the file or its folder is writable by
+    group or others, or owned by another user (root excepted).
+    """
+    path = Path(os.path.abspath(config_path))
+    me = os.getuid()
+    for target, what in ((path, "config file"), (path.parent, "config folder")):
+        try:
+            info = target.stat()
+        except OSError as exc:
+            return f"refusing to run actions: cannot check {what} {target}: {exc.strerror}"
+        mode = stat.S_IMODE(info.st_mode)
+        if mode & (stat.S_IWGRP | stat.S_IWOTH):
+            who = (
+                "group and others"
+                if mode & stat.S_IWGRP and mode & stat.S_IWOTH
+                else ("group" if mode & stat.S_IWGRP else "others")
+            )
+            return (
+                f"refusing to run actions: {what} {target} is writable by {who} "
+                f"(mode {mode:04o}); run: chmod go-w {shlex.quote(str(target))}"
+            )
+        if info.st_uid not in (me, 0):
+            return (
+                f"refusing to run actions: {what} {target} is owned by uid {info.st_uid}, "
+                f"not by you (uid {me}) or root"
+            )
+    return None
+
+
+# --- running -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ActionRun:
+    """A snapshot of one run: the pane renders it, the journal records the last one."""
+
+    run_id: int
+    seq: int
+    """Increases with every snapshot of a run, so each is a distinct value."""
+    name: str
+    argv: tuple[str, ...]
+    state: RunState
+    exit_code: int | None = None
+    duration: float = 0.0
+    new_lines: tuple[str, ...] = ()
+    """Output lines since the previous snapshot (cleaned)."""
+    tail: tuple[str, ...] = ()
+    """The last lines of output (cleaned), for a pane opened late."""
+    lines_total: int = 0
+    error: str | None = None
+    """Set when the action could not start (refused, unknown, not executable)."""
+
+    @property
+    def finished(self) -> bool:
+        """Whether the run is over, for better or worse."""
+        return self.state != "running"
+
+
+@dataclass
+class _Live:
+    proc: asyncio.subprocess.Process
+    cancel_requested: bool = False
+    escalation: asyncio.Task[None] | None = None
+
+
+class _LineSplitter:
+    """Bytes in, cleaned lines out; a line longer than the cap is cut, not accumulated."""
+
+    def __init__(self, max_bytes: int) -> None:
+        self._max = max_bytes
+        self._buf = bytearray()
+        self._skipping = False
+
+    def feed(self, data: bytes) -> list[str]:
+        lines: list[str] = []
+        start = 0
+        while True:
+            nl = data.find(b"\n", start)
+            piece = data[start:] if nl < 0 else data[start:nl]
+            if not self._skipping:
+                room = self._max - len(self._buf)
+                self._buf += piece[: max(room, 0)]
+                if len(piece) > room:
+                    lines.append(self._emit(truncated=True))
+                    self._skipping = True
+            if nl < 0:
+                return lines
+            if self._skipping:
+                self._skipping = False
+            else:
+                lines.append(self._emit())
+            start = nl + 1
+
+    def close(self) -> list[str]:
+        if self._buf and not self._skipping:
+            return [self._emit()]
+        return []
+
+    def _emit(self, truncated: bool = False) -> str:
+        data = bytes(self._buf)
+        self._buf.clear()
+        if data.endswith(b"\r"):
+            data = data[:-1]
+        text = clean_bytes(data, limit=MAX_LINE)
+        if truncated and not text.endswith("[line truncated]"):
+            text += " …[line truncated]"
+        return text
+
+
+class ActionRunner:
+    """Runs one named action at a time and cancels it on request.
+
+    `grace` is the wait between SIGINT and SIGTERM (and SIGTERM and SIGKILL);
+    `config_path`, when given, is checked with `check_config_permissions` before
+    every run; `read_only` refuses every run.
+    """
+
+    def __init__(
+        self,
+        config: ActionsConfig,
+        clock: Clock,
+        *,
+        config_path: Path | None = None,
+        read_only: bool = False,
+        grace: float = 5.0,
+        batch_interval: float = 0.05,
+        tail_lines: int = 200,
+        max_pending: int = 5000,
+        drain_timeout: float = 1.0,
+    ) -> None:
+        self._config = config
+        self._clock = clock
+        self._config_path = config_path
+        self._read_only = read_only
+        self._grace = grace
+        self._batch_interval = batch_interval
+        self._tail_lines = tail_lines
+        self._max_pending = max_pending
+        self._drain_timeout = drain_timeout
+        self._ids = itertools.count(1)
+        self._live: _Live | None = None
+
+    @property
+    def running(self) -> bool:
+        """Whether an action is running now."""
+        return self._live is not None
+
+    def prepare(self, name: str, **placeholders: str | int | None) -> PreparedAction | ActionError:
+        """The exact argv that `run` would execute, for the confirmation dialog."""
+        return prepare(self._config, name, **placeholders)
+
+    def refusal(self) -> str | None:
+        """Why no action may run now, or None."""
+        if self._read_only:
+            return "this instance is read-only: it runs no actions"
+        if self._live is not None:
+            return "another action is still running"
+        if self._config_path is not None:
+            return check_config_permissions(self._config_path)
+        return None
+
+    async def run(self, name: str, **placeholders: str | int | None) -> AsyncIterator[ActionRun]:
+        """Start the action and yield snapshots until it ends (the last one is final)."""
+        run_id = next(self._ids)
+        prepared = self.prepare(name, **placeholders)
+        refused = self.refusal()
+        if isinstance(prepared, ActionError) or refused is not None:
+            message = refused if refused is not None else str(getattr(prepared, "message", ""))
+            argv = prepared.argv if isinstance(prepared, PreparedAction) else ()
+            yield ActionRun(run_id, 1, name, argv, "failed", error=message)
+            return
+        async for snapshot in self._run(run_id, prepared):
+            yield snapshot
+
+    async def _run(self, run_id: int, prepared: PreparedAction) -> AsyncIterator[ActionRun]:
+        started = self._clock.monotonic()
+        seq = itertools.count(1)
+        base = ActionRun(run_id, 0, prepared.name, prepared.argv, "running")
+        try:
+            proc = await asyncio.create_subprocess_exec(
+                *prepared.argv,
+                stdin=asyncio.subprocess.DEVNULL,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.STDOUT,
+                start_new_session=True,
+            )
+        except OSError as exc:
+            reason = exc.strerror or str(exc)
+            yield replace(
+                base, seq=1, state="failed", error=f"cannot start {prepared.argv[0]}: {reason}"
+            )
+            return
+        live = _Live(proc)
+        self._live = live
+        pending: deque[str] = deque()
+        tail: deque[str] = deque(maxlen=self._tail_lines)
+        counts = {"total": 0, "dropped": 0}
+        wake = asyncio.Event()
+
+        def push(lines: list[str]) -> None:
+            for line in lines:
+                counts["total"] += 1
+                tail.append(line)
+                if len(pending) >= self._max_pending:
+                    pending.popleft()
+                    counts["dropped"] += 1
+                pending.append(line)
+            if lines:
+                wake.set()
+
+        async def pump() -> None:
+            assert proc.stdout is not None
+            splitter = _LineSplitter(MAX_LINE * 4)
+            while data := await proc.stdout.read(_CHUNK):
+                push(splitter.feed(data))
+            push(splitter.close())
+
+        reader = asyncio.create_task(pump())
+        waiter = asyncio.create_task(_exit_code(proc))
+        exited_at: float | None = None
+
+        def snapshot(state: RunState = "running", code: int | None = None) -> ActionRun:
+            lines = list(pending)
+            pending.clear()
+            if counts["dropped"]:
+                lines.insert(0, f"…[{counts['dropped']} lines skipped]")
+                counts["dropped"] = 0
+            return replace(
+                base,
+                seq=next(seq),
+                state=state,
+                exit_code=code,
+                duration=self._clock.monotonic() - started,
+                new_lines=tuple(lines),
+                tail=tuple(tail),
+                lines_total=counts["total"],
+            )
+
+        try:
+            yield snapshot()
+            while not reader.done():
+                wake_task = asyncio.create_task(wake.wait())
+                await asyncio.wait({reader, wake_task, waiter}, return_when=asyncio.FIRST_COMPLETED)
+                wake_task.cancel()
+                if waiter.done() and not reader.done():
+                    # A background child may hold the pipe open after the command exited.
+                    exited_at = exited_at or self._clock.monotonic()
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(asyncio.shield(reader), self._drain_timeout)
+                    if not reader.done():
+                        reader.cancel()
+                        with contextlib.suppress(asyncio.CancelledError):
+                            await reader
+                        _close_pipes(proc)
+                        break
+                if wake.is_set():
+                    wake.clear()
+                    yield snapshot()
+                    await asyncio.sleep(self._batch_interval)
+            code = await waiter
+            state: RunState = "succeeded" if code == 0 else "failed"
+            if live.cancel_requested:
+                state = "cancelled"
+            if live.escalation is not None:
+                live.escalation.cancel()
+            yield snapshot(state, code)
+        finally:
+            self._live = None
+            if proc.returncode is None:
+                # The consumer went away mid-run (the app is closing): do not orphan it.
+                _signal_group(proc, signal.SIGTERM)
+            for task in (reader, waiter):
+                if not task.done():
+                    task.cancel()
+
+    def cancel(self) -> bool:
+        """Ask the running action to stop: SIGINT, then SIGTERM after the grace period.
+
+        Returns False when nothing is running.
+        """
+        live = self._live
+        if live is None or live.proc.returncode is not None:
+            return False
+        if live.cancel_requested:
+            return True
+        live.cancel_requested = True
+        live.escalation = asyncio.create_task(self._escalate(live.proc))
+        return True
+
+    async def _escalate(self, proc: asyncio.subprocess.Process) -> None:
+        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGKILL):
+            _signal_group(proc, sig)
+            try:
+                await asyncio.wait_for(_exit_code(proc), self._grace)
+            except TimeoutError:
+                continue
+            return
+
+
+async def _exit_code(proc: asyncio.subprocess.Process) -> int:
+    # On Python 3.11 `Process.wait()` also waits for the pipes to close, which a
+    # background grandchild can hold open forever; the return code is set on exit.
+    while proc.returncode is None:
+        await asyncio.sleep(_EXIT_POLL)
+    return proc.returncode
+
+
+def _close_pipes(proc: asyncio.subprocess.Process) -> None:
+    # asyncio offers no public way to drop a pipe a grandchild still holds; without
+    # this the transport (and its file descriptor) lives as long as the grandchild.
+    transport = getattr(proc, "_transport", None)
+    if isinstance(transport, asyncio.SubprocessTransport):
+        transport.close()
+
+
+def _signal_group(proc: asyncio.subprocess.Process, sig: signal.Signals) -> None:
+    # The child leads its own session, so its pid is its process group id.
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, sig)
+
+
+# --- rolling deploys -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RollingPlan:
+    """Where a rolling deploy stands: batch n of N, and whether the gates have held.
+
+    A pure value: the screen feeds it batch results and gate observations (plain
+    booleans and monotonic times) and asks `offer_next(now)`.
+    """
+
+    total: int
+    gate_for: float
+    gates: tuple[str, ...] = ()
+    done: int = 0
+    """Batches finished successfully."""
+    running: bool = False
+    held_since: float | None = None
+    """Since when every gate has held, counted from the last batch's end."""
+    failed_gates: tuple[str, ...] = field(default=())
+    failed: str | None = None
+    """Why the rollout stopped (a batch failed); no more batches are offered."""
+
+    @classmethod
+    def from_config(cls, config: ActionsConfig) -> RollingPlan:
+        """A fresh plan for the configured batches, gates and hold time."""
+        return cls(total=config.batches, gate_for=config.gate_for, gates=tuple(config.gates))
+
+    @property
+    def complete(self) -> bool:
+        """Every batch is deployed."""
+        return self.done >= self.total
+
+    @property
+    def next_batch(self) -> int:
+        """The 1-based number of the batch to run next (or running now)."""
+        return min(self.done + 1, self.total)
+
+    @property
+    def progress(self) -> str:
+        """`batch n/N` for the screen."""
+        if self.complete:
+            return f"batch {self.total}/{self.total} done"
+        verb = "running" if self.running else "next"
+        return f"batch {self.next_batch}/{self.total} {verb}"
+
+    def start_batch(self) -> RollingPlan:
+        """The next batch has started."""
+        return replace(self, running=True, held_since=None)
+
+    def batch_finished(self, ok: bool, now: float) -> RollingPlan:
+        """The running batch ended; gates must now hold from `now` on."""
+        if not ok:
+            return replace(self, running=False, failed=f"batch {self.next_batch} failed")
+        return replace(self, running=False, done=self.done + 1, held_since=None)
+
+    def observe_gates(self, gates: Mapping[str, bool], now: float) -> RollingPlan:
+        """Record one evaluation of the gates (a missing gate counts as not holding)."""
+        if self.running or self.done == 0:
+            return self
+        failing = tuple(g for g in self.gates if not gates.get(g, False))
+        if failing:
+            return replace(self, held_since=None, failed_gates=failing)
+        return replace(
+            self,
+            held_since=self.held_since if self.held_since is not None else now,
+            failed_gates=(),
+        )
+
+    def offer_next(self, now: float) -> bool:
+        """Whether the next batch may be offered now."""
+        if self.running or self.complete or self.failed is not None:
+            return False
+        if self.done == 0:
+            return True
+        return self.held_since is not None and now - self.held_since >= self.gate_for
+
+    def waiting_for(self, now: float) -> str:
+        """One line saying what the rollout waits for."""
+        if self.failed is not None:
+            return self.failed
+        if self.complete:
+            return "all batches deployed"
+        if self.running:
+            return f"batch {self.next_batch}/{self.total} running"
+        if self.offer_next(now):
+            return f"batch {self.next_batch}/{self.total} ready"
+        if self.failed_gates:
+            return "gates not holding: " + ", ".join(self.failed_gates)
+        if self.held_since is None:
+            return "waiting for the gates to be checked"
+        held = now - self.held_since
+        return f"gates held {held:.0f}s of {self.gate_for:.0f}s"

@@ -1,0 +1,280 @@
+"""The release read from real temporary git repositories, and git actions run for real."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from services.config import GitConfig
+from services.release import (
+    Plan,
+    Refusal,
+    ReleaseInfo,
+    execute,
+    plan_branch,
+    plan_merge_back,
+    plan_tag,
+    read_release,
+    read_release_sync,
+    ref_name_problem,
+    release_to_json,
+)
+
+
+@pytest.fixture(autouse=True)
+def git_identity(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """A fixed identity and no user or system git config."""
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(tmp_path / "no-global-gitconfig"))
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    for who in ("AUTHOR", "COMMITTER"):
+        monkeypatch.setenv(f"GIT_{who}_NAME", "Test Engineer")
+        monkeypatch.setenv(f"GIT_{who}_EMAIL", "test@example.invalid")
+
+
+def git(repo: Path, *args: str) -> str:
+    done = subprocess.run(
+        ["git", *args], cwd=repo, check=True, capture_output=True, text=True, timeout=30
+    )
+    return done.stdout.strip()
+
+
+def commit(repo: Path, name: str, lines: int = 1, message: str | None = None) -> None:
+    (repo / name).write_text("".join(f"line {i}\n" for i in range(lines)))
+    git(repo, "add", name)
+    git(repo, "commit", "-q", "-m", message or f"add {name}")
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    """main with v1.2.3 and v1.10.0-style tags out of lexical order, plus noise tags."""
+    path = tmp_path / "repo"
+    path.mkdir()
+    git(path, "init", "-q", "-b", "main")
+    commit(path, "a.txt")
+    git(path, "tag", "v1.9.0")
+    commit(path, "b.txt")
+    git(path, "tag", "-a", "v1.10.0", "-m", "release 1.10.0")
+    git(path, "tag", "latest")
+    git(path, "tag", "v1.11.0-rc.1")
+    git(path, "tag", "v2")
+    return path
+
+
+def read(path: Path, **kw: object) -> ReleaseInfo:
+    return read_release_sync(GitConfig.model_validate(kw), path)
+
+
+async def test_production_tag_is_the_highest_version_not_the_last_string(repo: Path) -> None:
+    info = await read_release(GitConfig(), repo)
+    assert info.error is None
+    assert info.production_tag == "v1.11.0-rc.1"
+    git(repo, "tag", "v1.11.0")
+    info = await read_release(GitConfig(), repo)
+    assert info.production_tag == "v1.11.0"
+    assert info.next_version == "v1.11.1"
+    assert info.previous_version == "v1.11.0-rc.1"
+    assert info.branch == "main"
+    assert not info.is_hotfix_branch
+    assert not info.detached
+    assert not info.dirty
+
+
+def test_hotfix_scheme_counts_existing_hotfix_tags(repo: Path) -> None:
+    git(repo, "tag", "v1.11.0")
+    assert read(repo, scheme="hotfix").next_version == "v1.11.0-hotfix.1"
+    git(repo, "tag", "v1.11.0-hotfix.1")
+    info = read(repo, scheme="hotfix")
+    assert info.production_tag == "v1.11.0"
+    assert info.next_version == "v1.11.0-hotfix.2"
+
+
+def test_blast_radius_counts_commits_files_and_lines(repo: Path) -> None:
+    git(repo, "tag", "v1.11.0")
+    commit(repo, "fix.py", lines=30, message="fix login \x1b]0;pwned\x07 crash")
+    (repo / "a.txt").write_text("changed\n")
+    git(repo, "commit", "-qam", "touch a")
+    info = read(repo, max_changed_lines=40)
+    assert info.commit_count == 2
+    assert [c.subject for c in info.commits_since_tag] == [
+        "touch a",
+        "fix login ␛]0;pwned␇ crash",
+    ]
+    assert (info.files_changed, info.lines_added, info.lines_removed) == (2, 31, 1)
+    assert not info.too_big
+    assert read(repo, max_changed_lines=31).too_big
+    as_json = release_to_json(info)
+    assert as_json == {
+        "production_tag": "v1.11.0",
+        "next_version": "v1.11.1",
+        "branch": "main",
+        "commits_since_tag": 2,
+        "files_changed": 2,
+        "lines_added": 31,
+        "lines_removed": 1,
+        "tag_exists": False,
+        "merged_to_main": True,
+    }
+
+
+def test_no_tags_refuses_every_action(tmp_path: Path) -> None:
+    path = tmp_path / "bare-history"
+    path.mkdir()
+    git(path, "init", "-q", "-b", "main")
+    commit(path, "a.txt")
+    git(path, "tag", "latest")
+    info = read(path)
+    assert info.error is None
+    assert info.production_tag is None and info.next_version is None
+    assert info.commit_count == 0
+    for plan in (plan_branch(info), plan_tag(info), plan_merge_back(info)):
+        assert isinstance(plan, Refusal)
+        assert "no version tags" in plan.message
+
+
+def test_not_a_repository_is_an_error_value(tmp_path: Path) -> None:
+    info = read(tmp_path)
+    assert info.error is not None and "not a git repository" in info.error
+    missing = read(tmp_path / "nope")
+    assert missing.error is not None and "no such directory" in missing.error
+    assert isinstance(plan_branch(info), Refusal)
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    git(empty, "init", "-q", "-b", "main")
+    assert read(empty).error == "git: the repository has no commits yet"
+
+
+def test_detached_head_is_refused(repo: Path) -> None:
+    git(repo, "checkout", "-q", "--detach", "v1.9.0")
+    info = read(repo)
+    assert info.detached and info.branch is None
+    refusal = plan_branch(info)
+    assert isinstance(refusal, Refusal) and "detached" in refusal.message
+
+
+def test_dirty_tree_is_refused_untracked_files_are_not_dirt(repo: Path) -> None:
+    (repo / "scratch.txt").write_text("notes\n")
+    assert not read(repo).dirty
+    (repo / "a.txt").write_text("edited\n")
+    info = read(repo)
+    assert info.dirty
+    for plan in (plan_branch(info), plan_tag(info)):
+        assert isinstance(plan, Refusal) and "uncommitted" in plan.message
+
+
+async def test_branch_tag_and_merge_back_run_for_real(repo: Path) -> None:
+    git(repo, "tag", "v1.11.0")
+    commit(repo, "main-only.txt")  # main moved on after the release
+    info = read(repo)
+    plan = plan_branch(info)
+    assert isinstance(plan, Plan)
+    assert plan.lines == ("git switch --create hotfix/v1.11.1 refs/tags/v1.11.0",)
+    result = await execute(plan)
+    assert result.ok, result.message
+    info = read(repo)
+    assert info.branch == "hotfix/v1.11.1" and info.is_hotfix_branch
+    assert info.commit_count == 0
+    assert isinstance(plan_tag(info), Refusal)  # nothing to release yet
+
+    commit(repo, "fix.txt", lines=3, message="fix the crash")
+    info = read(repo)
+    assert info.next_version == "v1.11.1" and info.commit_count == 1
+    assert not info.merged_to_main and not info.tag_exists and info.tag_pushed is None
+    plan = plan_tag(info)
+    assert isinstance(plan, Plan)
+    assert plan.lines == ("git tag --annotate v1.11.1 --message 'Hotfix v1.11.1'",)
+    assert (await execute(plan)).ok
+    assert git(repo, "cat-file", "-t", "v1.11.1") == "tag"  # annotated
+    info = read(repo)
+    assert info.tag_exists
+    assert info.production_tag == "v1.11.0"  # the hotfix is not its own baseline
+    assert info.previous_version == "v1.11.0"  # a rollback of v1.11.1 returns here
+    assert info.commit_count == 1
+
+    plan = plan_merge_back(info)
+    assert isinstance(plan, Plan)
+    assert plan.lines == (
+        "git switch main",
+        "git merge --no-ff --message 'Merge hotfix/v1.11.1 into main' hotfix/v1.11.1",
+        "git branch --delete hotfix/v1.11.1",
+    )
+    assert (await execute(plan)).ok
+    info = read(repo)
+    assert info.branch == "main"
+    assert "hotfix/v1.11.1" not in git(repo, "branch", "--list")
+    assert git(repo, "merge-base", "--is-ancestor", "v1.11.1", "main") == ""
+    assert info.production_tag == "v1.11.1"
+    assert info.next_version == "v1.11.2"
+    assert info.previous_version == "v1.11.0"
+
+
+async def test_execute_refuses_when_head_moved_and_reports_git_failures(repo: Path) -> None:
+    info = read(repo)
+    plan = plan_branch(info)
+    assert isinstance(plan, Plan)
+    commit(repo, "sneaky.txt")
+    result = await execute(plan)
+    assert not result.ok and "changed since the plan" in result.message
+    assert result.ran == ()
+    info = read(repo)
+    plan = plan_branch(info)
+    assert isinstance(plan, Plan)
+    git(repo, "branch", "hotfix/v1.11.1")  # created behind the plan's back
+    result = await execute(plan)
+    assert not result.ok
+    assert result.message.startswith("git switch --create hotfix/v1.11.1")
+    assert "already exists" in result.message
+    assert "\n" not in result.message
+
+
+def test_existing_branch_and_bad_names_are_refused(repo: Path) -> None:
+    git(repo, "branch", "hotfix/v1.11.1")
+    info = read(repo)
+    refusal = plan_branch(info)
+    assert isinstance(refusal, Refusal) and "already exists" in refusal.message
+    for bad in ("hotfix/a b", "hotfix/x..y", "-rf", "hotfix/\x1b[2J", "a.lock", "hotfix/"):
+        refusal = plan_branch(info, bad)
+        assert isinstance(refusal, Refusal), bad
+        assert "\x1b" not in refusal.message
+    assert ref_name_problem("hotfix/v1.2.3-hotfix.1") is None
+
+
+def test_merge_back_needs_a_hotfix_branch(repo: Path) -> None:
+    refusal = plan_merge_back(read(repo))
+    assert isinstance(refusal, Refusal) and "not on a hotfix branch" in refusal.message
+
+
+async def test_push_goes_to_a_bare_remote_only_when_asked(repo: Path, tmp_path: Path) -> None:
+    remote = tmp_path / "remote.git"
+    git(tmp_path, "init", "-q", "--bare", str(remote))
+    git(repo, "remote", "add", "origin", str(remote))
+    git(repo, "push", "-q", "origin", "main", "v1.10.0")
+    git(repo, "tag", "v1.11.0")
+
+    quiet = read(repo)
+    plan = plan_branch(quiet)
+    assert isinstance(plan, Plan) and len(plan.lines) == 1  # push = false: nothing pushed
+    assert (await execute(plan)).ok
+    commit(repo, "fix.txt")
+    info = read(repo, push=True)
+    assert info.has_remote and info.tag_pushed is False
+    plan = plan_tag(info)
+    assert isinstance(plan, Plan)
+    assert plan.lines[-1] == "git push origin refs/tags/v1.11.1"
+    assert (await execute(plan)).ok
+    assert "refs/tags/v1.11.1" in git(remote, "show-ref", "--tags")
+    info = read(repo, push=True)
+    assert info.tag_exists and info.tag_pushed is True
+
+    git(repo, "tag", "-d", "v1.11.1")
+    git(repo, "tag", "v1.11.1", "HEAD~1")
+    git(repo, "push", "-q", "origin", ":refs/tags/v1.11.1")
+    assert read(repo, push=True).tag_pushed is False
+
+    info = read(repo, push=True)
+    plan = plan_merge_back(info)
+    assert isinstance(plan, Plan)
+    assert plan.lines[-1] == "git push origin main"
+    assert (await execute(plan)).ok
+    assert git(remote, "rev-parse", "main") == git(repo, "rev-parse", "main")

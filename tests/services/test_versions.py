@@ -1,0 +1,169 @@
+"""Version rules: parsing, ordering, the production tag and the next version."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from services.versions import (
+    Scheme,
+    branch_version,
+    is_hotfix_branch,
+    next_version,
+    parse_version,
+    previous_release,
+    production_tag,
+    version_tags,
+)
+
+
+@pytest.mark.parametrize(
+    ("tag", "expected"),
+    [
+        ("v1.2.3", (1, 2, 3, ())),
+        ("1.2.3", (1, 2, 3, ())),
+        ("V10.0.1", (10, 0, 1, ())),
+        ("v1.2.3-rc.1", (1, 2, 3, ("rc", "1"))),
+        ("v1.2.3-hotfix.12", (1, 2, 3, ("hotfix", "12"))),
+        ("v1.2.3+build.5", (1, 2, 3, ())),
+        ("v1.2.3-beta+exp.sha.5114f85", (1, 2, 3, ("beta",))),
+        ("v0.0.0", (0, 0, 0, ())),
+        ("v1.2", None),
+        ("v1.2.3.4", None),
+        ("latest", None),
+        ("release-1.2.3", None),
+        ("v01.2.3", None),
+        ("v1.2.3-rc.01", None),
+        ("v1.2.3-", None),
+        ("v1.2.3 ", None),
+        ("", None),
+    ],
+)
+def test_parse_version(tag: str, expected: tuple[int, int, int, tuple[str, ...]] | None) -> None:
+    version = parse_version(tag)
+    if expected is None:
+        assert version is None
+    else:
+        assert version is not None
+        assert (version.major, version.minor, version.patch, version.pre) == expected
+        assert version.tag == tag
+
+
+def test_versions_order_as_semver_not_strings() -> None:
+    tags = [
+        "v1.10.0",
+        "v1.9.9",
+        "v1.2.3",
+        "v1.2.3-rc.1",
+        "v1.2.3-rc.2",
+        "v1.2.3-rc.10",
+        "v1.2.3-alpha",
+        "v1.2.3-1",
+        "v1.2.3-hotfix.1",
+        "v2.0.0-rc.1",
+    ]
+    ordered = [v.tag for v in version_tags(tags)]
+    assert ordered == [
+        "v1.2.3-1",
+        "v1.2.3-alpha",
+        "v1.2.3-hotfix.1",
+        "v1.2.3-rc.1",
+        "v1.2.3-rc.2",
+        "v1.2.3-rc.10",
+        "v1.2.3",
+        "v1.9.9",
+        "v1.10.0",
+        "v2.0.0-rc.1",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("tags", "pattern", "exclude", "expected"),
+    [
+        (["v1.9.9", "v1.10.0", "v1.2.0"], "v*", None, "v1.10.0"),
+        (["v1.2.3", "v1.2.4-rc.1"], "v*", None, "v1.2.4-rc.1"),
+        (["v1.2.3", "v1.2.3-hotfix.1"], "v*", None, "v1.2.3"),
+        (["v1.2.3", "latest", "nightly", "v9"], "v*", None, "v1.2.3"),
+        (["latest", "nightly"], "v*", None, None),
+        ([], "v*", None, None),
+        (["v1.0.0", "2.0.0"], "v*", None, "v1.0.0"),
+        (["v1.0.0", "2.0.0"], "*", None, "2.0.0"),
+        (["app-v1.0.0", "v3.0.0"], "app-v*", None, None),
+        (["v1.2.3", "v1.2.4"], "v*", "v1.2.4", "v1.2.3"),
+        (["v1.2.3", "v1.2.3-hotfix.1"], "v*", "v1.2.3-hotfix.1", "v1.2.3"),
+        (["v1.2.4"], "v*", "v1.2.4", None),
+    ],
+)
+def test_production_tag(
+    tags: list[str], pattern: str, exclude: str | None, expected: str | None
+) -> None:
+    assert production_tag(tags, pattern, exclude=exclude) == expected
+
+
+@pytest.mark.parametrize(
+    ("current", "scheme", "existing", "expected"),
+    [
+        ("v1.2.3", "patch", [], "v1.2.4"),
+        ("1.2.3", "patch", [], "1.2.4"),
+        ("v1.2.9", "patch", [], "v1.2.10"),
+        ("v1.2.3", "patch", ["v1.2.4"], "v1.2.5"),
+        ("v1.2.3", "patch", ["v1.2.4-rc.1"], "v1.2.4"),
+        ("v1.2.3-rc.1", "patch", [], "v1.2.4"),
+        ("v1.2.3", "hotfix", [], "v1.2.3-hotfix.1"),
+        ("v1.2.3", "hotfix", ["v1.2.3", "v1.2.3-hotfix.1"], "v1.2.3-hotfix.2"),
+        ("v1.2.3", "hotfix", ["v1.2.3-hotfix.1", "v1.2.3-hotfix.9"], "v1.2.3-hotfix.10"),
+        ("v1.2.3", "hotfix", ["v1.2.2-hotfix.4", "v1.2.3-rc.1"], "v1.2.3-hotfix.1"),
+        ("v1.2.3-hotfix.2", "hotfix", [], "v1.2.3-hotfix.3"),
+        ("v1.2.3", "hotfix", ["1.2.3-hotfix.1"], "v1.2.3-hotfix.2"),
+        ("latest", "patch", [], None),
+        ("latest", "hotfix", [], None),
+    ],
+)
+def test_next_version(
+    current: str, scheme: Scheme, existing: list[str], expected: str | None
+) -> None:
+    assert next_version(current, scheme, existing) == expected
+
+
+@pytest.mark.parametrize(
+    ("branch", "hotfix", "version"),
+    [
+        ("hotfix/v1.2.4", True, "v1.2.4"),
+        ("hotfix/v1.2.3-hotfix.1", True, "v1.2.3-hotfix.1"),
+        ("hotfix/login-crash", True, None),
+        ("hotfix/", False, None),
+        ("main", False, None),
+        ("feature/hotfix/v1.2.4", False, None),
+        (None, False, None),
+    ],
+)
+def test_hotfix_branches(branch: str | None, hotfix: bool, version: str | None) -> None:
+    assert is_hotfix_branch(branch) is hotfix
+    assert branch_version(branch) == version
+
+
+@pytest.mark.parametrize(
+    ("tags", "current", "expected"),
+    [
+        (["v1.2.3", "v1.2.4", "v1.10.0"], "v1.10.0", "v1.2.4"),
+        (["v1.2.3", "v1.2.4"], "v1.2.4", "v1.2.3"),
+        (["v1.2.3", "v1.2.3-hotfix.1"], "v1.2.3-hotfix.1", None),
+        (["v1.2.2", "v1.2.3", "v1.2.3-hotfix.1"], "v1.2.3", "v1.2.3-hotfix.1"),
+        (["v1.2.3"], "v1.2.3", None),
+        (["v1.2.3"], "latest", None),
+    ],
+)
+def test_previous_release(tags: list[str], current: str, expected: str | None) -> None:
+    assert previous_release(tags, current) == expected
+
+
+_part = st.integers(min_value=0, max_value=30)
+
+
+@given(st.lists(st.tuples(_part, _part, _part), min_size=1, max_size=12))
+def test_release_order_is_numeric_tuple_order(cores: list[tuple[int, int, int]]) -> None:
+    tags = [f"v{a}.{b}.{c}" for a, b, c in cores]
+    ordered = [v.core for v in version_tags(tags)]
+    assert ordered == sorted(cores)
+    assert production_tag(tags) == "v{}.{}.{}".format(*max(cores))
