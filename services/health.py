@@ -456,6 +456,8 @@ async def probe_endpoint(
                     url,
                     headers=endpoint.headers,
                     json=body_json,
+                    # The asyncio deadline decides; httpx's own timeouts stay out of its way.
+                    timeout=endpoint.timeout + 1.0,
                     extensions={"trace": phase.trace},
                 )
                 response = await client.send(request, stream=True)
@@ -542,20 +544,25 @@ class _Track:
             self.deploy_ok += result.ok
         if result.latency_ms is not None:
             self.latencies.append(result.latency_ms)
+        before = self.hyst.state
         self.hyst = next_state(
             self.hyst,
             result.state,
             self.endpoint.failure_threshold,
             self.endpoint.success_threshold,
         )
+        # Flaps are counted here, per result, so a burst drained at once misses none.
+        if is_flap(before, self.hyst.state):
+            self.flaps += 1
+        if self.hyst.state is not self.shown:
+            self.last_change = result.at
+            self.shown = self.hyst.state
 
     def status(self, now_mono: float, now: datetime, deploy_marked: bool) -> EndpointStatus:
         state = self.hyst.state
         if is_stale(self.last_mono, self.started, now_mono, self.endpoint.interval):
             state = ProbeState.STALE
-        if state is not self.shown:
-            if is_flap(self.shown, state):
-                self.flaps += 1
+        if state is not self.shown:  # STALE came or went without a result
             self.last_change = now
             self.shown = state
         last = self.history[-1] if self.history else None

@@ -1,0 +1,169 @@
+"""`warroom check`: every endpoint and metric probed once, for scripts and deploy gates.
+
+All probes run concurrently. Thresholds of consecutive results do not apply to a
+single probe, so an endpoint's state is the verdict of that one probe. Counter rates
+need two readings, so rate metrics are read twice, `rate_gap` seconds apart.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from services.clock import Clock, SystemClock
+from services.config import Config
+from services.health import Prober, ProbeState, Reason, make_client
+from services.metrics import MetricSampler, MetricState
+from services.sanitize import clean
+
+
+@dataclass(frozen=True)
+class EndpointCheck:
+    """One endpoint's single probe."""
+
+    name: str
+    state: ProbeState
+    reason: Reason | None
+    status_code: int | None
+    latency_ms: float | None
+    detail: str
+
+
+@dataclass(frozen=True)
+class MetricCheck:
+    """One metric's single reading."""
+
+    name: str
+    value: float | None
+    unit: str
+    state: MetricState
+    error: str
+
+
+@dataclass(frozen=True)
+class CheckReport:
+    """Everything one `warroom check` found."""
+
+    endpoints: tuple[EndpointCheck, ...]
+    metrics: tuple[MetricCheck, ...]
+    at: datetime
+
+
+async def run_check(
+    config: Config, clock: Clock | None = None, rate_gap: float = 1.0
+) -> CheckReport:
+    """Probe every endpoint and read every metric once, concurrently."""
+    clock = clock or SystemClock()
+    async with make_client(config.endpoint) as client:
+        prober = Prober(config.endpoint, client, clock)
+        sampler = MetricSampler(config.metric, client, clock)
+        derived = {"health", "ratio"}
+        first = [m for m in config.metric if m.source not in derived]
+        endpoint_results, _ = await asyncio.gather(
+            asyncio.gather(*(prober.probe_once(e) for e in config.endpoint)),
+            asyncio.gather(*(sampler.sample(m.name) for m in first)),
+        )
+        rates = [m for m in first if m.source == "prometheus" and m.rate]
+        if rates:
+            await asyncio.sleep(rate_gap)
+            await asyncio.gather(*(sampler.sample(m.name) for m in rates))
+        for endpoint, result in zip(config.endpoint, endpoint_results, strict=True):
+            prober.record(endpoint.name, result)
+        sampler.feed_health(prober.snapshot())
+        for m in config.metric:
+            if m.source == "health":
+                await sampler.sample(m.name)
+        for m in config.metric:
+            if m.source == "ratio":
+                await sampler.sample(m.name)
+        series = sampler.snapshot()
+    endpoints = tuple(
+        EndpointCheck(e.name, r.state, r.reason, r.status_code, r.latency_ms, r.detail)
+        for e, r in zip(config.endpoint, endpoint_results, strict=True)
+    )
+    metrics = tuple(MetricCheck(s.name, s.current, s.unit, s.state, s.error) for s in series.series)
+    return CheckReport(endpoints, metrics, clock.now())
+
+
+def exit_code(report: CheckReport) -> int:
+    """0 when every endpoint is UP and no metric is beyond crit; 1 otherwise."""
+    endpoints_up = all(e.state is ProbeState.UP for e in report.endpoints)
+    metrics_fine = all(m.state != "crit" for m in report.metrics)
+    return 0 if endpoints_up and metrics_fine else 1
+
+
+def _round(value: float | None) -> float | None:
+    if value is None or not math.isfinite(value):
+        return None
+    return round(value, 3)
+
+
+def report_to_json(report: CheckReport) -> dict[str, Any]:
+    """The `--json` document: endpoints with state/reason/code/latency, metrics with values."""
+    return {
+        "endpoints": [
+            {
+                "name": e.name,
+                "state": e.state.name,
+                "reason": e.reason.value if e.reason else None,
+                "status_code": e.status_code,
+                "latency_ms": _round(e.latency_ms),
+            }
+            for e in report.endpoints
+        ],
+        "metrics": [
+            {"name": m.name, "value": _round(m.value), "unit": m.unit, "state": m.state}
+            for m in report.metrics
+        ],
+    }
+
+
+def _fmt_number(value: float | None) -> str:
+    if value is None:
+        return "-"
+    if abs(value) >= 100:
+        return f"{value:.0f}"
+    return f"{value:.3g}" if abs(value) < 1 else f"{value:.1f}"
+
+
+def _table(header: list[str], rows: list[list[str]]) -> list[str]:
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    return ["  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip()
+            for r in [header, *rows]]  # fmt: skip
+
+
+def format_table(report: CheckReport) -> str:
+    """The check as a plain-text table for a terminal (state words, never colour)."""
+    lines: list[str] = []
+    if report.endpoints:
+        rows = [
+            [
+                clean(e.name, 60),
+                f"{e.state.glyph} {e.state.word}",
+                e.reason.value if e.reason else "",
+                str(e.status_code) if e.status_code is not None else "-",
+                f"{e.latency_ms:.0f} ms" if e.latency_ms is not None else "-",
+                e.detail,
+            ]
+            for e in report.endpoints
+        ]
+        lines += _table(["ENDPOINT", "STATE", "REASON", "HTTP", "LATENCY", "DETAIL"], rows)
+    if report.metrics:
+        if lines:
+            lines.append("")
+        rows = [
+            [
+                clean(m.name, 60),
+                f"{_fmt_number(m.value)} {clean(m.unit, 20)}".strip(),
+                m.state.upper(),
+                m.error,
+            ]
+            for m in report.metrics
+        ]
+        lines += _table(["METRIC", "VALUE", "STATE", "NOTE"], rows)
+    if not lines:
+        lines.append("nothing to check: no [[endpoint]] or [[metric]] in the config")
+    return "\n".join(lines)

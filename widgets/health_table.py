@@ -1,0 +1,301 @@
+"""The Health pane: one row per endpoint, readable in a narrow pane or across a projector.
+
+Each row shows the state as a glyph and a word (never colour alone), the reason of the
+latest raw probe, the HTTP code, latency last/p50/p95, uptime, how long the state has
+held, and a latency sparkline. Columns are dropped by importance when the pane is
+narrow, so the name, state and reason always fit. Enter posts `HealthTable.Selected`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import ClassVar
+
+from textual.binding import Binding, BindingType
+from textual.content import Content
+from textual.events import Click
+from textual.message import Message
+from textual.reactive import reactive
+from textual.widget import Widget
+
+from services.health import EndpointStatus, HealthSnapshot, ProbeState
+from services.sanitize import clean
+
+BARS = "▁▂▃▄▅▆▇█"
+
+
+def sparkline_text(values: Sequence[float], width: int) -> str:
+    """The last `width` values as one row of block characters, scaled min to max."""
+    if width <= 0:
+        return ""
+    tail = list(values)[-width:]
+    if not tail:
+        return ""
+    low, high = min(tail), max(tail)
+    if high == low:
+        return BARS[0] * len(tail)
+    span = high - low
+    return "".join(BARS[min(7, int((v - low) / span * 8))] for v in tail)
+
+
+def format_ms(value: float | None) -> str:
+    """A latency for a narrow cell: "12", "1.2s", or "-"."""
+    if value is None:
+        return "-"
+    if value >= 10_000:
+        return f"{value / 1000:.0f}s"
+    if value >= 1000:
+        return f"{value / 1000:.1f}s"
+    return f"{value:.0f}"
+
+
+def format_pct(value: float | None) -> str:
+    """An uptime share: "100%", "99.9%", or "-"."""
+    if value is None:
+        return "-"
+    if value >= 100.0:
+        return "100%"
+    return f"{value:.1f}%"
+
+
+def format_age(seconds: float | None) -> str:
+    """How long ago, compactly: "42s", "7m", "3h", or "-"."""
+    if seconds is None or seconds < 0:
+        return "-"
+    if seconds < 60:
+        return f"{seconds:.0f}s"
+    if seconds < 3600:
+        return f"{seconds // 60:.0f}m"
+    return f"{seconds // 3600:.0f}h"
+
+
+@dataclass(frozen=True)
+class _Column:
+    key: str
+    header: str
+    width: int
+    priority: int
+    """Lower is kept first when the pane is narrow."""
+    cell: Callable[[EndpointStatus, datetime], str]
+    right: bool = False
+
+
+def _since(status: EndpointStatus, now: datetime) -> str:
+    if status.last_change is None:
+        return "-"
+    return format_age((now - status.last_change).total_seconds())
+
+
+_COLUMNS: tuple[_Column, ...] = (
+    _Column("state", "STATE", 10, 1, lambda s, _: f"{s.state.glyph} {s.state.word}"),
+    _Column("reason", "REASON", 15, 2, lambda s, _: s.reason.value if s.reason else ""),
+    _Column("code", "HTTP", 4, 4, lambda s, _: str(s.status_code or "-"), right=True),
+    _Column("last", "MS", 5, 3, lambda s, _: format_ms(s.latency_ms), right=True),
+    _Column("p50", "P50", 5, 8, lambda s, _: format_ms(s.p50_ms), right=True),
+    _Column("p95", "P95", 5, 6, lambda s, _: format_ms(s.p95_ms), right=True),
+    _Column("uptime", "UP%", 6, 5, lambda s, _: format_pct(s.uptime_pct), right=True),
+    _Column(
+        "deploy", "DEPL%", 6, 9, lambda s, _: format_pct(s.uptime_since_deploy_pct), right=True
+    ),
+    _Column("since", "FOR", 4, 7, _since, right=True),
+)
+
+SPARK_MIN = 6
+SPARK_MAX = 30
+SPARK_PRIORITY = 5
+
+
+def choose_columns(width: int, name_width: int, widths: dict[str, int]) -> tuple[list[str], int]:
+    """Which columns fit in `width` cells (in display order) and the sparkline's width.
+
+    `widths` holds the cells each column needs for the current rows; a column missing
+    from it is not shown (the deploy column before a deploy is marked).
+    """
+    budget = width - name_width
+    chosen: set[str] = set()
+    spark = 0
+    candidates = [(c.priority, c.key) for c in _COLUMNS if c.key in widths]
+    candidates.append((SPARK_PRIORITY, "spark"))
+    for _priority, key in sorted(candidates):
+        cell_width = SPARK_MIN if key == "spark" else widths[key]
+        if cell_width + 1 > budget:
+            break  # never show a less important column in place of a more important one
+        chosen.add(key)
+        budget -= cell_width + 1
+        if key == "spark":
+            spark = SPARK_MIN
+    if spark:
+        spark = min(SPARK_MAX, spark + budget)
+    return [c.key for c in _COLUMNS if c.key in chosen], spark
+
+
+def column_widths(snapshot: HealthSnapshot) -> dict[str, int]:
+    """The width each column needs for these rows (its header, its widest cell, its cap)."""
+    has_deploy = any(e.uptime_since_deploy_pct is not None for e in snapshot.endpoints)
+    widths: dict[str, int] = {}
+    for column in _COLUMNS:
+        if column.key == "deploy" and not has_deploy:
+            continue
+        cells = [len(column.cell(e, snapshot.at)) for e in snapshot.endpoints]
+        widths[column.key] = min(column.width, max([len(column.header), *cells]))
+    return widths
+
+
+class HealthTable(Widget, can_focus=True):
+    """Endpoint health as a table that adapts to its width; a cursor picks a row."""
+
+    DEFAULT_CSS = """
+    HealthTable {
+        height: 1fr;
+        min-height: 1;
+    }
+    HealthTable > .health-table--header { text-style: bold; color: $text-muted; }
+    HealthTable > .health-table--up { color: $success; }
+    HealthTable > .health-table--warn { color: $warning; text-style: bold; }
+    HealthTable > .health-table--down { color: $error; text-style: bold reverse; }
+    HealthTable > .health-table--stale { color: $warning; text-style: italic; }
+    HealthTable > .health-table--pending { color: $text-muted; }
+    HealthTable > .health-table--spark { color: $accent; }
+    HealthTable > .health-table--cursor { background: $boost; text-style: bold; }
+    HealthTable:focus > .health-table--cursor { background: $block-cursor-background; }
+    """
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "health-table--header",
+        "health-table--up",
+        "health-table--warn",
+        "health-table--down",
+        "health-table--stale",
+        "health-table--pending",
+        "health-table--spark",
+        "health-table--cursor",
+    }
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("up,k", "cursor(-1)", "Up", show=False),
+        Binding("down,j", "cursor(1)", "Down", show=False),
+        Binding("enter", "select", "Details"),
+    ]
+
+    snapshot: reactive[HealthSnapshot | None] = reactive(None)
+    """The endpoints to show; None until the first probe comes back."""
+    cursor: reactive[int] = reactive(0)
+    """Index of the highlighted row."""
+
+    class Selected(Message):
+        """The user asked for the details of endpoint `name`."""
+
+        def __init__(self, name: str) -> None:
+            super().__init__()
+            self.name = name
+
+    def watch_snapshot(self, snapshot: HealthSnapshot | None) -> None:
+        count = len(snapshot.endpoints) if snapshot else 0
+        if count and self.cursor >= count:
+            self.cursor = count - 1
+        down = bool(snapshot) and any(
+            e.state is ProbeState.DOWN for e in (snapshot.endpoints if snapshot else ())
+        )
+        self.set_class(down, "-down")
+        self.refresh(layout=True)
+
+    def validate_cursor(self, value: int) -> int:
+        count = len(self.snapshot.endpoints) if self.snapshot else 0
+        return max(0, min(value, count - 1)) if count else 0
+
+    def action_cursor(self, step: int) -> None:
+        """Move the highlight."""
+        self.cursor += step
+
+    def action_select(self) -> None:
+        """Ask for the highlighted endpoint's details."""
+        if self.snapshot and self.snapshot.endpoints:
+            self.post_message(self.Selected(self.snapshot.endpoints[self.cursor].name))
+
+    def on_click(self, event: Click) -> None:
+        if not self.snapshot or not self.snapshot.endpoints:
+            return
+        row = event.y - (1 if self._shows_header() else 0) + self._first_row()
+        if 0 <= row < len(self.snapshot.endpoints):
+            if row == self.cursor and event.chain >= 2:
+                self.action_select()
+            self.cursor = row
+
+    def on_focus(self) -> None:
+        self.refresh()
+
+    def on_blur(self) -> None:
+        self.refresh()
+
+    def get_content_height(self, container: object, viewport: object, width: int) -> int:
+        count = len(self.snapshot.endpoints) if self.snapshot else 0
+        return max(1, count + 1)
+
+    def _shows_header(self) -> bool:
+        count = len(self.snapshot.endpoints) if self.snapshot else 0
+        # In a pane too short for every row, rows matter more than the header.
+        return self.size.height > count or self.size.height >= 6
+
+    def _first_row(self) -> int:
+        count = len(self.snapshot.endpoints) if self.snapshot else 0
+        visible = max(1, self.size.height - (1 if self._shows_header() else 0))
+        if count <= visible:
+            return 0
+        return max(0, min(self.cursor - visible + 1, count - visible))
+
+    def _state_style(self, state: ProbeState) -> str:
+        return f"health-table--{state.value}"
+
+    def render(self) -> Content:
+        snapshot = self.snapshot
+        if snapshot is None:
+            return Content("waiting for the first probe…")
+        if not snapshot.endpoints:
+            return Content("no [[endpoint]] configured")
+        width = max(10, self.size.width)
+        names = [clean(e.name, 40) for e in snapshot.endpoints]
+        name_width = max(4, min(20, max(len(n) for n in names), width // 3))
+        widths = column_widths(snapshot)
+        keys, spark = choose_columns(width, name_width, widths)
+        columns = [c for c in _COLUMNS if c.key in keys]
+
+        def fit(text: str, size: int, right: bool = False) -> str:
+            if len(text) > size:
+                text = text[: max(0, size - 1)] + "…"
+            return text.rjust(size) if right else text.ljust(size)
+
+        lines: list[Content] = []
+        if self._shows_header():
+            header = fit("NAME", name_width) + "".join(
+                " " + fit(c.header, widths[c.key], c.right) for c in columns
+            )
+            if spark:
+                header += " " + fit("LATENCY", spark)
+            style = self.get_visual_style("health-table--header", partial=True)
+            lines.append(Content(header.rstrip()).stylize(style))
+        first = self._first_row()
+        visible = max(1, self.size.height - len(lines)) if self.size.height else len(names)
+        for index in range(first, min(len(names), first + visible)):
+            status = snapshot.endpoints[index]
+            parts: list[Content] = [Content(fit(names[index], name_width))]
+            for column in columns:
+                text = fit(column.cell(status, snapshot.at), widths[column.key], column.right)
+                cell = Content(" " + text)
+                if column.key == "state":
+                    state_style = self.get_visual_style(
+                        self._state_style(status.state), partial=True
+                    )
+                    cell = cell.stylize(state_style, 1, 1 + len(text.rstrip()))
+                parts.append(cell)
+            if spark:
+                line = sparkline_text(status.latencies, spark)
+                spark_style = self.get_visual_style("health-table--spark", partial=True)
+                parts.append(Content(" " + line).stylize(spark_style, 1))
+            row = Content.assemble(*parts)
+            if index == self.cursor:
+                cursor_style = self.get_visual_style("health-table--cursor", partial=True)
+                row = row.stylize_before(cursor_style)
+            lines.append(row)
+        return Content("\n").join(lines)

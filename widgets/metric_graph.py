@@ -1,0 +1,237 @@
+"""One metric as a small graph: the trend over a window, its thresholds, the deploy mark.
+
+The title carries the current value with min/max and unit, and the state in words
+(never colour alone); a line below gives the change against the pre-deploy baseline.
+The graph is drawn with block characters, one column per time bucket, with the warn
+and crit levels as dashed lines and the deploy as a dotted column. It works from a
+single row (title only) up; the state is also a CSS class (`-warn`, `-crit`).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import ClassVar
+
+from textual.content import Content
+from textual.reactive import reactive
+from textual.style import Style
+from textual.widget import Widget
+
+from services.metrics import MetricSeries
+from services.sanitize import clean
+
+FULL = "▁▂▃▄▅▆▇█"
+THRESHOLD_CHAR = "╌"
+DEPLOY_CHAR = "┊"
+
+
+def format_value(value: float | None) -> str:
+    """A figure for a title: "0.42", "12.3", "512", "12k", "3.4M", or "-"."""
+    if value is None or math.isnan(value):
+        return "-"
+    size = abs(value)
+    if size >= 1e6:
+        return f"{value / 1e6:.1f}M"
+    if size >= 1e4:
+        return f"{value / 1e3:.0f}k"
+    if size >= 100:
+        return f"{value:.0f}"
+    if size >= 10:
+        return f"{value:.1f}"
+    return f"{value:.2f}"
+
+
+def format_window(seconds: float) -> str:
+    """ "5m", "30m", "2h"."""
+    if seconds >= 3600:
+        return f"{seconds / 3600:g}h"
+    return f"{seconds / 60:g}m"
+
+
+def bucket(
+    points: Sequence[tuple[float, float]], columns: int, start: float, end: float
+) -> list[float | None]:
+    """The highest value in each of `columns` equal time slices of [start, end]."""
+    out: list[float | None] = [None] * columns
+    if columns <= 0 or end <= start:
+        return out
+    span = end - start
+    for t, v in points:
+        if t < start or t > end:
+            continue
+        index = min(columns - 1, int((t - start) / span * columns))
+        current = out[index]
+        out[index] = v if current is None else max(current, v)
+    return out
+
+
+def value_range(
+    values: Sequence[float], thresholds: Sequence[float], direction: str
+) -> tuple[float, float]:
+    """The vertical range: anchored at zero for "above" metrics, thresholds included."""
+    every = [*values, *thresholds]
+    if not every:
+        return 0.0, 1.0
+    low, high = min(every), max(every)
+    if direction == "above" and low >= 0:
+        low = 0.0
+    elif high > low:
+        low -= (high - low) * 0.1
+    if high <= low:
+        high = low + (abs(low) or 1.0)
+    return low, high + (high - low) * 0.05
+
+
+def graph_cells(columns: Sequence[float | None], height: int, low: float, high: float) -> list[str]:
+    """Rows of block characters, top row first, for the bucketed values."""
+    rows: list[str] = []
+    span = high - low
+    for row in range(height - 1, -1, -1):
+        line: list[str] = []
+        for value in columns:
+            if value is None:
+                line.append(" ")
+                continue
+            eighths = (value - low) / span * height * 8 - row * 8
+            if eighths >= 8:
+                line.append(FULL[7])
+            elif eighths >= 1:
+                line.append(FULL[int(eighths) - 1])
+            elif row == 0 and value > low:
+                line.append(FULL[0])  # a non-zero value always shows
+            else:
+                line.append(" ")
+        rows.append("".join(line))
+    return rows
+
+
+def level_row(value: float, height: int, low: float, high: float) -> int:
+    """The row (top row 0) in which a horizontal level such as a threshold falls."""
+    from_bottom = int((value - low) / (high - low) * height)
+    return max(0, min(height - 1, height - 1 - from_bottom))
+
+
+class MetricGraph(Widget):
+    """A metric's trend with its thresholds and deploy mark; set `series` to redraw."""
+
+    DEFAULT_CSS = """
+    MetricGraph {
+        height: 1fr;
+        min-height: 1;
+    }
+    MetricGraph > .metric-graph--title { text-style: bold; }
+    MetricGraph > .metric-graph--bars { color: $accent; }
+    MetricGraph.-warn > .metric-graph--bars { color: $warning; }
+    MetricGraph.-crit > .metric-graph--bars { color: $error; }
+    MetricGraph > .metric-graph--state { text-style: bold; }
+    MetricGraph.-warn > .metric-graph--state { color: $warning; }
+    MetricGraph.-crit > .metric-graph--state { color: $error; text-style: bold reverse; }
+    MetricGraph > .metric-graph--warn-line { color: $warning; }
+    MetricGraph > .metric-graph--crit-line { color: $error; }
+    MetricGraph > .metric-graph--deploy { color: $secondary; text-style: bold; }
+    MetricGraph > .metric-graph--muted { color: $text-muted; }
+    """
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "metric-graph--title",
+        "metric-graph--bars",
+        "metric-graph--state",
+        "metric-graph--warn-line",
+        "metric-graph--crit-line",
+        "metric-graph--deploy",
+        "metric-graph--muted",
+    }
+
+    series: reactive[MetricSeries | None] = reactive(None)
+    """The metric to draw; None until its first sample."""
+    window: reactive[float] = reactive(300.0)
+    """Seconds of history shown (the screen cycles 5m, 30m, 2h)."""
+
+    def watch_series(self, series: MetricSeries | None) -> None:
+        state = series.state if series else "unknown"
+        self.set_class(state == "warn", "-warn")
+        self.set_class(state == "crit", "-crit")
+        self.set_class(state == "unknown", "-unknown")
+
+    def _style(self, name: str) -> Style:
+        return self.get_visual_style(f"metric-graph--{name}", partial=True)
+
+    def _title(self, series: MetricSeries, width: int, with_delta: bool) -> Content:
+        unit = clean(series.unit, 12)
+        current = f"{format_value(series.current)} {unit}".strip()
+        state_word = {"warn": "▲ WARN", "crit": "✖ CRIT", "unknown": "? NO DATA"}.get(
+            series.state, ""
+        )
+        parts = [
+            Content(clean(series.name, 40)).stylize(self._style("title")),
+            Content(f" {current}"),
+        ]
+        if state_word:
+            parts.append(Content(" "))
+            parts.append(Content(state_word).stylize(self._style("state")))
+        extra = f"  min {format_value(series.minimum)} max {format_value(series.maximum)}"
+        extra += f"  [{format_window(self.window)}]"
+        if series.state == "unknown" and series.error:
+            extra = f"  {clean(series.error, 200)}"
+        if with_delta and series.delta_pct is not None:
+            sign = "+" if series.delta_pct >= 0 else "−"
+            extra = f"  {sign}{abs(series.delta_pct):.0f}% vs base" + extra
+        parts.append(Content(extra).stylize(self._style("muted")))
+        return Content.assemble(*parts).truncate(width, ellipsis=True)
+
+    def render(self) -> Content:
+        series = self.series
+        width = max(1, self.size.width)
+        height = max(1, self.size.height)
+        if series is None:
+            return Content("waiting for the first sample…")
+        lines: list[Content] = []
+        delta = series.delta_text()
+        delta_line = delta is not None and height >= 5
+        lines.append(self._title(series, width, with_delta=delta is not None and not delta_line))
+        if delta_line and delta is not None:
+            lines.append(Content(clean(delta, 200)).truncate(width, ellipsis=True))
+        axis = height >= 7
+        graph_height = height - len(lines) - (1 if axis else 0)
+        if graph_height >= 1:
+            lines.extend(self._graph(series, width, graph_height))
+        if axis:
+            left, right = f"-{format_window(self.window)}", "now"
+            gap = max(1, width - len(left) - len(right))
+            lines.append(Content(left + " " * gap + right).stylize(self._style("muted")))
+        return Content("\n").join(lines)
+
+    def _graph(self, series: MetricSeries, width: int, height: int) -> list[Content]:
+        end = series.points[-1][0] if series.points else 0.0
+        start = end - self.window
+        columns = bucket(series.points, width, start, end)
+        values = [v for v in columns if v is not None]
+        thresholds = [t for t in (series.warn, series.crit) if t is not None]
+        low, high = value_range(values, thresholds, series.direction)
+        cells = [list(row) for row in graph_cells(columns, height, low, high)]
+        kinds = [["bars"] * width for _ in range(height)]
+        for level, kind in ((series.warn, "warn-line"), (series.crit, "crit-line")):
+            if level is None:
+                continue
+            row = level_row(level, height, low, high)
+            for x in range(width):
+                if cells[row][x] == " ":
+                    cells[row][x], kinds[row][x] = THRESHOLD_CHAR, kind
+        if series.deploy_at is not None and start <= series.deploy_at <= end and end > start:
+            x = min(width - 1, int((series.deploy_at - start) / (end - start) * width))
+            for row in range(height):
+                if cells[row][x] == " " or row == 0:
+                    cells[row][x], kinds[row][x] = DEPLOY_CHAR, "deploy"
+        out: list[Content] = []
+        for row in range(height):
+            parts: list[Content] = []
+            run_start = 0
+            for x in range(1, width + 1):
+                if x == width or kinds[row][x] != kinds[row][run_start]:
+                    text = "".join(cells[row][run_start:x])
+                    style = self._style(kinds[row][run_start])
+                    parts.append(Content(text).stylize(style))
+                    run_start = x
+            out.append(Content.assemble(*parts))
+        return out
