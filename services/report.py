@@ -1,0 +1,262 @@
+"""The incident report, written from the journal: what happened, who did it, what is open.
+
+`build_report` is the single source: a plain dict (the documented JSON shape) that both
+renderers read, so the Markdown and the JSON can never disagree. Events that are not
+runbook events (escalations, acknowledgements, health transitions, deploys) appear in
+the timeline with a generic summary, so a new kind of event is reported without a
+change here.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from services.config import IncidentConfig
+from services.journal import Event
+from services.runbook import (
+    CHOICE_MADE,
+    ITEM_DONE,
+    ITEM_NA,
+    ITEM_NOTE,
+    ITEM_UNDONE,
+    ItemState,
+    Runbook,
+    replay,
+)
+from services.sanitize import clean
+
+REPORT_VERSION = 1
+RESOLVED_KINDS = frozenset({"incident.resolved"})
+"""Event kinds that mark the incident resolved (the first one counts)."""
+
+
+def _iso(at: datetime | None) -> str | None:
+    return at.isoformat().replace("+00:00", "Z") if at is not None else None
+
+
+def format_duration(seconds: float) -> str:
+    """A duration as people say it: "1h 05m", "12m 30s", "45s"."""
+    total = max(0, int(seconds))
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours}h {minutes:02d}m"
+    if minutes:
+        return f"{minutes}m {secs:02d}s"
+    return f"{secs}s"
+
+
+def _value(value: Any) -> str:
+    if isinstance(value, str):
+        return clean(value, 500)
+    return clean(json.dumps(value, ensure_ascii=False, sort_keys=True), 500)
+
+
+def describe(event: Event, runbook: Runbook) -> str:
+    """One line saying what an event did, in words."""
+    payload = event.payload
+    item = runbook.item(str(payload.get("item", "")))
+    subject = item.text if item is not None else str(payload.get("item", ""))
+    if event.kind == ITEM_DONE:
+        return f"done: {subject}"
+    if event.kind == ITEM_UNDONE:
+        return f"reopened: {subject}"
+    if event.kind == ITEM_NA:
+        return f"not applicable: {subject} ({_value(payload.get('reason', ''))})"
+    if event.kind == ITEM_NOTE:
+        return f"note on {subject}: {_value(payload.get('text', ''))}"
+    if event.kind == CHOICE_MADE:
+        for phase in runbook.phases:
+            if phase.choice is not None and phase.choice.id == payload.get("choice"):
+                label = phase.choice.label(str(payload.get("option", "")))
+                return f"chose {phase.choice.title}: {label}"
+        return f"chose {_value(payload.get('choice', ''))}: {_value(payload.get('option', ''))}"
+    details = ", ".join(f"{k}={_value(v)}" for k, v in sorted(payload.items()))
+    return f"{event.kind}: {details}" if details else event.kind
+
+
+def _item_entry(state: ItemState) -> dict[str, Any]:
+    entry: dict[str, Any] = {
+        "id": state.item.id,
+        "text": state.item.text,
+        "state": state.status,
+        "by": state.by or None,
+        "at": _iso(state.at),
+        "note": state.note or None,
+        "reason": state.reason or None,
+        "notes": [{"text": n.text, "by": n.by, "at": _iso(n.at)} for n in state.notes],
+    }
+    return entry
+
+
+def _hotfix_version(events: list[Event]) -> str | None:
+    version: str | None = None
+    for event in events:
+        for key in ("hotfix_version", "version"):
+            value = event.payload.get(key)
+            if isinstance(value, str) and value and (key == "hotfix_version" or "." in event.kind):
+                version = clean(value, 100)
+                break
+    return version
+
+
+def build_report(
+    incident: IncidentConfig, runbook: Runbook, events: list[Event], now: datetime
+) -> dict[str, Any]:
+    """The whole report as plain data, ready for `render_json` or `render_markdown`."""
+    ordered = sorted(events, key=lambda e: e.seq)
+    state = replay(runbook, ordered)
+    started = incident.started or (ordered[0].at if ordered else None)
+    resolved = next((e.at for e in ordered if e.kind in RESOLVED_KINDS), None)
+    end = resolved or now
+    duration = (end - started).total_seconds() if started is not None else None
+    phases = []
+    for phase_state in state.phases:
+        phase: dict[str, Any] = {
+            "id": phase_state.phase.id,
+            "title": phase_state.phase.title,
+            "progress": {
+                "done": phase_state.done,
+                "na": phase_state.na,
+                "total": phase_state.total,
+            },
+            "complete": phase_state.complete,
+            "gated_by": list(phase_state.unmet),
+            "items": [_item_entry(s) for s in phase_state.items],
+        }
+        if phase_state.choice is not None:
+            phase["choice"] = {
+                "id": phase_state.choice.choice.id,
+                "title": phase_state.choice.choice.title,
+                "selected": phase_state.choice.selected,
+                "label": (
+                    phase_state.choice.choice.label(phase_state.choice.selected)
+                    if phase_state.choice.selected
+                    else None
+                ),
+                "by": phase_state.choice.by or None,
+                "at": _iso(phase_state.choice.at),
+            }
+        phases.append(phase)
+    timeline = [
+        {
+            "seq": e.seq,
+            "at": _iso(e.at),
+            "actor": e.actor,
+            "kind": e.kind,
+            "summary": describe(e, runbook),
+            "payload": dict(e.payload),
+        }
+        for e in ordered
+    ]
+    return {
+        "version": REPORT_VERSION,
+        "generated": _iso(now),
+        "incident": {
+            "id": incident.id,
+            "title": incident.title,
+            "severity": incident.severity,
+            "started": _iso(started),
+            "resolved": _iso(resolved),
+            "duration_seconds": int(duration) if duration is not None else None,
+            "duration": format_duration(duration) if duration is not None else None,
+            "ongoing": resolved is None,
+            "hotfix_version": _hotfix_version(ordered),
+        },
+        "runbook": {
+            "id": runbook.id,
+            "title": runbook.title,
+            "lang": runbook.lang,
+            "source": runbook.source,
+        },
+        "progress": {"finished": state.finished, "total": state.total},
+        "phases": phases,
+        "open_items": [
+            {"phase": p.phase.id, "id": s.item.id, "text": s.item.text}
+            for p, s in state.open_items()
+        ],
+        "orphaned": [_item_entry(s) for s in state.orphaned],
+        "timeline": timeline,
+    }
+
+
+def render_json(report: dict[str, Any]) -> str:
+    """The report as indented JSON (UTF-8 text, Japanese kept readable)."""
+    return json.dumps(report, ensure_ascii=False, indent=2) + "\n"
+
+
+_MARK = {"done": "[x]", "na": "[-]", "open": "[ ]"}
+
+
+def _md(text: object) -> str:
+    """Plain text made safe inside a Markdown list line."""
+    value = str(text).replace("\n", " ")
+    for char in "\\`*_[]<>|":
+        value = value.replace(char, "\\" + char)
+    return value
+
+
+def render_markdown(report: dict[str, Any]) -> str:
+    """The report as Markdown, for a ticket or a post-incident review."""
+    inc = report["incident"]
+    out: list[str] = [f"# Incident report: {_md(inc['id'])} — {_md(inc['title'])}", ""]
+    out.append(f"- Severity: {inc['severity']}")
+    out.append(f"- Started: {inc['started'] or 'not recorded'}")
+    if inc["resolved"]:
+        out.append(f"- Resolved: {inc['resolved']} (duration {inc['duration']})")
+    else:
+        duration = f" (running for {inc['duration']})" if inc["duration"] else ""
+        out.append(f"- Resolved: not yet{duration}")
+    if inc["hotfix_version"]:
+        out.append(f"- Hotfix version: {_md(inc['hotfix_version'])}")
+    progress = report["progress"]
+    out.append(
+        f"- Runbook: {_md(report['runbook']['title'])}, "
+        f"{progress['finished']}/{progress['total']} items finished"
+    )
+    out.append(f"- Generated: {report['generated']}")
+    out += ["", "## Open items", ""]
+    if report["open_items"]:
+        out += [f"- {_md(i['id'])}: {_md(i['text'])}" for i in report["open_items"]]
+    else:
+        out.append("None.")
+    out += ["", "## Runbook", ""]
+    for index, phase in enumerate(report["phases"], start=1):
+        p = phase["progress"]
+        out.append(f"### {index}. {_md(phase['title'])} ({p['done'] + p['na']}/{p['total']})")
+        out.append("")
+        if "choice" in phase and phase["choice"]["selected"]:
+            c = phase["choice"]
+            out.append(f"{_md(c['title'])}: {_md(c['label'])} (by {_md(c['by'])} at {c['at']})")
+            out.append("")
+        out += _md_items(phase["items"])
+        out.append("")
+    if report["orphaned"]:
+        out += ["## Orphaned (items no longer in the runbook)", ""]
+        out += _md_items(report["orphaned"])
+        out.append("")
+    out += ["## Timeline", ""]
+    if report["timeline"]:
+        for event in report["timeline"]:
+            out.append(
+                f"- {event['at']} #{event['seq']} {_md(event['actor'])}: {_md(event['summary'])}"
+            )
+    else:
+        out.append("No events recorded.")
+    return "\n".join(out) + "\n"
+
+
+def _md_items(items: list[dict[str, Any]]) -> list[str]:
+    lines: list[str] = []
+    for item in items:
+        line = f"- {_MARK[item['state']]} {_md(item['text'])} `{item['id']}`"
+        if item["state"] == "done":
+            line += f" — done by {_md(item['by'])} at {item['at']}"
+        elif item["state"] == "na":
+            line += f" — not applicable ({_md(item['reason'])}), {_md(item['by'])} at {item['at']}"
+        lines.append(line)
+        for note in item["notes"]:
+            lines.append(f"  - note by {_md(note['by'])} at {note['at']}: {_md(note['text'])}")
+    return lines
