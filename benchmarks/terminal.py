@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
 import pty
@@ -60,14 +61,14 @@ class PtyProcess:
                 if done:
                     os.close(self.fd)
                     return
-        try:
+        with contextlib.suppress(ChildProcessError):
             os.waitpid(self.pid, 0)
-        except ChildProcessError:
-            pass
         os.close(self.fd)
 
 
-def spawn(argv: Sequence[str], cols: int = 80, rows: int = 24, cwd: str | None = None) -> PtyProcess:
+def spawn(
+    argv: Sequence[str], cols: int = 80, rows: int = 24, cwd: str | None = None
+) -> PtyProcess:
     """Start `argv` in a new pty of `cols` x `rows`."""
     started = time.monotonic()
     pid, fd = pty.fork()

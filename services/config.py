@@ -84,7 +84,7 @@ def _parse_status_range(value: object) -> tuple[int, int]:
                 return (low, high)
     if isinstance(value, list) and len(value) == 2 and all(isinstance(v, int) for v in value):
         return (int(value[0]), int(value[1]))
-    raise ValueError(f"invalid status {value!r} (use 200, or a range such as \"200-399\")")
+    raise ValueError(f'invalid status {value!r} (use 200, or a range such as "200-399")')
 
 
 StatusRange = Annotated[tuple[int, int], BeforeValidator(_parse_status_range)]
@@ -176,6 +176,8 @@ class MetricConfig(_Section):
     """How long a value must stay beyond crit before it alerts."""
     scale: float = 1.0
     """Multiplier applied to the value (100 turns a ratio into a percentage)."""
+    graph: bool = True
+    """False for a building block of a ratio that needs no graph of its own."""
     # psutil
     query: Literal["cpu", "memory", "load", "process_cpu", "process_rss"] | None = None
     pid: int | None = None
@@ -402,7 +404,7 @@ def _semantic_checks(config: Config, file: str) -> None:
         if endpoint.timeout <= 0:
             raise ConfigError(file, f"{where}.timeout", "must be above zero")
         if endpoint.json_body is not None and endpoint.method != "POST":
-            raise ConfigError(file, f"{where}.json", "a JSON body needs method = \"POST\"")
+            raise ConfigError(file, f"{where}.json", 'a JSON body needs method = "POST"')
     metric_names: set[str] = set()
     logs = {log.name for log in config.log}
     for i, metric in enumerate(config.metric, start=1):

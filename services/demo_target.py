@@ -1083,6 +1083,7 @@ crit = 95.0
 
 [[metric]]
 name = "Requests/s"
+graph = false
 source = "prometheus"
 url = {metrics_url}
 metric = "http_requests_total"
@@ -1092,6 +1093,7 @@ interval = "2s"
 
 [[metric]]
 name = "5xx/s"
+graph = false
 source = "prometheus"
 url = {metrics_url}
 metric = "http_requests_total"
@@ -1102,6 +1104,7 @@ interval = "2s"
 
 [[metric]]
 name = "Logins/s"
+graph = false
 source = "prometheus"
 url = {metrics_url}
 metric = "auth_login_attempts_total"
@@ -1111,6 +1114,7 @@ interval = "2s"
 
 [[metric]]
 name = "Logins ok/s"
+graph = false
 source = "prometheus"
 url = {metrics_url}
 metric = "auth_login_success_total"

@@ -18,9 +18,7 @@ TRUNCATED_MARK = " …[line truncated]"
 
 # C0 controls except tab, DEL, C1 controls (ESC is \x1b, in C0), bidi embedding,
 # override and isolate controls, zero-width characters, and the BOM.
-_UNSAFE = re.compile(
-    "[\x00-\x08\x0a-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]"
-)
+_UNSAFE = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
 
 
 def _placeholder(match: re.Match[str]) -> str:

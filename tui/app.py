@@ -7,10 +7,13 @@ through it, so what the tests drive is what users run.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import signal
+from pathlib import Path
+from typing import ClassVar
 
 from textual.app import App
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 
 from services.clock import Clock, SystemClock
 from services.config import LoadedConfig
@@ -25,7 +28,7 @@ class WarroomApp(App[int]):
     TITLE = "warroom"
     CSS_PATH = "app.tcss"
     ENABLE_COMMAND_PALETTE = True
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("q", "quit", "Quit"),
         Binding("ctrl+q", "quit", "Quit", show=False, priority=True),
     ]
@@ -38,15 +41,14 @@ class WarroomApp(App[int]):
     def on_mount(self) -> None:
         for theme in THEMES:
             self.register_theme(theme)
-        self.theme = self._theme_name if self._theme_name in self.available_themes else DEFAULT_THEME
+        known = self._theme_name in self.available_themes
+        self.theme = self._theme_name if known else DEFAULT_THEME
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGHUP):
             # A dropped SSH session (SIGHUP) or a kill must still restore the terminal
             # and close the journal; every acknowledged tick is already on disk.
-            try:
+            with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.add_signal_handler(sig, self.exit)
-            except (NotImplementedError, RuntimeError):  # pragma: no cover - non-Unix
-                pass
         self.push_screen(DashboardScreen(self.runtime))
 
     async def action_quit(self) -> None:
@@ -60,9 +62,14 @@ def build_app(
     read_only: bool = False,
     clock: Clock | None = None,
     live: bool = True,
+    demo_root: Path | None = None,
 ) -> WarroomApp:
     """Build the dashboard for a config; `live=False` starts no worker (snapshots)."""
-    runtime = Runtime(loaded=loaded, clock=clock or SystemClock(), read_only=read_only, live=live)
+    runtime = Runtime(
+        loaded=loaded,
+        clock=clock or SystemClock(),
+        read_only=read_only,
+        live=live,
+        demo_root=demo_root,
+    )
     return WarroomApp(runtime, theme=theme)
-
-

@@ -76,5 +76,3 @@ def entry() -> None:
 
 if __name__ == "__main__":
     entry()
-
-

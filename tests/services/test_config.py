@@ -75,8 +75,14 @@ BAD: list[tuple[str, str]] = [
         "[escalation]\nlevels = [{ after = '30m', role = 'a' }, { after = '15m', role = 'b' }]\n",
         "escalation.levels[2].after: must be later than the level before",
     ),
-    ("[incident]\nid = 'x'\nid = 'y'\n", "TOML syntax error: Cannot overwrite a value (at line 3, column 9)"),
-    ("[incident\n", "TOML syntax error: Expected ']' at the end of a table declaration (at line 1, column 10)"),
+    (
+        "[incident]\nid = 'x'\nid = 'y'\n",
+        "TOML syntax error: Cannot overwrite a value (at line 3, column 9)",
+    ),
+    (
+        "[incident\n",
+        "TOML syntax error: Expected ']' at the end of a table declaration (at line 1, column 10)",
+    ),
     (
         "[[metric]]\nname = 'r'\nsource = 'ratio'\nnumerator = 'a'\ndenominator = 'b'\n",
         "metric[1].numerator: no other metric named 'a'",
@@ -154,4 +160,6 @@ def test_dashboard_with_bad_config_exits_2_without_traceback(tmp_path: Path) -> 
     (tmp_path / "warroom.toml").write_text("[[endpoint]]\nname = 1\nurl = 'http://x'\n")
     result = _warroom(cwd=tmp_path)
     assert result.returncode == 2
-    assert result.stderr == "warroom: warroom.toml: endpoint[1].name: must be a valid string (got 1)\n"
+    assert (
+        result.stderr == "warroom: warroom.toml: endpoint[1].name: must be a valid string (got 1)\n"
+    )

@@ -1,0 +1,40 @@
+"""The Metrics pane: one graph per configured metric, fed from one snapshot."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from textual.app import ComposeResult
+from textual.containers import VerticalScroll
+from textual.reactive import reactive
+
+from services.metrics import MetricsSnapshot
+from widgets.metric_graph import MetricGraph
+
+
+class MetricPanel(VerticalScroll):
+    """Graphs for the named metrics, in config order; scrolls when the pane is short."""
+
+    DEFAULT_CSS = """
+    MetricPanel {
+        height: 1fr;
+        scrollbar-size-vertical: 1;
+    }
+    """
+
+    snapshot: reactive[MetricsSnapshot | None] = reactive(None)
+    """Every metric's latest series; each graph picks its own by name."""
+
+    def __init__(self, names: Sequence[str], *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.names = tuple(names)
+
+    def compose(self) -> ComposeResult:
+        for _ in self.names:
+            yield MetricGraph()
+
+    def watch_snapshot(self, snapshot: MetricsSnapshot | None) -> None:
+        if snapshot is None:
+            return
+        for name, graph in zip(self.names, self.query(MetricGraph), strict=False):
+            graph.series = snapshot.get(name)
