@@ -18,6 +18,7 @@ from textual.binding import Binding, BindingType
 from services.clock import Clock, SystemClock
 from services.config import LoadedConfig
 from themes import DEFAULT_THEME, THEMES
+from tui.commands import DashboardCommands
 from tui.runtime import Runtime
 from tui.screens.dashboard import DashboardScreen
 
@@ -28,6 +29,7 @@ class WarroomApp(App[int]):
     TITLE = "warroom"
     CSS_PATH = "app.tcss"
     ENABLE_COMMAND_PALETTE = True
+    COMMANDS = App.COMMANDS | {DashboardCommands}
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("q", "quit", "Quit"),
         Binding("ctrl+q", "quit", "Quit", show=False, priority=True),

@@ -20,6 +20,7 @@ from textual.screen import Screen
 from textual.widgets import Footer
 
 from services import escalation as esc
+from services.alerts import ALERT_RAISED, HEALTH_CHANGED, Alert, AlertTracker
 from services.escalation import EscalationState
 from services.health import HealthSnapshot, Prober, make_client
 from services.incident import IncidentSummary
@@ -27,17 +28,39 @@ from services.journal import Event, Journal, JournalWriteError
 from services.log_filter import LogFilter
 from services.log_follow import LogBuffer, LogFollower
 from services.metrics import MetricSampler, MetricsSnapshot
-from services.runbook import Runbook, RunbookState, replay, runbook_for
+from services.notify import Notifier
+from services.runbook import (
+    CHOICE_MADE,
+    ITEM_DONE,
+    ITEM_NA,
+    ITEM_NOTE,
+    ITEM_UNDONE,
+    Runbook,
+    RunbookState,
+    replay,
+    runbook_for,
+)
 from tui.runtime import Runtime
+from widgets.choice import ChoiceScreen
+from widgets.confirm import ConfirmScreen
 from widgets.escalation_view import EscalationView
 from widgets.filter_bar import FilterBar
+from widgets.guidance import GuidanceScreen
+from widgets.health_detail import HealthDetail
 from widgets.health_table import HealthTable
 from widgets.incident_header import IncidentHeader
 from widgets.log_view import LogView
 from widgets.metric_panel import MetricPanel
+from widgets.prompt import PromptScreen
 from widgets.runbook_view import RunbookView
+from widgets.status_composer import StatusComposer
+from widgets.timeline import TimelineScreen
 
 WIDE_AT = 160
+WINDOWS = (300.0, 1800.0, 7200.0)
+"""Graph windows cycled by `w`: 5m, 30m, 2h."""
+DEPLOY_ITEMS = frozenset({"p10.deploy-production", "p09.bg-switch", "p09.rolling-next"})
+"""Runbook items whose tick means production now runs the hotfix (marks the deploy)."""
 
 
 class DashboardScreen(Screen[None]):
@@ -46,7 +69,13 @@ class DashboardScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("slash", "filter", "Filter log", key_display="/"),
         Binding("a", "ack", "Ack"),
+        Binding("u", "status", "Status update"),
         Binding("D", "mark_deploy", "Mark deploy"),
+        Binding("w", "window", "Graph window"),
+        Binding("R", "resolve", "Resolve"),
+        Binding("t", "timeline", "Timeline", show=False),
+        Binding("b", "guidance", "Guidance", show=False),
+        Binding("escape", "close_filter", "Close filter", show=False),
     ]
 
     summary: reactive[IncidentSummary | None] = reactive(None)
@@ -62,12 +91,15 @@ class DashboardScreen(Screen[None]):
         self.runbook: Runbook = runbook_for(runtime.loaded)
         self.journal: Journal | None = None
         self.events: list[Event] = []
-        self._unsaved: list[Event] = []
         self._save_error: str | None = None
         self._started = config.incident.started
         self.log_buffer = LogBuffer(log_filter=LogFilter.parse(self._initial_filter()))
         self.sampler: MetricSampler | None = None
         self.prober: Prober | None = None
+        self.notifier: Notifier | None = None
+        self.alerts = AlertTracker({m.name: m.min_duration for m in config.metric})
+        self._detail: HealthDetail | None = None
+        self._window = 0
 
     # --- composition ---------------------------------------------------------------
 
@@ -114,14 +146,22 @@ class DashboardScreen(Screen[None]):
 
     def _start_services(self) -> None:
         config = self.runtime.loaded.config
+        client = make_client(config.endpoint)
         if config.endpoint:
-            self.prober = Prober(config.endpoint, make_client(config.endpoint), self.runtime.clock)
+            self.prober = Prober(config.endpoint, client, self.runtime.clock)
             self._run_health()
         if config.metric:
-            self.sampler = MetricSampler(
-                config.metric, make_client(config.endpoint), self.runtime.clock
-            )
+            self.sampler = MetricSampler(config.metric, client, self.runtime.clock)
             self._run_metrics()
+        if config.notify and not self.runtime.read_only:
+            self.notifier = Notifier(
+                config.notify,
+                client,
+                self.runtime.clock,
+                record=self._record,
+                incident=config.incident.id,
+                on_result=self._on_delivery,
+            )
         if config.log:
             self._run_logs()
         self._run_journal()
@@ -133,12 +173,30 @@ class DashboardScreen(Screen[None]):
             self.health = snapshot
             if self.sampler is not None:
                 self.sampler.feed_health(snapshot)
+            detail = self._detail
+            if detail is not None and detail.is_attached and detail.status is not None:
+                status = snapshot.get(detail.status.name)
+                if status is not None:
+                    detail.status = status
+            changes, alerts = self.alerts.observe_health(snapshot)
+            for change in changes:
+                self._record(HEALTH_CHANGED, change.payload())
+            self._raise(alerts)
 
     @work(group="metrics", exit_on_error=False)
     async def _run_metrics(self) -> None:
         assert self.sampler is not None
         async for snapshot in self.sampler.stream():
             self.metrics = snapshot
+            self._raise(self.alerts.observe_metrics(snapshot, self.runtime.clock.monotonic()))
+
+    def _raise(self, alerts: Sequence[Alert]) -> None:
+        config = self.runtime.loaded.config
+        for alert in alerts:
+            self.notify(alert.text, title="Alert", severity="error", timeout=15, markup=False)
+            if config.ui.bell:
+                self.app.bell()
+            self._record(ALERT_RAISED, alert.payload())
 
     @work(group="logs", exit_on_error=False)
     async def _run_logs(self) -> None:
@@ -155,10 +213,9 @@ class DashboardScreen(Screen[None]):
             if shown:
                 view.append(shown)
             if self.sampler is not None:
+                rate = int(self.log_buffer.matches_per_minute(self.runtime.clock.now()))
                 for log in loaded.config.log:
-                    self.sampler.feed_log_matches(
-                        log.name, int(self.log_buffer.matches_per_minute(self.runtime.clock.now()))
-                    )
+                    self.sampler.feed_log_matches(log.name, rate)
 
     @work(group="journal", exit_on_error=False)
     async def _run_journal(self) -> None:
@@ -174,6 +231,7 @@ class DashboardScreen(Screen[None]):
         if self._started is None:
             now = self.runtime.clock.now()
             self._started = esc.ensure_started(None, self.events, now, self._record)
+        self._apply_deploy_mark()
         self._tick()
         self.set_interval(1.0, self._tick)
         async for batch in journal.follow(poll=0.5, after_seq=self._last_seq()):
@@ -189,9 +247,21 @@ class DashboardScreen(Screen[None]):
             return
         self.events.extend(fresh)
         self.runbook_state = replay(self.runbook, self.events)
+        if any(event.kind == esc.DEPLOY_MARKED for event in fresh):
+            self._apply_deploy_mark()
+
+    def _apply_deploy_mark(self) -> None:
+        """Tell the samplers when the deploy happened (from any instance's journal)."""
+        marks = [event.at for event in self.events if event.kind == esc.DEPLOY_MARKED]
+        if not marks:
+            return
+        if self.sampler is not None:
+            self.sampler.mark_deploy(marks[-1])
+        if self.prober is not None:
+            self.prober.mark_deploy(marks[-1])
 
     def _record(self, kind: str, payload: dict[str, Any]) -> None:
-        """Journal an event from the UI loop (rare events: escalation crossings)."""
+        """Journal an event from the UI loop (rare events: crossings, alerts)."""
         if self.journal is None or self.runtime.read_only:
             return
         try:
@@ -199,7 +269,7 @@ class DashboardScreen(Screen[None]):
         except JournalWriteError as exc:
             self._not_saved(str(exc))
 
-    async def _record_async(self, kind: str, payload: dict[str, Any]) -> bool:
+    async def record(self, kind: str, payload: dict[str, Any]) -> bool:
         """Journal a user's change off the UI loop; True once it is durable."""
         if self.journal is None:
             self.notify("The journal is still opening; try again.", severity="warning")
@@ -214,6 +284,7 @@ class DashboardScreen(Screen[None]):
             return False
         self._save_error = None
         self._ingest([event])
+        self.summary = self._summary(self.escalation)
         return True
 
     def _not_saved(self, message: str) -> None:
@@ -221,33 +292,49 @@ class DashboardScreen(Screen[None]):
         self.summary = self._summary(self.escalation)
         self.notify(message, title="NOT SAVED", severity="error", timeout=10, markup=False)
 
+    def _on_delivery(self, delivery: Any) -> None:
+        if not delivery.ok:
+            self.notify(
+                f"Webhook {delivery.url} failed: {delivery.error}",
+                severity="warning",
+                markup=False,
+            )
+
+    async def _announce(self, kind: str, text: str) -> None:
+        if self.notifier is not None:
+            await self.notifier.send(
+                kind, text, {"incident": self.runtime.loaded.config.incident.id}
+            )
+
     # --- the clock -------------------------------------------------------------------
 
     def _tick(self) -> None:
         config = self.runtime.loaded.config
-        now = self.runtime.clock.now()
         if self._started is None:
             return
         result = esc.tick(
             config.escalation,
             self._started,
-            now,
+            self.runtime.clock.now(),
             self.events,
             self._record if not self.runtime.read_only else _ignore,
+            health=self._health_summary(),
             default_severity=config.incident.severity,
         )
         self.escalation = result.state
         self.summary = self._summary(result.state)
         for level in result.crossed:
-            self.notify(
-                f"Call {level.who} {level.contact}".strip(),
-                title=f"Escalation: {level.role}",
-                severity="warning",
-                timeout=30,
-                markup=False,
-            )
+            text = esc.crossing_text(config.escalation.levels, level.index)
+            self.notify(text, title="Escalation", severity="warning", timeout=30, markup=False)
             if config.ui.bell and config.escalation.bell:
                 self.app.bell()
+            self.run_worker(self._announce("escalation", text), group="notify")
+
+    def _health_summary(self) -> str:
+        snapshot = self.health
+        if snapshot is None or not snapshot.endpoints:
+            return "no endpoints"
+        return ", ".join(f"{e.name} {e.state.word}" for e in snapshot.endpoints)
 
     def _summary(self, state: EscalationState | None) -> IncidentSummary:
         incident = self.runtime.loaded.config.incident
@@ -261,11 +348,76 @@ class DashboardScreen(Screen[None]):
             save_error=self._save_error,
         )
 
-    # --- user actions ----------------------------------------------------------------
+    # --- runbook ---------------------------------------------------------------------
 
     async def on_runbook_view_toggle_requested(self, message: RunbookView.ToggleRequested) -> None:
-        kind = "item.done" if message.done else "item.undone"
-        await self._record_async(kind, {"item": message.item_id})
+        kind = ITEM_DONE if message.done else ITEM_UNDONE
+        saved = await self.record(kind, {"item": message.item_id})
+        deploys = message.done and message.item_id in DEPLOY_ITEMS
+        if saved and deploys and not self._deploy_marked():
+            await self.action_mark_deploy()
+
+    def _deploy_marked(self) -> bool:
+        return any(event.kind == esc.DEPLOY_MARKED for event in self.events)
+
+    def _item_text(self, item_id: str) -> str:
+        item = self.runbook.item(item_id)
+        return item.text if item is not None else item_id
+
+    @work(group="prompt")
+    async def on_runbook_view_note_requested(self, message: RunbookView.NoteRequested) -> None:
+        text = await self.app.push_screen_wait(
+            PromptScreen("Note", subject=self._item_text(message.item_id))
+        )
+        if text:
+            await self.record(ITEM_NOTE, {"item": message.item_id, "text": text})
+
+    @work(group="prompt")
+    async def on_runbook_view_not_applicable_requested(
+        self, message: RunbookView.NotApplicableRequested
+    ) -> None:
+        reason = await self.app.push_screen_wait(
+            PromptScreen("Not applicable: why?", subject=self._item_text(message.item_id))
+        )
+        if reason:
+            await self.record(ITEM_NA, {"item": message.item_id, "reason": reason})
+
+    @work(group="prompt")
+    async def on_runbook_view_choice_requested(self, message: RunbookView.ChoiceRequested) -> None:
+        option = await self.app.push_screen_wait(
+            ChoiceScreen("Choose one", message.options, message.selected)
+        )
+        if option is not None and option != message.selected:
+            await self.record(CHOICE_MADE, {"choice": message.choice_id, "option": option})
+
+    def on_runbook_view_timeline_requested(self, message: RunbookView.TimelineRequested) -> None:
+        self.action_timeline()
+
+    def action_timeline(self) -> None:
+        self.app.push_screen(TimelineScreen(self.events, self.runbook))
+
+    def action_guidance(self) -> None:
+        self.app.push_screen(GuidanceScreen(self.runbook.guidance))
+
+    # --- health and metrics ------------------------------------------------------------
+
+    def on_health_table_selected(self, message: HealthTable.Selected) -> None:
+        status = self.health.get(message.name) if self.health is not None else None
+        if status is not None:
+            self._detail = HealthDetail(status)
+            self.app.push_screen(self._detail)
+
+    def action_window(self) -> None:
+        self._window = (self._window + 1) % len(WINDOWS)
+        for graph in self.query("MetricGraph"):
+            graph.window = WINDOWS[self._window]  # type: ignore[attr-defined]
+
+    async def action_mark_deploy(self) -> None:
+        if await self.record(esc.DEPLOY_MARKED, {}):
+            self.notify("Deploy marked: baseline set, post-deploy watch started.")
+            await self._announce("deploy", "Hotfix deployed to production.")
+
+    # --- escalation --------------------------------------------------------------------
 
     async def action_ack(self) -> None:
         state = self.escalation
@@ -273,20 +425,74 @@ class DashboardScreen(Screen[None]):
         if payload is None:
             self.notify("No escalation level reached yet: nothing to acknowledge.")
             return
-        await self._record_async(esc.ESCALATION_ACK, payload)
+        if await self.record(esc.ESCALATION_ACK, payload):
+            self.notify(f"Acknowledged by {self.runtime.actor}.", markup=False)
 
-    async def action_mark_deploy(self) -> None:
-        if await self._record_async(esc.DEPLOY_MARKED, {}):
-            now = self.runtime.clock.now()
-            if self.sampler is not None:
-                self.sampler.mark_deploy(now)
-            if self.prober is not None:
-                self.prober.mark_deploy(now)
+    @work(group="prompt")
+    async def action_status(self) -> None:
+        draft = self._status_draft()
+        text = await self.app.push_screen_wait(StatusComposer(draft))
+        if text and await self.record(esc.STATUS_SENT, {"text": text}):
+            await self._announce("status", text)
+            self.notify("Status update sent.")
+
+    def _status_draft(self) -> str:
+        state = self.runbook_state
+        phase = ""
+        next_step = ""
+        if state is not None and state.current is not None:
+            current = state.phases[state.current]
+            phase = current.phase.title
+            opened = [item for item in current.items if item.status == "open"]
+            next_step = opened[0].item.text if opened else ""
+        error = self.metrics.get("Error rate") if self.metrics is not None else None
+        trend = ""
+        if error is not None and error.current is not None:
+            trend = error.delta_text() or f"error rate {error.current:.1f}{error.unit}"
+        escalation = self.escalation
+        return esc.compose_status(
+            incident=self.runtime.loaded.config.incident.title,
+            severity=escalation.severity if escalation else "",
+            elapsed=escalation.elapsed if escalation else 0.0,
+            phase=phase,
+            health=self._health_summary(),
+            error_trend=trend,
+            version="",
+            next_step=next_step,
+        )
+
+    @work(group="prompt")
+    async def action_resolve(self) -> None:
+        if self.escalation is not None and self.escalation.resolved:
+            self.notify("The incident is already resolved.")
+            return
+        confirmed = await self.app.push_screen_wait(
+            ConfirmScreen(
+                "Resolve the incident?",
+                ["Stops the incident clock and the escalation ladder (journaled)."],
+                confirm_label="Resolve",
+            )
+        )
+        if confirmed and await self.record(esc.INCIDENT_RESOLVED, {}):
+            self._tick()
+            await self._announce("resolved", "Incident resolved.")
+
+    async def action_set_severity(self, severity: str) -> None:
+        if await self.record(esc.SEVERITY_CHANGED, {"severity": severity}):
+            self._tick()
+
+    # --- the log filter ----------------------------------------------------------------
 
     def action_filter(self) -> None:
         bar = self.query_one(FilterBar)
         bar.display = True
         bar.focus()
+
+    def action_close_filter(self) -> None:
+        bar = self.query_one(FilterBar)
+        if bar.has_focus:
+            bar.display = bool(bar.value)
+            self.query_one(LogView).focus()
 
     def on_filter_bar_filter_changed(self, message: FilterBar.FilterChanged) -> None:
         shown = self.log_buffer.set_filter(message.log_filter)

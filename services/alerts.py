@@ -1,0 +1,109 @@
+"""Alerts: one per transition, never a stream.
+
+An endpoint going DOWN, or a metric staying beyond crit for its `min_duration`, raises
+one alert; the next alert for the same subject needs it to recover first. Health state
+changes are also reported so the journal (and the report) can list them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from services.health import HealthSnapshot, ProbeState
+from services.metrics import MetricsSnapshot
+
+ALERT_RAISED = "alert.raised"
+HEALTH_CHANGED = "health.changed"
+
+
+@dataclass(frozen=True)
+class Alert:
+    """Something an engineer must look at now: a toast, the bell, and a journal event."""
+
+    subject: str
+    text: str
+
+    def payload(self) -> dict[str, str]:
+        """The journal event's payload."""
+        return {"subject": self.subject, "text": self.text}
+
+
+@dataclass(frozen=True)
+class HealthChange:
+    """An endpoint moved from one state to another (PENDING is not a state worth noting)."""
+
+    endpoint: str
+    before: str
+    after: str
+    reason: str
+
+    def payload(self) -> dict[str, str]:
+        """The journal event's payload."""
+        return {
+            "endpoint": self.endpoint,
+            "from": self.before,
+            "to": self.after,
+            "reason": self.reason,
+        }
+
+
+@dataclass
+class AlertTracker:
+    """Remembers what has already alerted, so each transition alerts exactly once."""
+
+    min_durations: Mapping[str, float] = field(default_factory=dict)
+    """Metric name -> seconds it must stay beyond crit before alerting."""
+    _states: dict[str, ProbeState] = field(default_factory=dict)
+    _crit_since: dict[str, float] = field(default_factory=dict)
+    _alerted: set[str] = field(default_factory=set)
+
+    def observe_health(self, snapshot: HealthSnapshot) -> tuple[list[HealthChange], list[Alert]]:
+        """State changes since the previous snapshot, and the alerts they raise."""
+        changes: list[HealthChange] = []
+        alerts: list[Alert] = []
+        for status in snapshot.endpoints:
+            before = self._states.get(status.name, ProbeState.PENDING)
+            after = status.state
+            self._states[status.name] = after
+            if after == before or after == ProbeState.PENDING:
+                continue
+            reason = status.reason.value if status.reason is not None else ""
+            if before != ProbeState.PENDING:
+                changes.append(HealthChange(status.name, before.word, after.word, reason))
+            key = f"endpoint:{status.name}"
+            if after == ProbeState.DOWN and key not in self._alerted:
+                self._alerted.add(key)
+                because = f" ({reason})" if reason else ""
+                alerts.append(Alert(status.name, f"{status.name} is DOWN{because}"))
+            elif after != ProbeState.DOWN:
+                self._alerted.discard(key)
+        return changes, alerts
+
+    def observe_metrics(self, snapshot: MetricsSnapshot, now: float) -> list[Alert]:
+        """Alerts for metrics beyond crit for at least their min duration (`now` monotonic)."""
+        alerts: list[Alert] = []
+        for series in snapshot.series:
+            key = f"metric:{series.name}"
+            if series.state != "crit":
+                self._crit_since.pop(series.name, None)
+                self._alerted.discard(key)
+                continue
+            since = self._crit_since.setdefault(series.name, now)
+            if key in self._alerted or now - since < self.min_durations.get(series.name, 0.0):
+                continue
+            self._alerted.add(key)
+            value = "" if series.current is None else f" at {_number(series.current)}{series.unit}"
+            limit = "" if series.crit is None else f" {_number(series.crit)}{series.unit}"
+            side = "above" if series.direction == "above" else "below"
+            alerts.append(Alert(series.name, f"{series.name}{value}, {side} crit{limit}"))
+        return alerts
+
+
+def _number(value: float) -> str:
+    """A figure as a person reads it: 1825, 95.5, 0.42."""
+    if abs(value) >= 100:
+        return f"{value:.0f}"
+    if abs(value) >= 10:
+        return f"{value:.1f}".removesuffix(".0")
+    return f"{value:.2f}".rstrip("0").rstrip(".")
