@@ -38,6 +38,20 @@ def _parser() -> argparse.ArgumentParser:
     )
     config = with_config(sub.add_parser("config", help="check a config file"))
     config.add_argument("--validate", action="store_true", help="validate and exit 0 or 2")
+
+    check = with_config(
+        sub.add_parser("check", help="probe every endpoint and metric once (exit 0 when all UP)")
+    )
+    check.add_argument("--json", action="store_true", help="print JSON instead of a table")
+
+    tail = with_config(sub.add_parser("tail", help="follow and filter the logs to stdout"))
+    tail.add_argument("files", nargs="*", metavar="FILE", help="files or globs (default: [[log]])")
+    tail.add_argument("--filter", metavar="EXPR", help="words, /regex/, -exclude")
+    tail.add_argument("--lines", type=int, default=10, metavar="N", help="backlog lines (10)")
+
+    report = with_config(sub.add_parser("report", help="write the incident report"))
+    report.add_argument("--format", choices=["md", "json"], default="md")
+    report.add_argument("--output", metavar="FILE", help="write to FILE instead of stdout")
     return parser
 
 
@@ -49,6 +63,20 @@ def main(argv: Sequence[str] | None = None) -> int:
             from tui.demo import run_demo
 
             return run_demo(theme=args.theme, read_only=args.read_only)
+        if args.command == "tail":
+            from tui.headless import run_tail_command
+
+            return run_tail_command(
+                args.files, config=args.config, filter_expr=args.filter, lines=args.lines
+            )
+        if args.command == "check":
+            from tui.headless import run_check_command
+
+            return run_check_command(load_config(args.config), as_json=args.json)
+        if args.command == "report":
+            from tui.headless import run_report_command
+
+            return run_report_command(load_config(args.config), fmt=args.format, output=args.output)
         if args.command == "config":
             loaded = load_config(args.config)
             print(f"warroom: {args.config or 'warroom.toml'}: valid")

@@ -46,7 +46,7 @@ class IncidentHeader(Widget):
         if summary.read_only:
             right.append("READ-ONLY  ")
         right.append("RESOLVED " if summary.resolved else "")
-        right.append(f"⏱ {format_elapsed(summary.elapsed_s)} ")
+        right.append(f"T+{format_elapsed(summary.elapsed_s)} ")
         width = self.size.width
         room = width - right.cell_len
         if text.cell_len > room:

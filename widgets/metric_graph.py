@@ -186,6 +186,8 @@ class MetricGraph(Widget):
         height = max(1, self.size.height)
         if series is None:
             return Content("waiting for the first sample…")
+        if height == 1:
+            return self._compact(series, width)
         lines: list[Content] = []
         delta = series.delta_text()
         delta_line = delta is not None and height >= 5
@@ -201,6 +203,30 @@ class MetricGraph(Widget):
             gap = max(1, width - len(left) - len(right))
             lines.append(Content(left + " " * gap + right).stylize(self._style("muted")))
         return Content("\n").join(lines)
+
+    def _compact(self, series: MetricSeries, width: int) -> Content:
+        """One row: name, value and state, then a sparkline of the window in the rest."""
+        title = self._title(series, width, with_delta=False)
+        unit = clean(series.unit, 12)
+        core = Content.assemble(
+            Content(clean(series.name, 40)).stylize(self._style("title")),
+            Content(f" {format_value(series.current)} {unit}".rstrip()),
+        )
+        word = {"warn": " ▲ WARN", "crit": " ✖ CRIT", "unknown": " ? NO DATA"}.get(series.state)
+        if word:
+            core = Content.assemble(core, Content(word).stylize(self._style("state")))
+        room = width - core.cell_length - 1
+        if room < 6 or not series.points:
+            return title
+        end = series.points[-1][0]
+        columns = bucket(series.points, room, end - self.window, end)
+        values = [v for v in columns if v is not None]
+        thresholds = [t for t in (series.warn, series.crit) if t is not None]
+        low, high = value_range(values, thresholds, series.direction)
+        spark = "".join(
+            " " if v is None else SPARK[_level(v, low, high, len(SPARK))] for v in columns
+        )
+        return Content.assemble(core, Content(" "), Content(spark).stylize(self._style("bars")))
 
     def _graph(self, series: MetricSeries, width: int, height: int) -> list[Content]:
         end = series.points[-1][0] if series.points else 0.0
@@ -235,3 +261,13 @@ class MetricGraph(Widget):
                     run_start = x
             out.append(Content.assemble(*parts))
         return out
+
+
+SPARK = "▁▂▃▄▅▆▇█"
+
+
+def _level(value: float, low: float, high: float, steps: int) -> int:
+    """Which of `steps` bar heights `value` gets between `low` and `high`."""
+    if high <= low:
+        return 0
+    return max(0, min(steps - 1, int((value - low) / (high - low) * (steps - 1) + 0.5)))

@@ -309,7 +309,7 @@ class RunbookView(ScrollView, can_focus=True):
         if phase_state.complete:
             tag, component = f"✓ {words['done']}", "runbook-view--complete"
         elif phase_state.gated:
-            tag, component = f"⧖ {words['gated']}", "runbook-view--gated"
+            tag, component = f"⊘ {words['gated']}", "runbook-view--gated"
         elif is_current:
             tag, component = f"▶ {words['now']}", "runbook-view--current"
         else:

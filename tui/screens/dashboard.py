@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Container, Vertical
+from textual.containers import Container, Horizontal, Vertical
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import Footer
@@ -110,28 +110,40 @@ class DashboardScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         config = self.runtime.loaded.config
         yield IncidentHeader().data_bind(summary=DashboardScreen.summary)
-        with Container(id="panes"):
-            with Vertical(id="runbook-pane", classes="pane") as pane:
-                pane.border_title = "Runbook"
-                yield RunbookView(id="runbook").data_bind(state=DashboardScreen.runbook_state)
-            with Vertical(id="health-pane", classes="pane") as pane:
-                pane.border_title = "Health"
-                yield HealthTable(id="health").data_bind(snapshot=DashboardScreen.health)
-            with Vertical(id="metrics-pane", classes="pane") as pane:
-                pane.border_title = "Metrics"
-                yield MetricPanel(
-                    [m.name for m in config.metric if m.graph], id="metrics"
-                ).data_bind(snapshot=DashboardScreen.metrics)
-            with Vertical(id="escalation-pane", classes="pane") as pane:
-                pane.border_title = "Escalation"
-                yield EscalationView(id="escalation").data_bind(state=DashboardScreen.escalation)
-            with Vertical(id="log-pane", classes="pane") as pane:
-                pane.border_title = "Error log"
-                yield FilterBar(self._initial_filter(), id="log-filter")
-                yield LogView(show_source=len(config.log) > 1, id="log")
+        with Horizontal(id="panes"):
+            with Vertical(id="col-a"):
+                with Vertical(id="runbook-pane", classes="pane") as pane:
+                    pane.border_title = "Runbook"
+                    yield RunbookView(id="runbook").data_bind(state=DashboardScreen.runbook_state)
+                with Vertical(id="escalation-pane", classes="pane") as pane:
+                    pane.border_title = "Escalation"
+                    yield EscalationView(id="escalation").data_bind(
+                        state=DashboardScreen.escalation
+                    )
+            with Container(id="col-b"):
+                with Vertical(id="health-pane", classes="pane") as pane:
+                    pane.border_title = "Health"
+                    pane.styles.height = self._health_height()
+                    yield HealthTable(id="health").data_bind(snapshot=DashboardScreen.health)
+                with Vertical(id="metrics-pane", classes="pane") as pane:
+                    pane.border_title = "Metrics"
+                    graphs = [m.name for m in config.metric if m.graph]
+                    yield MetricPanel(graphs, id="metrics").data_bind(
+                        snapshot=DashboardScreen.metrics
+                    )
+                with Vertical(id="log-pane", classes="pane") as pane:
+                    pane.border_title = "Error log"
+                    yield FilterBar(self._initial_filter(), id="log-filter")
+                    yield LogView(show_source=len(config.log) > 1, id="log")
         yield Footer()
 
+    def _health_height(self) -> int:
+        # A row per endpoint and a header, inside the border.
+        return min(12, len(self.runtime.loaded.config.endpoint) + 3)
+
     def on_mount(self) -> None:
+        # In the wide grid, the Health row is as tall as the Health pane.
+        self.query_one("#col-b").styles.grid_rows = f"{self._health_height()} 1fr"
         self.query_one(RunbookView).focus()
         self.query_one(FilterBar).display = False
         self.summary = self._summary(None)

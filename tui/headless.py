@@ -1,0 +1,72 @@
+"""The headless subcommands: `check`, `tail` and `report`, for scripts and CI.
+
+They share the dashboard's services; nothing here draws a screen.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from pathlib import Path
+
+from services.check import exit_code, format_table, report_to_json, run_check
+from services.clock import SystemClock
+from services.config import ConfigError, LoadedConfig
+from services.journal import Journal, journal_path
+from services.release import read_release_sync, release_to_json
+from services.report import build_report, render_json, render_markdown
+from services.runbook import runbook_for
+from services.tail_cli import tail
+
+
+def run_check_command(loaded: LoadedConfig, *, as_json: bool) -> int:
+    """Probe every endpoint and metric once: 0 when all is UP, 1 otherwise."""
+    config = loaded.config
+    report = asyncio.run(run_check(config))
+    code = exit_code(report)
+    if as_json:
+        document = report_to_json(report)
+        if config.git is not None:
+            info = read_release_sync(config.git, loaded.resolve(config.git.repo))
+            document["git"] = release_to_json(info)
+            if info.error:
+                code = max(code, 1)
+        print(json.dumps(document, ensure_ascii=False, indent=2))
+    else:
+        print(format_table(report))
+    return code
+
+
+def run_tail_command(
+    files: list[str], *, config: str | None, filter_expr: str | None, lines: int
+) -> int:
+    """Follow the logs to stdout until interrupted (130 on ctrl+c, like other tools)."""
+    try:
+        return asyncio.run(tail(files, config_path=config, filter_expr=filter_expr, lines=lines))
+    except KeyboardInterrupt:
+        return 130
+
+
+def run_report_command(loaded: LoadedConfig, *, fmt: str, output: str | None) -> int:
+    """Write the incident report from the journal (every item open if never opened)."""
+    config = loaded.config
+    clock = SystemClock()
+    path = journal_path(loaded.state_dir, config.incident.id)
+    events = []
+    if path.exists():
+        journal = Journal.open(path, clock, "report", read_only=True)
+        try:
+            events = journal.events()
+        finally:
+            journal.close()
+    report = build_report(config.incident, runbook_for(loaded), events, clock.now())
+    text = render_json(report) if fmt == "json" else render_markdown(report)
+    if output is None:
+        sys.stdout.write(text)
+        return 0
+    try:
+        Path(output).write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(output, "", f"cannot write the report: {exc.strerror}") from None
+    return 0
