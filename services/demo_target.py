@@ -1039,6 +1039,7 @@ unit = "ms"
 interval = "2s"
 warn = 300.0
 crit = 800.0
+min_duration = "30s"
 
 [[metric]]
 name = "Error rate"
@@ -1050,6 +1051,7 @@ unit = "%"
 interval = "2s"
 warn = 1.0
 crit = 5.0
+min_duration = "30s"
 
 [[metric]]
 name = "Auth success"
@@ -1061,6 +1063,7 @@ unit = "%"
 interval = "2s"
 warn = 98.0
 crit = 95.0
+min_duration = "30s"
 direction = "below"
 
 [[metric]]
@@ -1071,6 +1074,7 @@ unit = "%"
 interval = "2s"
 warn = 80.0
 crit = 95.0
+min_duration = "30s"
 
 [[metric]]
 name = "Memory"
@@ -1080,6 +1084,7 @@ unit = "%"
 interval = "5s"
 warn = 85.0
 crit = 95.0
+min_duration = "30s"
 
 [[metric]]
 name = "Requests/s"

@@ -14,6 +14,7 @@ from typing import ClassVar
 
 from textual.app import App
 from textual.binding import Binding, BindingType
+from textual.theme import Theme
 
 from services.clock import Clock, SystemClock
 from services.config import LoadedConfig
@@ -21,6 +22,7 @@ from themes import DEFAULT_THEME, THEMES
 from tui.commands import DashboardCommands
 from tui.runtime import Runtime
 from tui.screens.dashboard import DashboardScreen
+from tui.settings import load_theme, save_theme, settings_path
 
 
 class WarroomApp(App[int]):
@@ -38,13 +40,19 @@ class WarroomApp(App[int]):
     def __init__(self, runtime: Runtime, theme: str | None = None) -> None:
         super().__init__()
         self.runtime = runtime
-        self._theme_name = theme or runtime.loaded.config.ui.theme or DEFAULT_THEME
+        self._settings = settings_path()
+        remembered = load_theme(self._settings) if runtime.live else None
+        # --theme, then this user's last choice, then the incident's config.
+        self._theme_name = theme or remembered or runtime.loaded.config.ui.theme or DEFAULT_THEME
 
     def on_mount(self) -> None:
         for theme in THEMES:
             self.register_theme(theme)
         known = self._theme_name in self.available_themes
         self.theme = self._theme_name if known else DEFAULT_THEME
+        if self.runtime.live and self.runtime.demo_root is None:
+            # The demo leaves the user's files alone; a real incident remembers the choice.
+            self.theme_changed_signal.subscribe(self, self._remember_theme)
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGHUP):
             # A dropped SSH session (SIGHUP) or a kill must still restore the terminal
@@ -52,6 +60,9 @@ class WarroomApp(App[int]):
             with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.add_signal_handler(sig, self.exit)
         self.push_screen(DashboardScreen(self.runtime))
+
+    def _remember_theme(self, theme: Theme) -> None:
+        save_theme(self._settings, theme.name)
 
     async def action_quit(self) -> None:
         self.exit(0)

@@ -39,6 +39,22 @@ def _parser() -> argparse.ArgumentParser:
     config = with_config(sub.add_parser("config", help="check a config file"))
     config.add_argument("--validate", action="store_true", help="validate and exit 0 or 2")
 
+    serve = with_config(sub.add_parser("serve", help="serve the dashboard to web browsers"))
+    serve.add_argument(
+        "--demo", action="store_true", help="serve the simulated service, shared by every viewer"
+    )
+    serve.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address to listen on (default 127.0.0.1; others have NO authentication)",
+    )
+    serve.add_argument(
+        "--port", type=int, default=8000, help="port (default 8000; 0 picks a free one)"
+    )
+    serve.add_argument(
+        "--allow-actions", action="store_true", help="let browser viewers act (default: read-only)"
+    )
+
     check = with_config(
         sub.add_parser("check", help="probe every endpoint and metric once (exit 0 when all UP)")
     )
@@ -63,6 +79,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             from tui.demo import run_demo
 
             return run_demo(theme=args.theme, read_only=args.read_only)
+        if args.command == "serve":
+            from tui.serve import run_serve
+
+            return run_serve(
+                demo=args.demo,
+                config=args.config,
+                host=args.host,
+                port=args.port,
+                allow_actions=args.allow_actions,
+            )
         if args.command == "tail":
             from tui.headless import run_tail_command
 

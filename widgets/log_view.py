@@ -15,6 +15,7 @@ from typing import ClassVar
 from rich.cells import cell_len
 from rich.segment import Segment
 from rich.style import Style
+from textual import events
 from textual.binding import Binding, BindingType
 from textual.cache import LRUCache
 from textual.geometry import Size
@@ -163,10 +164,22 @@ class LogView(ScrollView, can_focus=True):
         self.replace(())
 
     def _to_end(self) -> None:
-        self.scroll_end(animate=False, immediate=True, x_axis=False)
-        if self.scroll_y < self.max_scroll_y:
-            # Before the first layout there is no scrollbar yet: scroll after refresh.
-            self.scroll_end(animate=False, x_axis=False)
+        # Forced: until the next layout shows the scrollbar, an unforced scroll is
+        # refused and a pane opened on a long backlog would stay on its oldest line.
+        self.scroll_end(animate=False, immediate=True, x_axis=False, force=True)
+        # Once more after the next layout, which may add a scrollbar that takes a row.
+        self.scroll_end(animate=False, x_axis=False, force=True)
+
+    def on_resize(self, event: events.Resize) -> None:
+        """Keep the newest line in view when the pane changes size while following."""
+        del event
+        if self.following:
+            self._to_end()
+
+    def watch_show_horizontal_scrollbar(self, shown: bool) -> None:
+        """A horizontal scrollbar takes the bottom row: scroll the newest line above it."""
+        if shown and self.following:
+            self._to_end()
 
     def _grow_width(self, items: Sequence[LogItem]) -> None:
         extra = 0

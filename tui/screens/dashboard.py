@@ -48,9 +48,12 @@ from widgets.filter_bar import FilterBar
 from widgets.guidance import GuidanceScreen
 from widgets.health_detail import HealthDetail
 from widgets.health_table import HealthTable
+from widgets.help import HelpScreen, KeySection, binding_rows
 from widgets.incident_header import IncidentHeader
 from widgets.log_view import LogView
 from widgets.metric_panel import MetricPanel
+from widgets.pane import Pane
+from widgets.projector_view import ProjectorView
 from widgets.prompt import PromptScreen
 from widgets.runbook_view import RunbookView
 from widgets.status_composer import StatusComposer
@@ -73,6 +76,9 @@ class DashboardScreen(Screen[None]):
         Binding("D", "mark_deploy", "Mark deploy"),
         Binding("w", "window", "Graph window"),
         Binding("R", "resolve", "Resolve"),
+        Binding("p", "projector", "Projector"),
+        Binding("z", "zoom", "Zoom pane"),
+        Binding("question_mark", "help", "Help", key_display="?"),
         Binding("t", "timeline", "Timeline", show=False),
         Binding("b", "guidance", "Guidance", show=False),
         Binding("escape", "close_filter", "Close filter", show=False),
@@ -112,29 +118,35 @@ class DashboardScreen(Screen[None]):
         yield IncidentHeader().data_bind(summary=DashboardScreen.summary)
         with Horizontal(id="panes"):
             with Vertical(id="col-a"):
-                with Vertical(id="runbook-pane", classes="pane") as pane:
+                with Pane(id="runbook-pane", classes="pane") as pane:
                     pane.border_title = "Runbook"
                     yield RunbookView(id="runbook").data_bind(state=DashboardScreen.runbook_state)
-                with Vertical(id="escalation-pane", classes="pane") as pane:
+                with Pane(id="escalation-pane", classes="pane") as pane:
                     pane.border_title = "Escalation"
                     yield EscalationView(id="escalation").data_bind(
                         state=DashboardScreen.escalation
                     )
             with Container(id="col-b"):
-                with Vertical(id="health-pane", classes="pane") as pane:
+                with Pane(id="health-pane", classes="pane") as pane:
                     pane.border_title = "Health"
                     pane.styles.height = self._health_height()
                     yield HealthTable(id="health").data_bind(snapshot=DashboardScreen.health)
-                with Vertical(id="metrics-pane", classes="pane") as pane:
+                with Pane(id="metrics-pane", classes="pane") as pane:
                     pane.border_title = "Metrics"
                     graphs = [m.name for m in config.metric if m.graph]
                     yield MetricPanel(graphs, id="metrics").data_bind(
                         snapshot=DashboardScreen.metrics
                     )
-                with Vertical(id="log-pane", classes="pane") as pane:
+                with Pane(id="log-pane", classes="pane") as pane:
                     pane.border_title = "Error log"
                     yield FilterBar(self._initial_filter(), id="log-filter")
                     yield LogView(show_source=len(config.log) > 1, id="log")
+        headline = [m.name for m in config.metric if m.graph][:6]
+        yield ProjectorView(headline, id="projector").data_bind(
+            escalation=DashboardScreen.escalation,
+            health=DashboardScreen.health,
+            metrics=DashboardScreen.metrics,
+        )
         yield Footer()
 
     def _health_height(self) -> int:
@@ -146,6 +158,7 @@ class DashboardScreen(Screen[None]):
         self.query_one("#col-b").styles.grid_rows = f"{self._health_height()} 1fr"
         self.query_one(RunbookView).focus()
         self.query_one(FilterBar).display = False
+        self.query_one(ProjectorView).display = False
         self.summary = self._summary(None)
         self.runbook_state = replay(self.runbook, [])
         if self.runtime.live:
@@ -492,6 +505,46 @@ class DashboardScreen(Screen[None]):
     async def action_set_severity(self, severity: str) -> None:
         if await self.record(esc.SEVERITY_CHANGED, {"severity": severity}):
             self._tick()
+
+    # --- views -------------------------------------------------------------------------
+
+    def action_projector(self) -> None:
+        """Swap the panes for the large projector view, and back."""
+        projecting = not self.has_class("-projector")
+        self.set_class(projecting, "-projector")
+        self.query_one("#panes").display = not projecting
+        self.query_one(ProjectorView).display = projecting
+        if not projecting:
+            self.query_one(RunbookView).focus()
+
+    def action_zoom(self) -> None:
+        """Maximize the focused pane, or restore the layout."""
+        if self.maximized is not None:
+            self.minimize()
+            return
+        focused = self.focused
+        panes = [a for a in focused.ancestors if isinstance(a, Pane)] if focused else []
+        if panes:
+            self.maximize(panes[0], container=False)
+
+    def action_help(self) -> None:
+        self.app.push_screen(HelpScreen(self._key_sections()))
+
+    def _key_sections(self) -> list[KeySection]:
+        return [
+            ("Dashboard", binding_rows(self.BINDINGS)),
+            ("Runbook", [*binding_rows(RunbookView.BINDINGS), ("1-9", "Jump to phase")]),
+            ("Health", [*binding_rows(HealthTable.BINDINGS), ("enter", "Endpoint detail")]),
+            ("Error log", binding_rows(LogView.BINDINGS) + binding_rows(FilterBar.BINDINGS)),
+            (
+                "Anywhere",
+                [
+                    ("tab / shift+tab", "Next / previous pane"),
+                    ("ctrl+p", "Command palette: every action, severity, theme"),
+                    ("q / ctrl+q", "Quit"),
+                ],
+            ),
+        ]
 
     # --- the log filter ----------------------------------------------------------------
 
