@@ -7,6 +7,8 @@ from textual.widgets import Static
 class Bare(App[None]):
     """One widget saying it is ready."""
 
+    BINDINGS = [("q", "quit", "Quit")]  # noqa: RUF012
+
     def compose(self) -> ComposeResult:
         yield Static("BARE-READY")
 

@@ -47,8 +47,26 @@ class PtyProcess:
                 return time.monotonic() - self.started
         return None
 
+    def send(self, data: bytes) -> None:
+        """Type into the terminal."""
+        os.write(self.fd, data)
+
+    def wait_exit(self, timeout: float) -> float | None:
+        """Seconds until the child exits (reaped), or None if it is still running."""
+        start = time.monotonic()
+        while time.monotonic() - start < timeout:
+            self.pump(0.01)
+            done, _ = os.waitpid(self.pid, os.WNOHANG)
+            if done:
+                os.close(self.fd)
+                self.fd = -1
+                return time.monotonic() - start
+        return None
+
     def stop(self) -> None:
         """Terminate the child and reap it."""
+        if self.fd < 0:
+            return
         for sig in (signal.SIGTERM, signal.SIGKILL):
             try:
                 os.kill(self.pid, sig)

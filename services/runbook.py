@@ -14,6 +14,7 @@ import tomllib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
@@ -116,11 +117,16 @@ class Runbook:
 
     def item(self, item_id: str) -> Item | None:
         """The item with `item_id`, or None when this runbook has no such item."""
+        return self._items_by_id.get(item_id)
+
+    @cached_property
+    def _items_by_id(self) -> dict[str, Item]:
+        # The report looks up an item for each of thousands of events.
+        index: dict[str, Item] = {}
         for phase in self.phases:
             for item in phase.items:
-                if item.id == item_id:
-                    return item
-        return None
+                index.setdefault(item.id, item)
+        return index
 
     @property
     def item_count(self) -> int:

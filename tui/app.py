@@ -22,6 +22,7 @@ from themes import DEFAULT_THEME, THEMES
 from tui.commands import DashboardCommands
 from tui.runtime import Runtime
 from tui.screens.dashboard import DashboardScreen
+from tui.screens.release import ReleaseController
 from tui.settings import load_theme, save_theme, settings_path
 
 
@@ -40,6 +41,8 @@ class WarroomApp(App[int]):
     def __init__(self, runtime: Runtime, theme: str | None = None) -> None:
         super().__init__()
         self.runtime = runtime
+        self.release = ReleaseController(runtime)
+        """Owns deploy commands and git actions, so they outlive the Release screen."""
         self._settings = settings_path()
         remembered = load_theme(self._settings) if runtime.live else None
         # --theme, then this user's last choice, then the incident's config.
@@ -63,6 +66,10 @@ class WarroomApp(App[int]):
 
     def _remember_theme(self, theme: Theme) -> None:
         save_theme(self._settings, theme.name)
+
+    async def on_unmount(self) -> None:
+        # A command still running gets SIGINT and a moment to be journaled.
+        await self.release.shutdown(timeout=2.0)
 
     async def action_quit(self) -> None:
         self.exit(0)

@@ -22,13 +22,14 @@ from textual.widgets import Footer
 from services import escalation as esc
 from services.alerts import ALERT_RAISED, HEALTH_CHANGED, Alert, AlertTracker
 from services.escalation import EscalationState
-from services.health import HealthSnapshot, Prober, make_client
+from services.health import HealthSnapshot, Prober, ProbeState, make_client
 from services.incident import IncidentSummary
 from services.journal import Event, Journal, JournalWriteError
 from services.log_filter import LogFilter
 from services.log_follow import LogBuffer, LogFollower
 from services.metrics import MetricSampler, MetricsSnapshot
 from services.notify import Notifier
+from services.release import ReleaseInfo
 from services.runbook import (
     CHOICE_MADE,
     ITEM_DONE,
@@ -41,6 +42,7 @@ from services.runbook import (
     runbook_for,
 )
 from tui.runtime import Runtime
+from tui.screens.release import ReleaseController, ReleaseScreen, rollback_flow
 from widgets.choice import ChoiceScreen
 from widgets.confirm import ConfirmScreen
 from widgets.escalation_view import EscalationView
@@ -55,6 +57,7 @@ from widgets.metric_panel import MetricPanel
 from widgets.pane import Pane
 from widgets.projector_view import ProjectorView
 from widgets.prompt import PromptScreen
+from widgets.release_bar import ReleaseBar
 from widgets.runbook_view import RunbookView
 from widgets.status_composer import StatusComposer
 from widgets.timeline import TimelineScreen
@@ -76,6 +79,8 @@ class DashboardScreen(Screen[None]):
         Binding("D", "mark_deploy", "Mark deploy"),
         Binding("w", "window", "Graph window"),
         Binding("R", "resolve", "Resolve"),
+        Binding("r", "release", "Release"),
+        Binding("ctrl+r", "rollback", "Rollback", priority=True),
         Binding("p", "projector", "Projector"),
         Binding("z", "zoom", "Zoom pane"),
         Binding("question_mark", "help", "Help", key_display="?"),
@@ -89,6 +94,7 @@ class DashboardScreen(Screen[None]):
     metrics: reactive[MetricsSnapshot | None] = reactive(None)
     runbook_state: reactive[RunbookState | None] = reactive(None, always_update=True)
     escalation: reactive[EscalationState | None] = reactive(None)
+    release: reactive[ReleaseInfo | None] = reactive(None)
 
     def __init__(self, runtime: Runtime) -> None:
         super().__init__()
@@ -116,6 +122,7 @@ class DashboardScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         config = self.runtime.loaded.config
         yield IncidentHeader().data_bind(summary=DashboardScreen.summary)
+        yield ReleaseBar(id="release-bar").data_bind(info=DashboardScreen.release)
         with Horizontal(id="panes"):
             with Vertical(id="col-a"):
                 with Pane(id="runbook-pane", classes="pane") as pane:
@@ -189,6 +196,11 @@ class DashboardScreen(Screen[None]):
             )
         if config.log:
             self._run_logs()
+        if config.git is not None:
+            controller = self._controller()
+            controller.subscribe(self._release_changed)
+            self.run_worker(controller.refresh_release(), group="release")
+            self.set_interval(30.0, self._refresh_release)
         self._run_journal()
 
     @work(group="health", exit_on_error=False)
@@ -505,6 +517,38 @@ class DashboardScreen(Screen[None]):
     async def action_set_severity(self, severity: str) -> None:
         if await self.record(esc.SEVERITY_CHANGED, {"severity": severity}):
             self._tick()
+
+    # --- release -----------------------------------------------------------------------
+
+    def _controller(self) -> ReleaseController:
+        controller = getattr(self.app, "release", None)
+        assert isinstance(controller, ReleaseController), "the app owns the release controller"
+        return controller
+
+    def _release_changed(self) -> None:
+        self.release = self._controller().release
+
+    def _refresh_release(self) -> None:
+        self.run_worker(self._controller().refresh_release(), group="release")
+
+    def gates(self) -> dict[str, bool]:
+        """Whether each endpoint and metric holds now, by name, for rolling deploys."""
+        held: dict[str, bool] = {}
+        if self.health is not None:
+            for endpoint in self.health.endpoints:
+                held[endpoint.name] = endpoint.state is ProbeState.UP
+        if self.metrics is not None:
+            for series in self.metrics.series:
+                held[series.name] = series.state in ("ok", "warn")
+        return held
+
+    def action_release(self) -> None:
+        self.app.push_screen(
+            ReleaseScreen(self.runtime, self.record, self.gates, controller=self._controller())
+        )
+
+    def action_rollback(self) -> None:
+        self.run_worker(rollback_flow(self.app, self._controller(), self.record), group="rollback")
 
     # --- views -------------------------------------------------------------------------
 
