@@ -37,7 +37,11 @@ ITEM_NA = "item.na"
 """payload: {"item": id, "reason": text} -- the item does not apply."""
 CHOICE_MADE = "choice.made"
 """payload: {"choice": id, "option": option id} -- pick one alternative."""
-RUNBOOK_KINDS = frozenset({ITEM_DONE, ITEM_UNDONE, ITEM_NOTE, ITEM_NA, CHOICE_MADE})
+ACTION_FINISHED = "action.finished"
+"""A deploy command ended: {name, state, exit_code, ...}; success ticks its items."""
+RUNBOOK_KINDS = frozenset(
+    {ITEM_DONE, ITEM_UNDONE, ITEM_NOTE, ITEM_NA, CHOICE_MADE, ACTION_FINISHED}
+)
 
 BUILTIN_NAME = "hotfix.toml"
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]*$")
@@ -57,6 +61,8 @@ class Item:
     """Phase or item ids that must be complete first."""
     option: str | None = None
     """The option of the phase's choice this item belongs to, if any."""
+    action: str | None = None
+    """The `[actions]` command that performs it: a successful run ticks the item."""
 
 
 @dataclass(frozen=True)
@@ -249,7 +255,11 @@ def parse_runbook(raw: Mapping[str, Any], file: str, lang: Lang) -> Runbook:
         items: list[Item] = []
         for i_index, raw_item in enumerate(raw_items, start=1):
             i_path = f"{p_path}.item[{i_index}]"
-            r.keys(raw_item, i_path, ["id", "commands", "requires", "option", *_text_keys("text")])
+            r.keys(
+                raw_item,
+                i_path,
+                ["id", "commands", "requires", "option", "action", *_text_keys("text")],
+            )
             item_id = r.ident(raw_item, i_path)
             if item_id in item_ids or item_id in phase_ids:
                 raise r.fail(f"{i_path}.id", f"duplicate id {item_id!r}")
@@ -263,6 +273,9 @@ def parse_runbook(raw: Mapping[str, Any], file: str, lang: Lang) -> Runbook:
                     raise r.fail(f"{i_path}.option", "the phase has no [phase.choice]")
                 if option not in {o.id for o in choice.options}:
                     raise r.fail(f"{i_path}.option", f"no option {option!r} in {choice.id!r}")
+            action = raw_item.get("action")
+            if action is not None and (not isinstance(action, str) or not action):
+                raise r.fail(f"{i_path}.action", "must be the name of an [actions] command")
             item_requires = r.strings(raw_item, i_path, "requires")
             pending.append((f"{i_path}.requires", item_requires))
             items.append(
@@ -272,6 +285,7 @@ def parse_runbook(raw: Mapping[str, Any], file: str, lang: Lang) -> Runbook:
                     commands=clean_block(commands.strip("\n")),
                     requires=item_requires,
                     option=option,
+                    action=action,
                 )
             )
         phases.append(
@@ -516,6 +530,11 @@ def _text(payload: Mapping[str, Any], key: str) -> str:
 def replay(runbook: Runbook, events: Sequence[Event]) -> RunbookState:
     """Fold journal events, in seq order, into the checklist state. Pure."""
     known = {item.id for phase in runbook.phases for item in phase.items}
+    performs: dict[str, list[str]] = {}
+    for phase in runbook.phases:
+        for item in phase.items:
+            if item.action is not None:
+                performs.setdefault(item.action, []).append(item.id)
     choices = {p.choice.id: p.choice for p in runbook.phases if p.choice is not None}
     items: dict[str, _Mutable] = {}
     orphan_order: list[str] = []
@@ -527,6 +546,15 @@ def replay(runbook: Runbook, events: Sequence[Event]) -> RunbookState:
         if event.kind not in RUNBOOK_KINDS:
             continue
         payload = event.payload
+        if event.kind == ACTION_FINISHED:
+            # A successful run of a command ticks the items it performs (open ones only:
+            # an item someone marked N/A stays N/A).
+            if payload.get("state") == "succeeded":
+                for item_id in performs.get(str(payload.get("name", "")), ()):
+                    done = items.setdefault(item_id, _Mutable())
+                    if done.status == "open":
+                        done.status, done.by, done.at = "done", event.actor, event.at
+            continue
         if event.kind == CHOICE_MADE:
             choice = choices.get(str(payload.get("choice", "")))
             option = str(payload.get("option", ""))

@@ -389,3 +389,40 @@ def test_replay_matches_the_model_and_the_report(specs, rnd) -> None:  # type: i
     open_ids = {i["id"] for i in report["open_items"]}
     assert open_ids == {s.item.id for _, s in state.open_items()}
     assert [e["seq"] for e in report["timeline"]] == list(range(1, len(events) + 1))
+
+
+def test_a_successful_action_ticks_the_items_it_performs() -> None:
+    runbook = builtin_runbook("en")
+    state = replay(
+        runbook,
+        [
+            ev(1, "action.finished", "deployer", name="production", state="succeeded"),
+            ev(2, "action.finished", "deployer", name="validate", state="failed"),
+        ],
+    )
+    deployed = state.item("p10.deploy-production")
+    assert deployed is not None and deployed.status == "done" and deployed.by == "deployer"
+    validated = state.item("p10.validate-hotfix")
+    assert validated is not None and validated.status == "open"
+
+
+def test_an_action_does_not_overrule_not_applicable() -> None:
+    runbook = builtin_runbook("en")
+    state = replay(
+        runbook,
+        [
+            ev(1, "item.na", "alice", item="p08.smoke-tests", reason="no smoke suite"),
+            ev(2, "action.finished", "bob", name="smoke", state="succeeded"),
+        ],
+    )
+    smoke = state.item("p08.smoke-tests")
+    assert smoke is not None and smoke.status == "na"
+
+
+def test_a_rollback_marks_the_rollback_item() -> None:
+    state = replay(
+        builtin_runbook("en"),
+        [ev(1, "action.finished", "carol", name="rollback", state="succeeded")],
+    )
+    rollback = state.item("p14.rollback-script")
+    assert rollback is not None and rollback.status == "done"
