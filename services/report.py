@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from services.config import IncidentConfig
+from services.escalation import current_severity
 from services.journal import Event
 from services.runbook import (
     CHOICE_MADE,
@@ -157,7 +158,7 @@ def build_report(
         "incident": {
             "id": incident.id,
             "title": incident.title,
-            "severity": incident.severity,
+            "severity": current_severity(incident.severity, ordered),
             "started": _iso(started),
             "resolved": _iso(resolved),
             "duration_seconds": int(duration) if duration is not None else None,
@@ -178,8 +179,49 @@ def build_report(
             for p, s in state.open_items()
         ],
         "orphaned": [_item_entry(s) for s in state.orphaned],
+        "escalations": _escalations(ordered),
+        "health": [
+            {
+                "at": _iso(e.at),
+                **{k: e.payload.get(k) for k in ("endpoint", "from", "to", "reason")},
+            }
+            for e in ordered
+            if e.kind == "health.changed"
+        ],
         "timeline": timeline,
     }
+
+
+def _escalations(events: list[Event]) -> list[dict[str, Any]]:
+    """Each level crossed, with who acknowledged it (an ack covers the levels below)."""
+    acks = [e for e in events if e.kind == "escalation.ack"]
+    rows: list[dict[str, Any]] = []
+    for event in events:
+        if event.kind != "escalation.crossed":
+            continue
+        level = event.payload.get("level")
+        ack = next(
+            (
+                a
+                for a in acks
+                if a.seq > event.seq
+                and isinstance(level, int)
+                and isinstance(a.payload.get("level"), int)
+                and a.payload["level"] >= level
+            ),
+            None,
+        )
+        rows.append(
+            {
+                "level": level,
+                "role": clean(str(event.payload.get("role", "")), 200),
+                "contact": clean(str(event.payload.get("contact", "")), 200),
+                "at": _iso(event.at),
+                "acked_by": ack.actor if ack is not None else None,
+                "acked_at": _iso(ack.at) if ack is not None else None,
+            }
+        )
+    return rows
 
 
 def render_json(report: dict[str, Any]) -> str:
@@ -236,6 +278,23 @@ def render_markdown(report: dict[str, Any]) -> str:
     if report["orphaned"]:
         out += ["## Orphaned (items no longer in the runbook)", ""]
         out += _md_items(report["orphaned"])
+        out.append("")
+    if report["escalations"]:
+        out += ["## Escalations", ""]
+        for row in report["escalations"]:
+            acked = (
+                f"acknowledged by {_md(row['acked_by'])} at {row['acked_at']}"
+                if row["acked_by"]
+                else "NOT acknowledged"
+            )
+            contact = f" ({_md(row['contact'])})" if row["contact"] else ""
+            out.append(f"- {row['at']} {_md(row['role'])}{contact}: {acked}")
+        out.append("")
+    if report["health"]:
+        out += ["## Health transitions", ""]
+        for row in report["health"]:
+            reason = f" ({_md(row['reason'])})" if row["reason"] else ""
+            out.append(f"- {row['at']} {_md(row['endpoint'])}: {row['from']} → {row['to']}{reason}")
         out.append("")
     out += ["## Timeline", ""]
     if report["timeline"]:

@@ -32,10 +32,15 @@ def _events() -> list[Event]:
         ("ben", "item.na", {"item": "p01.urgency", "reason": "obvious: SEV1"}),
         ("aiko", "item.done", {"item": "p01.affected-systems"}),
         ("aiko", "item.undone", {"item": "p01.affected-systems"}),
-        ("system", "escalation.level", {"level": 1, "role": "Senior engineer"}),
-        ("ben", "escalation.ack", {"level": 1}),
+        ("system", "escalation.crossed", {"level": 0, "role": "Senior engineer"}),
+        ("ben", "escalation.ack", {"level": 0}),
         ("aiko", "choice.made", {"choice": "p09.strategy", "option": "rolling"}),
-        ("system", "health.transition", {"endpoint": "api", "from": "UP", "to": "DOWN"}),
+        (
+            "system",
+            "health.changed",
+            {"endpoint": "api", "from": "UP", "to": "DOWN", "reason": "status"},
+        ),
+        ("ben", "severity.changed", {"severity": "SEV2"}),
         ("aiko", "deploy.finished", {"version": "v1.2.4"}),
         ("ben", "item.done", {"item": "p00.removed-step"}),
     ]
@@ -78,9 +83,29 @@ def test_json_golden() -> None:
     assert first["items"][3]["state"] == "na" and first["items"][3]["reason"] == "obvious: SEV1"
     assert first["items"][2]["state"] == "open"  # ticked then unticked
     assert data["incident"]["hotfix_version"] == "v1.2.4"
+    assert data["incident"]["severity"] == "SEV2"  # changed during the incident
+    assert data["escalations"] == [
+        {
+            "level": 0,
+            "role": "Senior engineer",
+            "contact": "",
+            "at": "2026-11-26T04:21:00Z",
+            "acked_by": "ben",
+            "acked_at": "2026-11-26T04:24:00Z",
+        }
+    ]
+    assert data["health"] == [
+        {
+            "at": "2026-11-26T04:30:00Z",
+            "endpoint": "api",
+            "from": "UP",
+            "to": "DOWN",
+            "reason": "status",
+        }
+    ]
     assert data["incident"]["duration"] == "1h 00m" and data["incident"]["resolved"] is None
     kinds = [e["kind"] for e in data["timeline"]]
-    assert {"escalation.ack", "health.transition", "deploy.finished"} <= set(kinds)
+    assert {"escalation.ack", "health.changed", "deploy.finished"} <= set(kinds)
     assert {"seq", "at", "actor", "kind"} <= data["timeline"][0].keys()
     assert [o["id"] for o in data["orphaned"]] == ["p00.removed-step"]
     rolling = data["phases"][8]
