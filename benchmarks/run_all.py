@@ -6,7 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-BENCHMARKS = ["startup", "idle_cpu", "journal"]
+BENCHMARKS = ["startup", "idle_cpu", "journal", "probes"]
 
 
 def main() -> int:

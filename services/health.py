@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import enum
 import json
+import math
 import random
 import re
 import socket
@@ -37,11 +38,16 @@ EXCERPT_CAP = 4 * 1024
 """Characters of the body kept in a result for the drill-down."""
 
 MAX_REDIRECTS = 5
+SHARDS = 16
+SHARD_KEEPALIVE = 8
+"""Connections kept alive per shard of the client's pool (see `_ShardedTransport`)."""
 HISTORY = 20
 """Raw results kept per endpoint for the drill-down."""
 LATENCY_WINDOW = 120
 """Latencies kept per endpoint for percentiles and the sparkline."""
 STALE_INTERVALS = 3.0
+FIRST_PROBE_WINDOW = 1.0
+"""Seconds within which every endpoint's first probe starts (spread, not a burst)."""
 
 
 class ProbeState(enum.Enum):
@@ -376,13 +382,41 @@ def _ssl_context(endpoint: EndpointConfig) -> ssl.SSLContext | bool:
     return True
 
 
+class _ShardedTransport(httpx.AsyncBaseTransport):
+    """Several small connection pools in place of one large one; a URL always uses the same.
+
+    httpcore's pool scans all its connections on every request, quadratically once many
+    are idle, and closes idle ones as soon as it holds more than its keep-alive limit.
+    At hundreds of probes per second one pool big enough to keep every connection alive
+    costs more than the probes; one too small reconnects on every probe, which makes
+    probes slower, so more are in flight, so it reconnects more. Small pools keyed by
+    URL keep each scan short and give every endpoint a warm connection of its own.
+    """
+
+    def __init__(self, shards: int, keepalive: int) -> None:
+        limits = httpx.Limits(max_connections=None, max_keepalive_connections=keepalive)
+        verify = httpx.create_ssl_context(trust_env=False)  # one: each costs ~0.1 s to load
+        self._shards = [
+            httpx.AsyncHTTPTransport(verify=verify, trust_env=False, limits=limits)
+            for _ in range(shards)
+        ]
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        shard = self._shards[hash(str(request.url)) % len(self._shards)]
+        return await shard.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        for shard in self._shards:
+            await shard.aclose()
+
+
 def make_client(endpoints: Sequence[EndpointConfig]) -> httpx.AsyncClient:
     """The one shared client for every probe.
 
     Proxies and CA bundles from the environment are ignored (trust_env=False); an
     endpoint's own `proxy`, `verify_tls = false` or `ca_file` apply to its host only.
     """
-    limits = httpx.Limits(max_connections=None, max_keepalive_connections=100)
+    limits = httpx.Limits(max_connections=None, max_keepalive_connections=SHARD_KEEPALIVE)
     mounts: dict[str, httpx.AsyncBaseTransport | None] = {}
     for endpoint in endpoints:
         if endpoint.verify_tls and endpoint.ca_file is None and endpoint.proxy is None:
@@ -393,7 +427,7 @@ def make_client(endpoints: Sequence[EndpointConfig]) -> httpx.AsyncClient:
     return httpx.AsyncClient(
         trust_env=False,
         follow_redirects=False,
-        limits=limits,
+        transport=_ShardedTransport(SHARDS, SHARD_KEEPALIVE),
         mounts=mounts,
         headers={"user-agent": "warroom-probe"},
     )
@@ -533,8 +567,11 @@ class _Track:
         self.latencies: deque[float] = deque(maxlen=LATENCY_WINDOW)
         self.history: deque[ProbeResult] = deque(maxlen=HISTORY)
         self.shown = ProbeState.PENDING
+        self.cached: EndpointStatus | None = None
+        """The last status built; rebuilt only after a result, STALE or a deploy mark."""
 
     def record(self, result: ProbeResult, mono: float, deploy_marked: bool) -> None:
+        self.cached = None
         self.last_mono = mono
         self.history.append(result)
         self.total += 1
@@ -565,6 +602,13 @@ class _Track:
         if state is not self.shown:  # STALE came or went without a result
             self.last_change = now
             self.shown = state
+            self.cached = None
+        # Most endpoints are unchanged between two snapshots: reuse their status.
+        if self.cached is None:
+            self.cached = self._build(state, deploy_marked)
+        return self.cached
+
+    def _build(self, state: ProbeState, deploy_marked: bool) -> EndpointStatus:
         last = self.history[-1] if self.history else None
         lat = tuple(self.latencies)
         return EndpointStatus(
@@ -603,11 +647,14 @@ class Prober:
         client: httpx.AsyncClient,
         clock: Clock,
         jitter: float = 0.05,
+        min_gap: float = 0.1,
     ) -> None:
         self._endpoints = tuple(endpoints)
         self._client = client
         self._clock = clock
         self._jitter = jitter
+        self._min_gap = min_gap
+        """Least seconds between two snapshots of the stream; results in between join."""
         started = clock.monotonic()
         self._tracks = {e.name: _Track(e, started) for e in self._endpoints}
         self._deploy_at: datetime | None = None
@@ -623,6 +670,7 @@ class Prober:
         for track in self._tracks.values():
             track.deploy_total = 0
             track.deploy_ok = 0
+            track.cached = None
 
     def record(self, name: str, result: ProbeResult) -> None:
         """Feed one result into an endpoint's state (the schedule does this itself)."""
@@ -645,27 +693,33 @@ class Prober:
         loop = asyncio.get_running_loop()
         interval = endpoint.interval
         spread = min(self._jitter, interval / 10)
-        # A random phase spreads many endpoints over time instead of probing in a burst;
-        # slots stay on a fixed grid (base + k * interval) so jitter never accumulates.
-        base = loop.time() + random.uniform(0.0, spread)
+        start = loop.time()
+        # The first probe comes within a second so the pane fills at once. Later probes
+        # sit on a fixed grid (grid + k * interval), so jitter never accumulates, and
+        # the grid's phase is spread over the whole interval, so many endpoints probe
+        # evenly instead of in a burst at the top of every interval.
+        due = start + random.uniform(0.0, min(interval, FIRST_PROBE_WINDOW))
+        grid = start + random.uniform(0.0, interval)
         slot = 0
         while True:
-            due = base + slot * interval + random.uniform(0.0, spread)
             await asyncio.sleep(max(0.0, due - loop.time()))
             result = await self.probe_once(endpoint)
             await queue.put((endpoint.name, result))
+            # The next slot not yet begun: slots missed while behind (a suspended
+            # laptop, a slow probe) are skipped, never made up in a burst.
+            slot = max(slot, math.floor((loop.time() - grid) / interval) + 1)
+            due = grid + slot * interval + random.uniform(0.0, spread)
             slot += 1
-            behind = loop.time() - (base + slot * interval)
-            if behind > 0:  # fell behind (a suspended laptop): skip the missed slots
-                slot += int(behind // interval) + 1
 
     async def stream(self) -> AsyncIterator[HealthSnapshot]:
         """Yield a snapshot first, then whenever results arrive or an endpoint goes STALE."""
         queue: asyncio.Queue[tuple[str, ProbeResult]] = asyncio.Queue()
         tasks = [asyncio.create_task(self._run_endpoint(e, queue)) for e in self._endpoints]
         watch = min((e.interval for e in self._endpoints), default=1.0) / 2
+        loop = asyncio.get_running_loop()
         try:
             yield self.snapshot()
+            last = loop.time()
             while True:
                 try:
                     name, result = await asyncio.wait_for(queue.get(), timeout=watch)
@@ -674,12 +728,19 @@ class Prober:
                     snap = self.snapshot()
                     if {s.name: s.state for s in snap.endpoints} != before:
                         yield snap
+                        last = loop.time()
                     continue
                 self.record(name, result)
-                while not queue.empty():  # a burst becomes one snapshot
+                # Many endpoints answer every second: results arriving within `min_gap`
+                # of the last snapshot join the next one, so the reader is not flooded.
+                pause = last + self._min_gap - loop.time()
+                if pause > 0:
+                    await asyncio.sleep(pause)
+                while not queue.empty():
                     name, result = queue.get_nowait()
                     self.record(name, result)
                 yield self.snapshot()
+                last = loop.time()
         finally:
             for task in tasks:
                 task.cancel()
