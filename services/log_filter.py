@@ -73,7 +73,11 @@ class LogFilter:
         return not (self.words or self.excludes or self.patterns or self.exclude_patterns)
 
     def matches(self, text: str) -> bool:
-        """Whether `text` passes: every word and pattern present, no excluded one."""
+        """Whether `text` passes: every word and pattern present, no excluded one.
+
+        Called for every line followed (100,000 a second under load): plain loops, no
+        generator, and one lower-casing per line.
+        """
         if self.words or self.excludes:
             lower = text.lower()
             for word in self.words:
@@ -85,7 +89,10 @@ class LogFilter:
         for pattern in self.patterns:
             if pattern.search(text) is None:
                 return False
-        return all(pattern.search(text) is None for pattern in self.exclude_patterns)
+        for pattern in self.exclude_patterns:  # noqa: SIM110 - no generator per line
+            if pattern.search(text) is not None:
+                return False
+        return True
 
     def spans(self, text: str) -> list[tuple[int, int]]:
         """Sorted, non-overlapping (start, end) ranges of `text` to highlight."""

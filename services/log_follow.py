@@ -7,9 +7,10 @@ partial last line is held until its newline; every byte is decoded with replacem
 sanitized at ingestion. Opening a file reads it from its end, scanning backwards in
 blocks, so a gigabyte log opens as fast as a small one.
 
-Files are polled with `stat` at most every `poll_interval` (250 ms by default); reads
-run in a thread. Lines from every source are merged in arrival order and delivered in
-batches of about 50 ms, so a user interface receives one update per frame.
+An idle file is polled with `stat` every `poll_interval` (250 ms by default), a growing
+one again after each batch window; reads run in a thread. Lines from every source are
+merged in arrival order and delivered in batches of about 50 ms (at most `max_batch`
+items), so a user interface receives one update per frame.
 """
 
 from __future__ import annotations
@@ -86,6 +87,10 @@ class LogBatch:
     items: tuple[LogItem, ...]
     at: datetime
     """Wall time the batch was delivered (from the injected clock)."""
+    backlog: bool = False
+    """True for the lines read from a file's end when it was opened (`backlog_lines`
+    and as many matching ones), always delivered as a batch of their own: a consumer
+    showing only the last N of them never trims lines that were followed."""
 
     @property
     def lines(self) -> tuple[LogLine, ...]:
@@ -103,13 +108,21 @@ _LEVEL_NAMES: dict[str, Level] = {
     "TRACE": "debug", "FINE": "debug",
 }  # fmt: skip
 _FIELD_LEVEL = re.compile(
-    r"""["']?\b(?:level|severity|lvl|loglevel|levelname|log\.level)["']?\s*[:=]\s*["']?(\w+)""",
+    r"""\b(?:level|severity|lvl|loglevel|levelname|log\.level)["']?\s*[:=]\s*["']?(\w+)""",
     re.IGNORECASE,
 )
-_TOKEN_LEVEL = re.compile(
-    r"\b(FATAL|CRITICAL|CRIT|EMERG|ALERT|PANIC|ERROR|ERR|SEVERE|WARN|WARNING|INFO|NOTICE"
-    r"|DEBUG|TRACE)\b"
-)
+# Every field name above holds "lev", "lvl" or "sev" once case-folded: a line without
+# any (most lines) skips the slow case-insensitive search. A quote before the name is
+# not needed to find the value, so the pattern does not try one at every position.
+_WORD_TOKEN = re.compile(r"\b[A-Z]{3,8}\b")
+"""Upper-case words as long as a level name; the first that is a level name wins."""
+_TOKEN_LEVELS: dict[str, Level] = {
+    name: _LEVEL_NAMES[name]
+    for name in (
+        "FATAL", "CRITICAL", "CRIT", "EMERG", "ALERT", "PANIC", "ERROR", "ERR", "SEVERE", "WARN",
+        "WARNING", "INFO", "NOTICE", "DEBUG", "TRACE",
+    )
+}  # fmt: skip
 _BRACKET_LEVEL = re.compile(
     r"\[(fatal|critical|crit|emerg|alert|error|err|warn|warning|info|notice|debug|trace)\]",
     re.IGNORECASE,
@@ -132,22 +145,32 @@ def _numeric_level(value: int) -> Level | None:
 
 
 def detect_level(text: str) -> Level | None:
-    """The severity a line announces: a `level`/`severity` field, `ERROR` token or `[warn]`."""
+    """The severity a line announces: a `level`/`severity` field, `ERROR` token or `[warn]`.
+
+    Runs for every line read (100,000 a second under load), so the common cases are
+    decided with substring tests and one small expression before any slow search.
+    """
     head = text[:256]
-    match = _FIELD_LEVEL.search(head)
-    if match:
-        value = match.group(1)
-        if value.isdigit():
-            return _numeric_level(int(value))
-        found = _LEVEL_NAMES.get(value.upper())
-        if found is not None:
-            return found
-    match = _TOKEN_LEVEL.search(head)
-    if match:
-        return _LEVEL_NAMES[match.group(1)]
-    match = _BRACKET_LEVEL.search(head)
-    if match:
-        return _LEVEL_NAMES[match.group(1).upper()]
+    folded = head.casefold()
+    if "lev" in folded or "lvl" in folded or "sev" in folded:
+        match = _FIELD_LEVEL.search(head)
+        if match:
+            value = match.group(1)
+            if value.isdigit():
+                return _numeric_level(int(value))
+            found = _LEVEL_NAMES.get(value.upper())
+            if found is not None:
+                return found
+    match = _WORD_TOKEN.search(head)
+    while match is not None:
+        level = _TOKEN_LEVELS.get(match.group())
+        if level is not None:
+            return level
+        match = _WORD_TOKEN.search(head, match.end())
+    if "[" in head:
+        match = _BRACKET_LEVEL.search(head)
+        if match:
+            return _LEVEL_NAMES[match.group(1).upper()]
     return None
 
 
@@ -164,6 +187,27 @@ def decode_line(raw: bytes, truncated: bool = False) -> str:
     return text
 
 
+def decode_lines(raws: Sequence[bytes]) -> list[str]:
+    """`[decode_line(raw) for raw in raws]`, decoded and checked in one pass when it can.
+
+    Followed logs arrive at up to 100,000 lines a second: the lines of a read are joined,
+    decoded and checked for unsafe characters at once, and only when one is found is each
+    line cleaned on its own. (A newline is ASCII, so invalid UTF-8 never spans two lines
+    and decoding the joined bytes gives each line's own decoding.)
+    """
+    if len(raws) < 2 or max(map(len, raws)) > MAX_LINE:
+        return [decode_line(raw) for raw in raws]
+    joined = b"\n".join(raws)
+    if b"\r" in joined:
+        raws = [raw[:-1] if raw.endswith(b"\r") else raw for raw in raws]
+        joined = b"\n".join(raws)
+    text = joined.decode("utf-8", errors="replace")
+    flat = text.replace("\n", "")
+    if clean(flat, len(flat)) != flat:
+        return [clean(line) for line in text.split("\n")]
+    return text.split("\n")
+
+
 class LineAssembler:
     """Cuts a byte stream into lines, holding a partial last line until its newline.
 
@@ -178,23 +222,41 @@ class LineAssembler:
 
     def feed(self, data: bytes) -> list[tuple[bytes, bool]]:
         """Complete lines in `data` as (raw bytes, was truncated)."""
-        out: list[tuple[bytes, bool]] = []
+        lines, truncated = self.split(data)
+        return [(raw, index in truncated) for index, raw in enumerate(lines)]
+
+    def split(self, data: bytes) -> tuple[list[bytes], set[int]]:
+        """Complete lines in `data`, and the indexes of those that were cut to `cap`.
+
+        The same as `feed`, without a tuple per line: the follower's fast path.
+        """
+        out: list[bytes] = []
+        truncated: set[int] = set()
         if self._skipping:
             newline = data.find(b"\n")
             if newline < 0:
-                return out
+                return out, truncated
             self._skipping = False
             data = data[newline + 1 :]
         parts = data.split(b"\n")
-        if len(parts) > 1:
-            head = parts[0]
+        last = parts.pop()
+        if parts:
             if self._partial:
-                head = bytes(self._partial) + head
+                parts[0] = bytes(self._partial) + parts[0]
                 self._partial.clear()
-            out.append(self._capped(head))
-            out.extend(self._capped(part) for part in parts[1:-1])
-        self._hold(parts[-1], out)
-        return out
+            if max(map(len, parts)) > self.cap:
+                for index, raw in enumerate(parts):
+                    if len(raw) > self.cap:
+                        parts[index] = raw[: self.cap]
+                        truncated.add(index)
+            out = parts
+        held: list[tuple[bytes, bool]] = []
+        self._hold(last, held)
+        for raw, cut in held:
+            if cut:
+                truncated.add(len(out))
+            out.append(raw)
+        return out, truncated
 
     def flush(self) -> tuple[bytes, bool] | None:
         """The held partial line, if any (the source ended without a final newline)."""
@@ -216,11 +278,6 @@ class LineAssembler:
     def pending(self) -> int:
         """Bytes held of an unfinished line."""
         return len(self._partial)
-
-    def _capped(self, raw: bytes) -> tuple[bytes, bool]:
-        if len(raw) > self.cap:
-            return raw[: self.cap], True
-        return raw, False
 
     def _hold(self, piece: bytes, out: list[tuple[bytes, bool]]) -> None:
         if not piece:
@@ -247,6 +304,16 @@ class _Maker:
 
     def raw(self, raw: bytes, truncated: bool) -> LogLine:
         return self.line(decode_line(raw, truncated))
+
+    def raws(self, raws: Sequence[bytes], truncated: set[int]) -> list[LogLine]:
+        """Lines for many raw lines at once (`truncated`: indexes of lines cut short)."""
+        if truncated:
+            texts = [decode_line(raw, index in truncated) for index, raw in enumerate(raws)]
+        else:
+            texts = decode_lines(raws)
+        source = self.source
+        counter = self._counter
+        return [LogLine(source, text, detect_level(text), next(counter)) for text in texts]
 
     def event(self, kind: EventKind, text: str) -> LogEvent:
         return LogEvent(self.source, kind, clean(text), next(self._counter))
@@ -475,7 +542,7 @@ class _FileTail:
                 return False
             self.offset += len(data)
             budget -= len(data)
-            out.extend(self.maker.raw(raw, cut) for raw, cut in self.assembler.feed(data))
+            out.extend(self.maker.raws(*self.assembler.split(data)))
         return True
 
     def _end_of_old_file(self, out: list[LogItem]) -> None:
@@ -577,6 +644,10 @@ class _PathSource:
 # --- the follower ---------------------------------------------------------------------
 
 
+class _Backlog(list[LogItem]):
+    """What the first poll of a path read (the end of files open at start)."""
+
+
 class LogFollower:
     """Follows one or several `[[log]]` sources and yields merged batches of lines.
 
@@ -596,7 +667,7 @@ class LogFollower:
         backlog_lines: int = 200,
         log_filter: LogFilter | None = None,
         batch_window: float = 0.05,
-        max_batch: int = 50_000,
+        max_batch: int = 5_000,
         max_scan_bytes: int = DEFAULT_MAX_SCAN,
     ) -> None:
         self.configs = [config] if isinstance(config, LogConfig) else list(config)
@@ -612,25 +683,37 @@ class LogFollower:
 
     async def stream(self) -> AsyncGenerator[LogBatch, None]:
         """Batches of new lines and events, forever; cancel the consumer to stop."""
-        queue: asyncio.Queue[list[LogItem]] = asyncio.Queue(maxsize=64)
+        # Few lists in flight: a reader far ahead of its consumer waits (the file keeps
+        # the lines) instead of piling up objects that make garbage collection pause.
+        queue: asyncio.Queue[list[LogItem]] = asyncio.Queue(maxsize=8)
         tasks = [asyncio.create_task(self._run(config, queue)) for config in self.configs]
         loop = asyncio.get_running_loop()
+        pending: list[LogItem] | None = None
         try:
             while True:
-                items = list(await queue.get())
+                got = pending if pending is not None else await queue.get()
+                pending = None
+                # The backlogs of every source opened at start make one batch; lines
+                # that were followed never join it.
+                backlog = isinstance(got, _Backlog)
+                items = list(got)
                 deadline = loop.time() + self.batch_window
-                while len(items) < self.max_batch:
+                while backlog or len(items) < self.max_batch:
                     if not queue.empty():
-                        items.extend(queue.get_nowait())
-                        continue
-                    remaining = deadline - loop.time()
-                    if remaining <= 0:
+                        more = queue.get_nowait()
+                    else:
+                        remaining = deadline - loop.time()
+                        if remaining <= 0:
+                            break
+                        try:
+                            more = await asyncio.wait_for(queue.get(), remaining)
+                        except TimeoutError:
+                            break
+                    if isinstance(more, _Backlog) != backlog:
+                        pending = more
                         break
-                    try:
-                        items.extend(await asyncio.wait_for(queue.get(), remaining))
-                    except TimeoutError:
-                        break
-                yield LogBatch(tuple(items), self.clock.now())
+                    items.extend(more)
+                yield LogBatch(tuple(items), self.clock.now(), backlog=backlog)
         finally:
             for task in tasks:
                 task.cancel()
@@ -668,6 +751,7 @@ class LogFollower:
             self.max_scan_bytes,
         )
         running: asyncio.Future[tuple[list[LogItem], bool]] | None = None
+        opening = True
         try:
             while True:
                 running = asyncio.ensure_future(asyncio.to_thread(source.poll))
@@ -675,10 +759,20 @@ class LogFollower:
                 # its files are closed, so no thread ever reads a closed descriptor.
                 items, more = await asyncio.shield(running)
                 running = None
-                if items:
-                    await queue.put(items)
+                if opening:
+                    # The opening backlog stays whole, in a batch of its own.
+                    if items:
+                        await queue.put(_Backlog(items))
+                    opening = False
+                else:
+                    # A long read goes out in pieces, so no batch holds the consumer (and
+                    # the event loop) for long.
+                    for start in range(0, len(items), self.max_batch):
+                        await queue.put(items[start : start + self.max_batch])
                 if not more:
-                    await asyncio.sleep(self.poll_interval)
+                    # A log being written is read again soon, in small steps; an idle
+                    # one is looked at every `poll_interval`.
+                    await asyncio.sleep(self.batch_window if items else self.poll_interval)
         finally:
             if running is not None and not running.done():
                 with contextlib.suppress(BaseException):
@@ -731,9 +825,9 @@ class LogFollower:
                 data = await process.stdout.read(READ_CHUNK)
                 if not data:
                     break
-                lines = assembler.feed(data)
-                if lines:
-                    await queue.put([maker.raw(raw, cut) for raw, cut in lines])
+                raws, truncated = assembler.split(data)
+                if raws:
+                    await queue.put(list(maker.raws(raws, truncated)))
             flushed = assembler.flush()
             if flushed is not None:
                 await queue.put([maker.raw(*flushed)])
@@ -807,7 +901,10 @@ class LogBuffer:
     def __init__(self, capacity: int = 10_000, log_filter: LogFilter | None = None) -> None:
         self.capacity = capacity
         self._filter = log_filter if log_filter is not None else LogFilter()
-        self._items: deque[tuple[LogItem, datetime]] = deque(maxlen=capacity)
+        # Items and their arrival times side by side: no tuple per line, which matters at
+        # 100,000 lines a second.
+        self._items: deque[LogItem] = deque(maxlen=capacity)
+        self._times: deque[datetime] = deque(maxlen=capacity)
         self._counter = MatchCounter(self._filter)
 
     @property
@@ -818,15 +915,19 @@ class LogBuffer:
     def __len__(self) -> int:
         return len(self._items)
 
-    def _visible(self, item: LogItem) -> bool:
-        return isinstance(item, LogEvent) or self._filter.matches(item.text)
+    def _shown(self, items: Iterable[LogItem]) -> list[LogItem]:
+        if self._filter.is_empty:
+            return list(items)
+        matches = self._filter.matches
+        return [item for item in items if isinstance(item, LogEvent) or matches(item.text)]
 
     def append(self, batch: LogBatch) -> tuple[LogItem, ...]:
         """Keep the batch; returns its items to show (matching lines and every event)."""
-        shown = tuple(item for item in batch.items if self._visible(item))
-        self._items.extend((item, batch.at) for item in batch.items)
+        shown = self._shown(batch.items)
+        self._items.extend(batch.items)
+        self._times.extend(itertools.repeat(batch.at, len(batch.items)))
         self._counter.add(sum(1 for item in shown if isinstance(item, LogLine)), batch.at)
-        return shown
+        return tuple(shown)
 
     def set_filter(self, log_filter: LogFilter) -> tuple[LogItem, ...]:
         """Apply a new filter to the whole backlog; returns what is now visible.
@@ -835,17 +936,20 @@ class LogBuffer:
         """
         self._filter = log_filter
         self._counter = MatchCounter(log_filter)
+        matches = log_filter.matches
+        everything = log_filter.is_empty
         shown: list[LogItem] = []
-        for item, at in self._items:
-            if self._visible(item):
+        for item, at in zip(self._items, self._times, strict=True):
+            if isinstance(item, LogEvent):
                 shown.append(item)
-                if isinstance(item, LogLine):
-                    self._counter.add(1, at)
+            elif everything or matches(item.text):
+                shown.append(item)
+                self._counter.add(1, at)
         return tuple(shown)
 
     def visible(self) -> tuple[LogItem, ...]:
         """Everything held that the current filter shows."""
-        return tuple(item for item, _ in self._items if self._visible(item))
+        return tuple(self._shown(self._items))
 
     def matches_per_minute(self, now: datetime) -> float:
         """Lines matching the current filter in the last minute."""

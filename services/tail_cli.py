@@ -89,7 +89,6 @@ async def tail(
         backlog_lines=max(lines, 0),
         log_filter=log_filter,
     )
-    first = True
     stream = follower.stream()
     try:
         async for batch in stream:
@@ -104,11 +103,11 @@ async def tail(
                 )
                 if chosen.matches(item.text):
                     chunk.append(_format(item, several))
-            if first:
+            if batch.backlog:
                 # The opening backlog may hold more matches than asked (it also keeps
-                # the last screen); print only the last `lines` of them.
+                # the last screen); print only the last `lines` of them. Lines that
+                # arrive later are all printed, however many.
                 chunk = chunk[-lines:] if lines > 0 else []
-                first = False
             try:
                 if events:
                     err.write("".join(events))

@@ -17,12 +17,14 @@ from services.demo_target import DemoTarget
 def run_demo(*, theme: str | None = None, read_only: bool = False) -> int:
     """Start the simulated service, run the dashboard on it, clean up; the exit status."""
     from tui.app import build_app
+    from tui.cli import tune_gc
 
     root = Path(tempfile.mkdtemp(prefix="warroom-demo-"))
     try:
         with DemoTarget(root) as target:
             loaded = load_config(target.config_path)
             app = build_app(loaded, theme=theme, read_only=read_only, demo_root=root)
+            tune_gc()
             app.run()
             return app.return_code or 0
     finally:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import io
 import os
 import sys
@@ -128,3 +129,26 @@ async def test_stops_quietly_when_the_reader_goes_away(tmp_path: Path, clock: Ma
     write(log, b"line\n")
     code = await asyncio.wait_for(tail([str(log)], out=Closed(), clock=clock), 5)
     assert code == EXIT_OK
+
+
+async def test_every_line_appended_after_start_is_printed(tmp_path: Path) -> None:
+    """`--lines` bounds the backlog only: a burst after start is printed whole."""
+    log = tmp_path / "app.log"
+    log.write_text("")
+    out = io.StringIO()
+    task = asyncio.create_task(
+        tail(
+            [str(log)], filter_expr="auth", lines=0, out=out, err=io.StringIO(), poll_interval=0.02
+        )
+    )
+    await asyncio.sleep(0.3)
+    with log.open("a") as f:
+        f.write("".join(f"auth failure {n}\n" for n in range(100)))
+    for _ in range(100):
+        if out.getvalue().count("\n") >= 100:
+            break
+        await asyncio.sleep(0.05)
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+    assert out.getvalue().splitlines() == [f"auth failure {n}" for n in range(100)]
