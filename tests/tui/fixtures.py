@@ -2,16 +2,25 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from textual.pilot import Pilot
+
 from services import escalation as esc
+from services.clock import ManualClock
 from services.config import LoadedConfig, load_config
 from services.health import EndpointStatus, HealthSnapshot, ProbeResult, ProbeState, Reason
+from services.incident import IncidentSummary
 from services.journal import Event
 from services.log_follow import LogLine
 from services.metrics import MetricSeries, MetricsSnapshot
+from services.runbook import replay
 from services.sanitize import clean
+from tui.app import WarroomApp, build_app
+from tui.screens.dashboard import DashboardScreen
+from widgets.log_view import LogView
 
 NOW = datetime(2026, 11, 26, 4, 20, 0, tzinfo=UTC)
 STARTED = NOW - timedelta(minutes=17, seconds=5)
@@ -198,3 +207,33 @@ def events() -> list[Event]:
 def escalation(config: LoadedConfig) -> esc.EscalationState:
     """The ladder 17 minutes in: the senior engineer is due."""
     return esc.compute_state(config.config.escalation, STARTED, NOW, events(), "SEV2")
+
+
+def frozen_app(
+    tmp: Path, theme: str | None = None, projector: bool = False
+) -> tuple[WarroomApp, Callable[[Pilot[int]], Awaitable[None]]]:
+    """A dashboard with no live service, and a `run_before` that fills every pane."""
+    loaded = loaded_config(tmp)
+    app = build_app(loaded, clock=ManualClock(wall=NOW), live=False, theme=theme)
+
+    async def before(pilot: Pilot[int]) -> None:
+        screen = pilot.app.screen
+        assert isinstance(screen, DashboardScreen)
+        screen.health = health()
+        screen.metrics = metrics()
+        screen.events = events()
+        screen.runbook_state = replay(screen.runbook, screen.events)
+        state = escalation(loaded)
+        screen.escalation = state
+        screen.summary = IncidentSummary(
+            id="INC-2041",
+            title="Login failures after v1.2.3",
+            severity="SEV2",
+            elapsed_s=state.elapsed,
+        )
+        screen.query_one(LogView).append(log_lines())
+        if projector:
+            await pilot.press("p")
+        await pilot.pause()
+
+    return app, before

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -15,9 +14,7 @@ from services.clock import ManualClock
 from services.config import load_config
 from services.demo_target import DemoTarget
 from services.health import ProbeState
-from services.incident import IncidentSummary
 from services.journal import Journal, journal_path
-from services.runbook import replay
 from tests.tui import fixtures
 from tui.app import WarroomApp, build_app
 from tui.screens.dashboard import DashboardScreen
@@ -131,40 +128,11 @@ async def test_q_quits_without_hanging(demo: DemoTarget) -> None:
     assert app.return_code == 0
 
 
-def _frozen(
-    tmp_path: Path, width: int
-) -> tuple[WarroomApp, Callable[[Pilot[int]], Awaitable[None]]]:
-    loaded = fixtures.loaded_config(tmp_path)
-    clock = ManualClock(wall=fixtures.NOW)
-    app = build_app(loaded, clock=clock, live=False)
-
-    async def before(pilot: Pilot[int]) -> None:
-        screen = _dashboard(pilot.app)  # type: ignore[arg-type]
-        screen.health = fixtures.health()
-        screen.metrics = fixtures.metrics()
-        screen.events = fixtures.events()
-        screen.runbook_state = replay(screen.runbook, screen.events)
-        state = fixtures.escalation(loaded)
-        screen.escalation = state
-        screen.summary = IncidentSummary(
-            id="INC-2041",
-            title="Login failures after v1.2.3",
-            severity="SEV2",
-            elapsed_s=state.elapsed,
-        )
-        screen.query_one(LogView).append(fixtures.log_lines())
-        await pilot.pause()
-        await asyncio.sleep(0)
-
-    del width
-    return app, before
-
-
 def test_snapshot_80x24(snap_compare: Callable[..., bool], tmp_path: Path) -> None:
-    app, before = _frozen(tmp_path, 80)
+    app, before = fixtures.frozen_app(tmp_path)
     assert snap_compare(app, terminal_size=(80, 24), run_before=before)
 
 
 def test_snapshot_160x48(snap_compare: Callable[..., bool], tmp_path: Path) -> None:
-    app, before = _frozen(tmp_path, 160)
+    app, before = fixtures.frozen_app(tmp_path)
     assert snap_compare(app, terminal_size=(160, 48), run_before=before)

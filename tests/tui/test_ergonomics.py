@@ -2,23 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from textual.pilot import Pilot
 
-from services.clock import ManualClock
 from services.config import load_config
 from services.demo_target import DemoTarget
-from services.incident import IncidentSummary
-from services.runbook import replay
 from tests.tui import fixtures
 from tui.app import WarroomApp, build_app
 from tui.screens.dashboard import DashboardScreen
 from tui.settings import load_theme, settings_path
 from widgets.help import HelpScreen
-from widgets.log_view import LogView
 from widgets.projector_view import ProjectorView
 
 THEMES = ["warroom-dark", "warroom-light", "projector", "warroom-colourblind"]
@@ -112,43 +107,15 @@ async def test_theme_choice_is_remembered_per_user(tmp_path: Path) -> None:
         assert again.theme == "projector"
 
 
-def _frozen(
-    tmp_path: Path, theme: str, projector: bool = False
-) -> tuple[WarroomApp, Callable[[Pilot[int]], Awaitable[None]]]:
-    loaded = fixtures.loaded_config(tmp_path)
-    app = build_app(loaded, clock=ManualClock(wall=fixtures.NOW), live=False, theme=theme)
-
-    async def before(pilot: Pilot[int]) -> None:
-        screen = _dashboard(pilot.app)  # type: ignore[arg-type]
-        screen.health = fixtures.health()
-        screen.metrics = fixtures.metrics()
-        screen.events = fixtures.events()
-        screen.runbook_state = replay(screen.runbook, screen.events)
-        state = fixtures.escalation(loaded)
-        screen.escalation = state
-        screen.summary = IncidentSummary(
-            id="INC-2041",
-            title="Login failures after v1.2.3",
-            severity="SEV2",
-            elapsed_s=state.elapsed,
-        )
-        screen.query_one(LogView).append(fixtures.log_lines())
-        if projector:
-            await pilot.press("p")
-        await pilot.pause()
-
-    return app, before
-
-
 @pytest.mark.parametrize("theme", THEMES)
 @pytest.mark.parametrize("size", [(80, 24), (200, 50)])
 def test_theme_snapshots(
     snap_compare: Callable[..., bool], tmp_path: Path, theme: str, size: tuple[int, int]
 ) -> None:
-    app, before = _frozen(tmp_path, theme)
+    app, before = fixtures.frozen_app(tmp_path, theme)
     assert snap_compare(app, terminal_size=size, run_before=before)
 
 
 def test_projector_mode_snapshot(snap_compare: Callable[..., bool], tmp_path: Path) -> None:
-    app, before = _frozen(tmp_path, "projector", projector=True)
+    app, before = fixtures.frozen_app(tmp_path, "projector", projector=True)
     assert snap_compare(app, terminal_size=(120, 36), run_before=before)
