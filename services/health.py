@@ -744,4 +744,7 @@ class Prober:
         finally:
             for task in tasks:
                 task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
+            # Cancelled probes end at once; a connection slow to close must not hold up
+            # quitting, so wait a moment at most.
+            if tasks:
+                await asyncio.wait(tasks, timeout=1.0)
