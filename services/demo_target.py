@@ -1014,7 +1014,7 @@ state_dir = ".warroom"
 [[endpoint]]
 name = "api health"
 url = {_toml(url + "/health")}
-interval = "2s"
+interval = "5s"
 timeout = "1s"
 health_json = true
 latency_warn = "250ms"
@@ -1036,7 +1036,7 @@ metric = "http_request_duration_seconds"
 quantile = 0.95
 scale = 1000.0
 unit = "ms"
-interval = "2s"
+interval = "5s"
 warn = 300.0
 crit = 800.0
 min_duration = "30s"
@@ -1048,7 +1048,7 @@ numerator = "5xx/s"
 denominator = "Requests/s"
 scale = 100.0
 unit = "%"
-interval = "2s"
+interval = "5s"
 warn = 1.0
 crit = 5.0
 min_duration = "30s"
@@ -1060,7 +1060,7 @@ numerator = "Logins ok/s"
 denominator = "Logins/s"
 scale = 100.0
 unit = "%"
-interval = "2s"
+interval = "5s"
 warn = 98.0
 crit = 95.0
 min_duration = "30s"
@@ -1071,7 +1071,7 @@ name = "CPU"
 source = "psutil"
 query = "cpu"
 unit = "%"
-interval = "2s"
+interval = "5s"
 warn = 80.0
 crit = 95.0
 min_duration = "30s"
@@ -1094,7 +1094,7 @@ url = {metrics_url}
 metric = "http_requests_total"
 rate = true
 unit = "/s"
-interval = "2s"
+interval = "5s"
 
 [[metric]]
 name = "5xx/s"
@@ -1105,7 +1105,7 @@ metric = "http_requests_total"
 labels = {{ status = "~5.." }}
 rate = true
 unit = "/s"
-interval = "2s"
+interval = "5s"
 
 [[metric]]
 name = "Logins/s"
@@ -1115,7 +1115,7 @@ url = {metrics_url}
 metric = "auth_login_attempts_total"
 rate = true
 unit = "/s"
-interval = "2s"
+interval = "5s"
 
 [[metric]]
 name = "Logins ok/s"
@@ -1125,7 +1125,7 @@ url = {metrics_url}
 metric = "auth_login_success_total"
 rate = true
 unit = "/s"
-interval = "2s"
+interval = "5s"
 
 [[log]]
 name = "error.log"

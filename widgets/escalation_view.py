@@ -12,9 +12,10 @@ from textual.app import ComposeResult
 from textual.events import Resize
 from textual.reactive import reactive
 from textual.widget import Widget
-from textual.widgets import Digits, Static
+from textual.widgets import Digits
 
 from services.escalation import EscalationState, format_countdown, format_hms
+from widgets.text_line import TextLine
 
 SHORT_HEIGHT = 8
 """Below this many rows the clock is plain text instead of three-row Digits."""
@@ -77,11 +78,9 @@ class EscalationView(Widget):
         padding: 0 1;
         overflow: hidden hidden;
     }
-    EscalationView > Static {
+    EscalationView > TextLine {
         width: 1fr;
         height: 1;
-        text-wrap: nowrap;
-        text-overflow: ellipsis;
     }
     EscalationView #clock { width: auto; }
     EscalationView #clock-text { display: none; text-style: bold; }
@@ -103,17 +102,14 @@ class EscalationView(Widget):
     EscalationView.-resolved #next { color: $text-success; }
     """
 
-    state: reactive[EscalationState | None] = reactive(None)
+    state: reactive[EscalationState | None] = reactive(None, repaint=False)
     """The escalation picture to show; None until the incident clock has started."""
 
     def compose(self) -> ComposeResult:
         yield Digits(NO_CLOCK, id="clock")
-        yield Static(NO_CLOCK, id="clock-text", markup=False)
-        yield Static(id="reached", markup=False)
-        yield Static(id="contact", markup=False)
-        yield Static(id="next", markup=False)
-        yield Static(id="status", markup=False)
-        yield Static(id="watch", markup=False)
+        yield TextLine(Text(NO_CLOCK), id="clock-text")
+        for line in ("reached", "contact", "next", "status", "watch"):
+            yield TextLine(id=line)
 
     def on_mount(self) -> None:
         self._render_state(self.state)
@@ -134,15 +130,16 @@ class EscalationView(Widget):
         self.set_class(state is not None and state.watch is not None, "-watching")
         clock = NO_CLOCK if state is None else format_hms(state.elapsed)
         self.query_one("#clock", Digits).update(clock)
-        self.query_one("#clock-text", Static).update(Text(clock))
+        self.query_one("#clock-text", TextLine).text = Text(clock)
         blank = Text("")
-        self.query_one("#reached", Static).update(
+        self.query_one("#reached", TextLine).text = (
             Text("Clock not started") if state is None else _reached_line(state)
         )
         contact = blank if state is None else _contact_line(state)
-        contact_line = self.query_one("#contact", Static)
-        contact_line.update(contact)
-        contact_line.display = bool(contact.plain)
-        self.query_one("#next", Static).update(blank if state is None else _next_line(state))
-        self.query_one("#status", Static).update(blank if state is None else _status_line(state))
-        self.query_one("#watch", Static).update(blank if state is None else _watch_line(state))
+        contact_line = self.query_one("#contact", TextLine)
+        contact_line.text = contact
+        if contact_line.display != bool(contact.plain):
+            contact_line.display = bool(contact.plain)
+        self.query_one("#next", TextLine).text = blank if state is None else _next_line(state)
+        self.query_one("#status", TextLine).text = blank if state is None else _status_line(state)
+        self.query_one("#watch", TextLine).text = blank if state is None else _watch_line(state)

@@ -191,6 +191,9 @@ class HealthTable(Widget, can_focus=True):
             super().__init__()
             self.name = name
 
+    _rows = 0
+    """Rows drawn last time: a change of count needs a new layout."""
+
     def watch_snapshot(self, snapshot: HealthSnapshot | None) -> None:
         count = len(snapshot.endpoints) if snapshot else 0
         if count and self.cursor >= count:
@@ -199,7 +202,9 @@ class HealthTable(Widget, can_focus=True):
             e.state is ProbeState.DOWN for e in (snapshot.endpoints if snapshot else ())
         )
         self.set_class(down, "-down")
-        self.refresh(layout=True)
+        # A new row count may change the table's height; new values only need a repaint.
+        self.refresh(layout=count != self._rows)
+        self._rows = count
 
     def validate_cursor(self, value: int) -> int:
         count = len(self.snapshot.endpoints) if self.snapshot else 0

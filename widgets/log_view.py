@@ -131,14 +131,34 @@ class LogView(ScrollView, can_focus=True):
         dropped = len(self._items) - self.max_lines
         if dropped > 0:
             del self._items[:dropped]
+        width_before = self.virtual_size.width
         self._grow_width(items)
-        self.virtual_size = Size(self._width, len(self._items))
-        if self.following:
-            self._to_end()
-        elif dropped > 0:
+        size = Size(self._width, len(self._items))
+        if self._scrollbars_stay(size) and size.width == width_before:
+            # Only the line count changed and the scrollbars stay as they are: tell the
+            # scrollbar, skip the screen-wide layout a new virtual size would ask for.
+            self.set_reactive(LogView.virtual_size, size)
+            self.vertical_scrollbar.window_virtual_size = size.height
+            self.vertical_scrollbar.refresh()
+            if self.following:
+                self.scroll_to(y=self.max_scroll_y, animate=False, immediate=True, force=True)
+        else:
+            self.virtual_size = size
+            if self.following:
+                self._to_end()
+        if not self.following and dropped > 0:
             # Keep the lines being read still on screen while older ones fall off.
             self.scroll_to(y=max(0, self.scroll_y - dropped), animate=False, immediate=True)
         self.refresh()
+
+    def _scrollbars_stay(self, size: Size) -> bool:
+        """Whether `size` keeps the vertical scrollbar shown (and so the layout as is)."""
+        return (
+            self.show_vertical_scrollbar
+            and self.is_mounted
+            and size.height > self.scrollable_content_region.height
+            and self.virtual_size.height > 0
+        )
 
     def replace(self, items: Sequence[LogItem], log_filter: LogFilter | None = None) -> None:
         """Show `items` instead of what is held (a new filter applied to the backlog)."""

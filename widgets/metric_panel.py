@@ -22,7 +22,7 @@ class MetricPanel(VerticalScroll):
     }
     """
 
-    snapshot: reactive[MetricsSnapshot | None] = reactive(None)
+    snapshot: reactive[MetricsSnapshot | None] = reactive(None, repaint=False)
     """Every metric's latest series; each graph picks its own by name."""
 
     def __init__(self, names: Sequence[str], *, id: str | None = None) -> None:

@@ -18,6 +18,7 @@ from textual.widgets import Digits, Static
 from services.escalation import EscalationState, format_countdown, format_hms
 from services.health import HealthSnapshot
 from services.metrics import MetricSeries, MetricsSnapshot
+from widgets.text_line import TextLine
 
 
 def digits_text(value: float | None) -> str:
@@ -47,12 +48,12 @@ class _Figure(Vertical):
     def compose(self) -> ComposeResult:
         yield Static(Text(self._label), classes="figure-label")
         yield Digits("-")
-        yield Static("", classes="figure-note")
+        yield TextLine(id="note")
 
     def show(self, number: str, note: str, state: str = "ok") -> None:
         """Set the big number, the line under it, and the -warn/-crit class."""
         self.query_one(Digits).update(number)
-        self.query_one(".figure-note", Static).update(Text(note))
+        self.query_one("#note", TextLine).text = Text(note)
         self.set_class(state == "warn", "-warn")
         self.set_class(state == "crit", "-crit")
 
@@ -70,11 +71,11 @@ class ProjectorView(Widget):
     }
     """
 
-    escalation: reactive[EscalationState | None] = reactive(None)
+    escalation: reactive[EscalationState | None] = reactive(None, repaint=False)
     """The incident clock and ladder."""
-    health: reactive[HealthSnapshot | None] = reactive(None)
+    health: reactive[HealthSnapshot | None] = reactive(None, repaint=False)
     """Every endpoint's state."""
-    metrics: reactive[MetricsSnapshot | None] = reactive(None)
+    metrics: reactive[MetricsSnapshot | None] = reactive(None, repaint=False)
     """The figures; `names` picks the headline ones."""
 
     def __init__(self, names: Sequence[str], *, id: str | None = None) -> None:
@@ -85,13 +86,19 @@ class ProjectorView(Widget):
         with Vertical(id="projector-top"):
             yield _Figure("Incident clock", id="projector-clock")
             yield _Figure("Next escalation", id="projector-next")
-        yield Static("", id="projector-health")
+        yield TextLine(id="projector-health")
         with Grid(id="projector-metrics"):
             for index, name in enumerate(self.names):
                 yield _Figure(name, id=f"projector-metric-{index}")
 
+    def on_show(self) -> None:
+        # Hidden, it ignores updates (they would cost a layout each); catch up when shown.
+        self.watch_escalation(self.escalation)
+        self.watch_health(self.health)
+        self.watch_metrics(self.metrics)
+
     def watch_escalation(self, state: EscalationState | None) -> None:
-        if state is None:
+        if state is None or not self.display:
             return
         clock = self.query_one("#projector-clock", _Figure)
         call = f"  call {state.reached.who} {state.reached.contact}" if state.reached else ""
@@ -105,13 +112,13 @@ class ProjectorView(Widget):
             upcoming.show(format_countdown(state.next.remaining), state.next.level.role, soon)
 
     def watch_health(self, snapshot: HealthSnapshot | None) -> None:
-        if snapshot is None:
+        if snapshot is None or not self.display:
             return
         line = "   ".join(f"{e.name} {e.state.glyph} {e.state.word}" for e in snapshot.endpoints)
-        self.query_one("#projector-health", Static).update(Text(line))
+        self.query_one("#projector-health", TextLine).text = Text(line)
 
     def watch_metrics(self, snapshot: MetricsSnapshot | None) -> None:
-        if snapshot is None:
+        if snapshot is None or not self.display:
             return
         for index, name in enumerate(self.names):
             series = snapshot.get(name)

@@ -8,11 +8,12 @@ from typing import Any
 
 from textual.app import App, ComposeResult
 from textual.containers import Container
-from textual.widgets import Digits, Static
+from textual.widgets import Digits
 
 from services import escalation as esc
 from services.config import EscalationConfig, EscalationLevel
 from widgets.escalation_view import EscalationView
+from widgets.text_line import TextLine
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -59,7 +60,7 @@ def screen_text(app: App[None]) -> str:
 
 
 def line(app: App[None], name: str) -> str:
-    return str(app.query_one(f"#{name}", Static).content)
+    return app.query_one(f"#{name}", TextLine).content
 
 
 async def test_before_the_clock_starts() -> None:
@@ -96,8 +97,8 @@ async def test_approaching_in_the_last_two_minutes() -> None:
         await pilot.pause()
         assert view.has_class("-approaching")
         assert "Senior engineer in 1:30" in screen_text(app)
-        next_line = app.query_one("#next", Static)
-        assert next_line.styles.color != app.query_one("#status", Static).styles.color
+        next_line = app.query_one("#next", TextLine)
+        assert next_line.styles.color != app.query_one("#status", TextLine).styles.color
 
 
 async def test_after_the_threshold_shows_whom_to_call_until_acked() -> None:

@@ -89,12 +89,16 @@ class DashboardScreen(Screen[None]):
         Binding("escape", "close_filter", "Close filter", show=False),
     ]
 
-    summary: reactive[IncidentSummary | None] = reactive(None)
-    health: reactive[HealthSnapshot | None] = reactive(None)
-    metrics: reactive[MetricsSnapshot | None] = reactive(None)
-    runbook_state: reactive[RunbookState | None] = reactive(None, always_update=True)
-    escalation: reactive[EscalationState | None] = reactive(None)
-    release: reactive[ReleaseInfo | None] = reactive(None)
+    # The screen only hands these down (data_bind); its children repaint themselves, so
+    # a new value must not repaint the whole screen.
+    summary: reactive[IncidentSummary | None] = reactive(None, repaint=False)
+    health: reactive[HealthSnapshot | None] = reactive(None, repaint=False)
+    metrics: reactive[MetricsSnapshot | None] = reactive(None, repaint=False)
+    runbook_state: reactive[RunbookState | None] = reactive(
+        None, always_update=True, repaint=False
+    )
+    escalation: reactive[EscalationState | None] = reactive(None, repaint=False)
+    release: reactive[ReleaseInfo | None] = reactive(None, repaint=False)
 
     def __init__(self, runtime: Runtime) -> None:
         super().__init__()
@@ -273,6 +277,7 @@ class DashboardScreen(Screen[None]):
         self.set_interval(1.0, self._tick)
         async for batch in journal.follow(poll=0.5, after_seq=self._last_seq()):
             self._ingest(batch)
+            self._tick()  # another instance's ack or status update shows at once
 
     def _last_seq(self) -> int:
         return self.events[-1].seq if self.events else 0
@@ -321,7 +326,7 @@ class DashboardScreen(Screen[None]):
             return False
         self._save_error = None
         self._ingest([event])
-        self.summary = self._summary(self.escalation)
+        self._tick()
         return True
 
     def _not_saved(self, message: str) -> None:
@@ -511,12 +516,10 @@ class DashboardScreen(Screen[None]):
             )
         )
         if confirmed and await self.record(esc.INCIDENT_RESOLVED, {}):
-            self._tick()
             await self._announce("resolved", "Incident resolved.")
 
     async def action_set_severity(self, severity: str) -> None:
-        if await self.record(esc.SEVERITY_CHANGED, {"severity": severity}):
-            self._tick()
+        await self.record(esc.SEVERITY_CHANGED, {"severity": severity})
 
     # --- release -----------------------------------------------------------------------
 
