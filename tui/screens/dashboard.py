@@ -94,9 +94,7 @@ class DashboardScreen(Screen[None]):
     summary: reactive[IncidentSummary | None] = reactive(None, repaint=False)
     health: reactive[HealthSnapshot | None] = reactive(None, repaint=False)
     metrics: reactive[MetricsSnapshot | None] = reactive(None, repaint=False)
-    runbook_state: reactive[RunbookState | None] = reactive(
-        None, always_update=True, repaint=False
-    )
+    runbook_state: reactive[RunbookState | None] = reactive(None, always_update=True, repaint=False)
     escalation: reactive[EscalationState | None] = reactive(None, repaint=False)
     release: reactive[ReleaseInfo | None] = reactive(None, repaint=False)
 
