@@ -38,9 +38,10 @@ EXCERPT_CAP = 4 * 1024
 """Characters of the body kept in a result for the drill-down."""
 
 MAX_REDIRECTS = 5
-SHARDS = 16
-SHARD_KEEPALIVE = 8
-"""Connections kept alive per shard of the client's pool (see `_ShardedTransport`)."""
+URLS_PER_SHARD = 4
+"""Endpoints sharing one small pool of the client (see `_ShardedTransport`)."""
+SHARD_KEEPALIVE = 16
+"""Connections kept alive per shard: more than its URLs, so every endpoint stays warm."""
 HISTORY = 20
 """Raw results kept per endpoint for the drill-down."""
 LATENCY_WINDOW = 120
@@ -427,7 +428,9 @@ def make_client(endpoints: Sequence[EndpointConfig]) -> httpx.AsyncClient:
     return httpx.AsyncClient(
         trust_env=False,
         follow_redirects=False,
-        transport=_ShardedTransport(SHARDS, SHARD_KEEPALIVE),
+        transport=_ShardedTransport(
+            max(4, math.ceil(len(endpoints) / URLS_PER_SHARD)), SHARD_KEEPALIVE
+        ),
         mounts=mounts,
         headers={"user-agent": "warroom-probe"},
     )

@@ -49,6 +49,23 @@ class DashboardCommands(Provider):
             ("Guidance", "Best practices and escalation guidelines (b)", dash.action_guidance),
             ("Filter log", "Edit the error log filter (/)", dash.action_filter),
             ("Graph window", "Cycle the metrics window 5m / 30m / 2h (w)", dash.action_window),
+            (
+                "Release",
+                "Git actions and deploy commands, confirmed first (r)",
+                dash.action_release,
+            ),
+            (
+                "Roll back",
+                "Roll production back to the previous version (ctrl+r)",
+                dash.action_rollback,
+            ),
+            (
+                "Projector mode",
+                "Clock, escalation and headline figures large (p)",
+                dash.action_projector,
+            ),
+            ("Zoom pane", "Maximize the focused pane, or restore (z)", dash.action_zoom),
+            ("Keys", "Every key of every pane (?)", dash.action_help),
         ]
         return commands
 

@@ -179,3 +179,18 @@ async def test_two_instances_see_each_other_s_ticks(demo: DemoTarget) -> None:
             lambda: watching.runbook_state is not None and watching.runbook_state.finished == 1,
         )
         assert driving.runbook_state is not None and driving.runbook_state.finished == 1
+
+
+async def test_the_command_palette_changes_the_severity(demo: DemoTarget) -> None:
+    app = build_app(load_config(demo.config_path))
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await _ready(app, pilot)
+        await pilot.press("ctrl+p")
+        await _type(pilot, "Severity: SEV1")
+        await pilot.pause(0.5)
+        await pilot.press("enter")
+        await _until(
+            pilot, lambda: screen.summary is not None and screen.summary.severity == "SEV1"
+        )
+        changed = [e for e in screen.events if e.kind == "severity.changed"]
+        assert [e.payload["severity"] for e in changed] == ["SEV1"]

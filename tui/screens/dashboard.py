@@ -28,7 +28,7 @@ from services.journal import Event, Journal, JournalWriteError
 from services.log_filter import LogFilter
 from services.log_follow import LogBuffer, LogFollower
 from services.metrics import MetricSampler, MetricsSnapshot
-from services.notify import Notifier
+from services.notify import Delivery, Notifier
 from services.release import ReleaseInfo
 from services.runbook import (
     CHOICE_MADE,
@@ -332,7 +332,7 @@ class DashboardScreen(Screen[None]):
         self.summary = self._summary(self.escalation)
         self.notify(message, title="NOT SAVED", severity="error", timeout=10, markup=False)
 
-    def _on_delivery(self, delivery: Any) -> None:
+    def _on_delivery(self, delivery: Delivery) -> None:
         if not delivery.ok:
             self.notify(
                 f"Webhook {delivery.url} failed: {delivery.error}",
