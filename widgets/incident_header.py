@@ -6,7 +6,8 @@ from rich.text import Text
 from textual.reactive import reactive
 from textual.widget import Widget
 
-from services.incident import IncidentSummary, format_elapsed
+from services.escalation import format_hms
+from services.incident import IncidentSummary
 
 
 class IncidentHeader(Widget):
@@ -46,7 +47,8 @@ class IncidentHeader(Widget):
         if summary.read_only:
             right.append("READ-ONLY  ")
         right.append("RESOLVED " if summary.resolved else "")
-        right.append(f"T+{format_elapsed(summary.elapsed_s)} ")
+        elapsed = "-:--:--" if summary.elapsed_s is None else format_hms(summary.elapsed_s)
+        right.append(f"T+{elapsed} ")
         width = self.size.width
         room = width - right.cell_len
         if text.cell_len > room:
