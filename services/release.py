@@ -15,9 +15,7 @@ import re
 import shlex
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Literal
-
-from git import GitCommandError, InvalidGitRepositoryError, NoSuchPathError, Repo
+from typing import TYPE_CHECKING, Any, Literal
 
 from services.config import GitConfig
 from services.sanitize import clean
@@ -29,6 +27,12 @@ from services.versions import (
     previous_release,
     production_tag,
 )
+
+if TYPE_CHECKING:
+    from git import GitCommandError, Repo
+
+# GitPython is imported where it is used, not here: the dashboard draws its first frame
+# before anything reads the repository.
 
 MAX_COMMITS = 200
 """Commits listed in the blast radius; the count keeps going past this."""
@@ -107,6 +111,8 @@ async def read_release(git: GitConfig, repo_dir: Path) -> ReleaseInfo:
 
 
 def _open(repo_dir: Path) -> Repo | str:
+    from git import InvalidGitRepositoryError, NoSuchPathError, Repo
+
     try:
         return Repo(repo_dir)
     except NoSuchPathError:
@@ -125,6 +131,8 @@ def _first_line(exc: GitCommandError) -> str:
 
 def read_release_sync(git: GitConfig, repo_dir: Path) -> ReleaseInfo:
     """Blocking version of `read_release`, for the headless `warroom check`."""
+    from git import GitCommandError
+
     opened = _open(repo_dir)
     base = ReleaseInfo(
         repo_dir=repo_dir,
@@ -223,6 +231,8 @@ def _numstat(text: str) -> tuple[int, int, int]:
 
 
 def _is_ancestor(repo: Repo, commit: str, of: str) -> bool:
+    from git import GitCommandError
+
     try:
         repo.git.merge_base("--is-ancestor", commit, of)
     except GitCommandError:
@@ -231,6 +241,8 @@ def _is_ancestor(repo: Repo, commit: str, of: str) -> bool:
 
 
 def _tag_on_remote(repo: Repo, remote: str, tag: str) -> bool | None:
+    from git import GitCommandError
+
     try:
         with repo.git.custom_environment(**_NO_PROMPT):
             out = repo.git.ls_remote(
@@ -405,6 +417,8 @@ async def execute(plan: Plan) -> ActionResult:
 
 def execute_sync(plan: Plan) -> ActionResult:
     """Run the plan's commands in order, stopping at the first that fails."""
+    from git import GitCommandError
+
     opened = _open(plan.repo_dir)
     if isinstance(opened, str):
         return ActionResult(plan.kind, False, opened, ())

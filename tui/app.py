@@ -10,7 +10,7 @@ import asyncio
 import contextlib
 import signal
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual.app import App
 from textual.binding import Binding, BindingType
@@ -22,8 +22,10 @@ from themes import DEFAULT_THEME, THEMES
 from tui.commands import DashboardCommands
 from tui.runtime import Runtime
 from tui.screens.dashboard import DashboardScreen
-from tui.screens.release import ReleaseController
 from tui.settings import load_theme, save_theme, settings_path
+
+if TYPE_CHECKING:
+    from tui.screens.release import ReleaseController
 
 
 class WarroomApp(App[int]):
@@ -41,8 +43,7 @@ class WarroomApp(App[int]):
     def __init__(self, runtime: Runtime, theme: str | None = None) -> None:
         super().__init__()
         self.runtime = runtime
-        self.release = ReleaseController(runtime)
-        """Owns deploy commands and git actions, so they outlive the Release screen."""
+        self._release: ReleaseController | None = None
         self._settings = settings_path()
         remembered = load_theme(self._settings) if runtime.live else None
         # --theme, then this user's last choice, then the incident's config.
@@ -67,9 +68,22 @@ class WarroomApp(App[int]):
     def _remember_theme(self, theme: Theme) -> None:
         save_theme(self._settings, theme.name)
 
+    @property
+    def release(self) -> ReleaseController:
+        """Owns deploy commands and git actions, so they outlive the Release screen.
+
+        Made on first use: the first frame does not wait for the release machinery.
+        """
+        if self._release is None:
+            from tui.screens import release
+
+            self._release = release.ReleaseController(self.runtime)
+        return self._release
+
     async def on_unmount(self) -> None:
         # A command still running gets SIGINT and a moment to be journaled.
-        await self.release.shutdown(timeout=2.0)
+        if self._release is not None:
+            await self._release.shutdown(timeout=2.0)
 
     async def action_quit(self) -> None:
         self.exit(0)

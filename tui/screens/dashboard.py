@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import work
 from textual.app import ComposeResult
@@ -29,7 +29,6 @@ from services.log_filter import LogFilter
 from services.log_follow import LogBuffer, LogFollower
 from services.metrics import MetricSampler, MetricsSnapshot
 from services.notify import Delivery, Notifier
-from services.release import ReleaseInfo
 from services.runbook import (
     CHOICE_MADE,
     ITEM_DONE,
@@ -42,25 +41,25 @@ from services.runbook import (
     runbook_for,
 )
 from tui.runtime import Runtime
-from tui.screens.release import ReleaseController, ReleaseScreen, rollback_flow
-from widgets.choice import ChoiceScreen
-from widgets.confirm import ConfirmScreen
 from widgets.escalation_view import EscalationView
 from widgets.filter_bar import FilterBar
-from widgets.guidance import GuidanceScreen
-from widgets.health_detail import HealthDetail
 from widgets.health_table import HealthTable
-from widgets.help import HelpScreen, KeySection, binding_rows
 from widgets.incident_header import IncidentHeader
 from widgets.log_view import LogView
 from widgets.metric_panel import MetricPanel
 from widgets.pane import Pane
 from widgets.projector_view import ProjectorView
-from widgets.prompt import PromptScreen
 from widgets.release_bar import ReleaseBar
 from widgets.runbook_view import RunbookView
-from widgets.status_composer import StatusComposer
-from widgets.timeline import TimelineScreen
+
+if TYPE_CHECKING:
+    from services.release import ReleaseInfo
+    from tui.screens.release import ReleaseController
+    from widgets.health_detail import HealthDetail
+    from widgets.help import KeySection
+
+# Modal screens and the release machinery are imported when first opened, so the first
+# frame does not wait for them.
 
 WIDE_AT = 160
 WINDOWS = (300.0, 1800.0, 7200.0)
@@ -199,10 +198,8 @@ class DashboardScreen(Screen[None]):
         if config.log:
             self._run_logs()
         if config.git is not None:
-            controller = self._controller()
-            controller.subscribe(self._release_changed)
-            self.run_worker(controller.refresh_release(), group="release")
-            self.set_interval(30.0, self._refresh_release)
+            # After the first frame: reading git is not what the first glance needs.
+            self.call_after_refresh(self._watch_release)
         self._run_journal()
 
     @work(group="health", exit_on_error=False)
@@ -406,6 +403,8 @@ class DashboardScreen(Screen[None]):
 
     @work(group="prompt")
     async def on_runbook_view_note_requested(self, message: RunbookView.NoteRequested) -> None:
+        from widgets.prompt import PromptScreen
+
         text = await self.app.push_screen_wait(
             PromptScreen("Note", subject=self._item_text(message.item_id))
         )
@@ -416,6 +415,8 @@ class DashboardScreen(Screen[None]):
     async def on_runbook_view_not_applicable_requested(
         self, message: RunbookView.NotApplicableRequested
     ) -> None:
+        from widgets.prompt import PromptScreen
+
         reason = await self.app.push_screen_wait(
             PromptScreen("Not applicable: why?", subject=self._item_text(message.item_id))
         )
@@ -424,6 +425,8 @@ class DashboardScreen(Screen[None]):
 
     @work(group="prompt")
     async def on_runbook_view_choice_requested(self, message: RunbookView.ChoiceRequested) -> None:
+        from widgets.choice import ChoiceScreen
+
         option = await self.app.push_screen_wait(
             ChoiceScreen("Choose one", message.options, message.selected)
         )
@@ -434,14 +437,20 @@ class DashboardScreen(Screen[None]):
         self.action_timeline()
 
     def action_timeline(self) -> None:
+        from widgets.timeline import TimelineScreen
+
         self.app.push_screen(TimelineScreen(self.events, self.runbook))
 
     def action_guidance(self) -> None:
+        from widgets.guidance import GuidanceScreen
+
         self.app.push_screen(GuidanceScreen(self.runbook.guidance))
 
     # --- health and metrics ------------------------------------------------------------
 
     def on_health_table_selected(self, message: HealthTable.Selected) -> None:
+        from widgets.health_detail import HealthDetail
+
         status = self.health.get(message.name) if self.health is not None else None
         if status is not None:
             self._detail = HealthDetail(status)
@@ -470,6 +479,8 @@ class DashboardScreen(Screen[None]):
 
     @work(group="prompt")
     async def action_status(self) -> None:
+        from widgets.status_composer import StatusComposer
+
         draft = self._status_draft()
         text = await self.app.push_screen_wait(StatusComposer(draft))
         if text and await self.record(esc.STATUS_SENT, {"text": text}):
@@ -503,6 +514,8 @@ class DashboardScreen(Screen[None]):
 
     @work(group="prompt")
     async def action_resolve(self) -> None:
+        from widgets.confirm import ConfirmScreen
+
         if self.escalation is not None and self.escalation.resolved:
             self.notify("The incident is already resolved.")
             return
@@ -522,9 +535,17 @@ class DashboardScreen(Screen[None]):
     # --- release -----------------------------------------------------------------------
 
     def _controller(self) -> ReleaseController:
+        from tui.screens.release import ReleaseController
+
         controller = getattr(self.app, "release", None)
         assert isinstance(controller, ReleaseController), "the app owns the release controller"
         return controller
+
+    def _watch_release(self) -> None:
+        controller = self._controller()
+        controller.subscribe(self._release_changed)
+        self.run_worker(controller.refresh_release(), group="release")
+        self.set_interval(30.0, self._refresh_release)
 
     def _release_changed(self) -> None:
         self.release = self._controller().release
@@ -544,11 +565,15 @@ class DashboardScreen(Screen[None]):
         return held
 
     def action_release(self) -> None:
+        from tui.screens.release import ReleaseScreen
+
         self.app.push_screen(
             ReleaseScreen(self.runtime, self.record, self.gates, controller=self._controller())
         )
 
     def action_rollback(self) -> None:
+        from tui.screens.release import rollback_flow
+
         self.run_worker(rollback_flow(self.app, self._controller(), self.record), group="rollback")
 
     # --- views -------------------------------------------------------------------------
@@ -573,9 +598,13 @@ class DashboardScreen(Screen[None]):
             self.maximize(panes[0], container=False)
 
     def action_help(self) -> None:
+        from widgets.help import HelpScreen
+
         self.app.push_screen(HelpScreen(self._key_sections()))
 
     def _key_sections(self) -> list[KeySection]:
+        from widgets.help import binding_rows
+
         return [
             ("Dashboard", binding_rows(self.BINDINGS)),
             ("Runbook", [*binding_rows(RunbookView.BINDINGS), ("1-9", "Jump to phase")]),
