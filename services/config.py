@@ -316,6 +316,8 @@ class LoadedConfig(BaseModel):
 
     config: Config
     path: Path
+    secrets: frozenset[str] = frozenset()
+    """Values taken from the environment (`${env:NAME}`): never journaled or reported."""
 
     @property
     def base_dir(self) -> Path:
@@ -482,4 +484,15 @@ def load_config(path: Path | str | None, env: Mapping[str, str] | None = None) -
     except UnicodeDecodeError as exc:
         raise ConfigError(shown, "", f"not UTF-8 text (byte {exc.start})") from None
     config = parse_config(text, shown, env)
-    return LoadedConfig(config=config, path=chosen.resolve())
+    return LoadedConfig(config=config, path=chosen.resolve(), secrets=env_values(text, env))
+
+
+MIN_SECRET = 4
+"""Shorter values are not masked: "1" or "on" would blot out unrelated text."""
+
+
+def env_values(text: str, env: Mapping[str, str] | None = None) -> frozenset[str]:
+    """The values every `${env:NAME}` in the config text stands for."""
+    source = os.environ if env is None else env
+    names = {match.group(1) for match in _ENV_REF.finditer(text)}
+    return frozenset(value for name in names if len(value := source.get(name, "")) >= MIN_SECRET)

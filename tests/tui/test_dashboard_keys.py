@@ -194,3 +194,29 @@ async def test_the_command_palette_changes_the_severity(demo: DemoTarget) -> Non
         )
         changed = [e for e in screen.events if e.kind == "severity.changed"]
         assert [e.payload["severity"] for e in changed] == ["SEV1"]
+
+
+async def test_secrets_from_the_environment_never_reach_the_journal(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DEPLOY_TOKEN", "tok-9f8e7d6c")
+    config = tmp_path / "warroom.toml"
+    config.write_text(
+        '[incident]\nid = "INC-7"\n'
+        '[actions.commands.production]\nargv = ["./deploy.sh", "--token=${env:DEPLOY_TOKEN}"]\n'
+    )
+    loaded = load_config(config)
+    app = build_app(loaded)
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = _dashboard(app)
+        await _until(pilot, lambda: screen.journal is not None)
+        argv = loaded.config.actions.commands["production"].argv
+        assert await screen.record("action.finished", {"name": "production", "argv": argv})
+    path = journal_path(loaded.state_dir, "INC-7")
+    files = [path, path.with_name(path.name + "-wal")]
+    raw = b"".join(f.read_bytes() for f in files if f.exists())
+    assert b"tok-9f8e7d6c" not in raw
+    journal = Journal.open(path, ManualClock(), "reader", read_only=True)
+    finished = [e for e in journal.events() if e.kind == "action.finished"]
+    journal.close()
+    assert finished[0].payload["argv"] == ["./deploy.sh", "--token=***"]

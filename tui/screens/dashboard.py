@@ -29,6 +29,7 @@ from services.log_filter import LogFilter
 from services.log_follow import LogBuffer, LogFollower
 from services.metrics import MetricSampler, MetricsSnapshot
 from services.notify import Delivery, Notifier
+from services.redact import redact
 from services.runbook import (
     CHOICE_MADE,
     ITEM_DONE,
@@ -302,7 +303,7 @@ class DashboardScreen(Screen[None]):
         if self.journal is None or self.runtime.read_only:
             return
         try:
-            self._ingest([self.journal.append(kind, payload)])
+            self._ingest([self.journal.append(kind, self._redacted(payload))])
         except JournalWriteError as exc:
             self._not_saved(str(exc))
 
@@ -315,7 +316,7 @@ class DashboardScreen(Screen[None]):
             self.notify("Read-only: changes are refused.", severity="warning")
             return False
         try:
-            event = await self.journal.record(kind, payload)
+            event = await self.journal.record(kind, self._redacted(payload))
         except JournalWriteError as exc:
             self._not_saved(str(exc))
             return False
@@ -323,6 +324,11 @@ class DashboardScreen(Screen[None]):
         self._ingest([event])
         self._tick()
         return True
+
+    def _redacted(self, payload: dict[str, Any]) -> dict[str, Any]:
+        """The payload with every value from the environment masked (argv, errors)."""
+        masked: dict[str, Any] = redact(payload, self.runtime.loaded.secrets)
+        return masked
 
     def _not_saved(self, message: str) -> None:
         self._save_error = message
