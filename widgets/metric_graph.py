@@ -26,6 +26,10 @@ THRESHOLD_CHAR = "╌"
 DEPLOY_CHAR = "┊"
 
 
+STATE_WORDS = {"warn": "▲ WARN", "crit": "✖ CRIT", "unknown": "? NO DATA"}
+"""A metric's state as a glyph and a word (never colour alone); "ok" says nothing."""
+
+
 def format_value(value: float | None) -> str:
     """A figure for a title: "0.42", "12.3", "512", "12k", "3.4M", or "-"."""
     if value is None or math.isnan(value):
@@ -160,9 +164,7 @@ class MetricGraph(Widget):
     def _title(self, series: MetricSeries, width: int, with_delta: bool) -> Content:
         unit = clean(series.unit, 12)
         current = f"{format_value(series.current)} {unit}".strip()
-        state_word = {"warn": "▲ WARN", "crit": "✖ CRIT", "unknown": "? NO DATA"}.get(
-            series.state, ""
-        )
+        state_word = STATE_WORDS.get(series.state, "")
         parts = [
             Content(clean(series.name, 40)).stylize(self._style("title")),
             Content(f" {current}"),
@@ -212,9 +214,9 @@ class MetricGraph(Widget):
             Content(clean(series.name, 40)).stylize(self._style("title")),
             Content(f" {format_value(series.current)} {unit}".rstrip()),
         )
-        word = {"warn": " ▲ WARN", "crit": " ✖ CRIT", "unknown": " ? NO DATA"}.get(series.state)
+        word = STATE_WORDS.get(series.state)
         if word:
-            core = Content.assemble(core, Content(word).stylize(self._style("state")))
+            core = Content.assemble(core, Content(f" {word}").stylize(self._style("state")))
         room = width - core.cell_length - 1
         if room < 6 or not series.points:
             return title

@@ -18,6 +18,7 @@ from textual.widgets import Digits, Static
 from services.escalation import EscalationState, format_countdown, format_hms
 from services.health import HealthSnapshot
 from services.metrics import MetricSeries, MetricsSnapshot
+from widgets.metric_graph import STATE_WORDS
 from widgets.text_line import TextLine
 
 
@@ -129,6 +130,6 @@ class ProjectorView(Widget):
 
 
 def _note(series: MetricSeries) -> str:
-    word = {"warn": "▲ WARN", "crit": "✖ CRIT", "unknown": "? NO DATA"}.get(series.state, "OK")
+    word = STATE_WORDS.get(series.state, "OK")
     delta = series.delta_text()
     return f"{series.unit}  {word}" + (f"  {delta}" if delta else "")
