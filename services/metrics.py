@@ -27,6 +27,7 @@ import psutil
 from services.clock import Clock
 from services.config import MetricConfig
 from services.health import HealthSnapshot, ProbeState
+from services.log_filter import LogFilter
 from services.prometheus import (
     PrometheusError,
     PromSample,
@@ -189,6 +190,8 @@ class _Series:
         self.prev_buckets: dict[float, float] | None = None
         self.process: Any = None
         self.log_count = 0
+        self.log_filter = LogFilter.parse(config.filter or "")
+        """What a `log` metric counts (everything when no filter is set)."""
         self.log_since: float | None = None
         self.health_value: float | None = None
         self.health_error = "no health result yet"
@@ -232,7 +235,7 @@ class MetricSampler:
 
     Network and psutil reads run off the loop (httpx async, psutil in a thread);
     Prometheus pages are parsed in a thread. The health and log sources are fed by
-    their owners through `feed_health` and `feed_log_matches`.
+    their owners through `feed_health` and `feed_log_lines`.
     """
 
     def __init__(
@@ -266,11 +269,13 @@ class MetricSampler:
                 series.health_value = ok / len(results) if results else None
                 series.health_error = ""
 
-    def feed_log_matches(self, log_name: str, count: int) -> None:
-        """Add `count` new matching lines of log `log_name` (per-minute rate metrics)."""
+    def feed_log_lines(self, log_name: str, lines: Sequence[str]) -> None:
+        """New lines of log `log_name`: each `log` metric counts those its `filter` matches."""
         for series in self._series.values():
-            if series.config.source == "log" and series.config.log == log_name:
-                series.log_count += count
+            config = series.config
+            if config.source == "log" and config.log == log_name:
+                matches = series.log_filter.matches
+                series.log_count += sum(1 for line in lines if matches(line))
 
     def mark_deploy(self, at: datetime) -> None:
         """Set the deploy mark: each series then reports its delta against the baseline."""

@@ -213,10 +213,10 @@ async def test_health_and_log_sources(clock: ManualClock) -> None:
             prober.record("api", ProbeResult(state, reason, clock.now(), latency_ms=latency))
         prober.record("api", ProbeResult(ProbeState.UP, None, clock.now(), latency_ms=30.0))
         sampler.feed_health(prober.snapshot())
-        sampler.feed_log_matches("app", 20)
-        sampler.feed_log_matches("other", 500)
+        sampler.feed_log_lines("app", ["ERROR x"] * 20)
+        sampler.feed_log_lines("other", ["ERROR y"] * 500)
         clock.advance(30)
-        sampler.feed_log_matches("app", 10)
+        sampler.feed_log_lines("app", ["ERROR z"] * 10)
         snap = await sampler.sample_all()
     assert snap.get("latency").current == 30.0  # type: ignore[union-attr]
     assert snap.get("success").current == pytest.approx(60.0)  # type: ignore[union-attr]
@@ -280,3 +280,25 @@ async def test_stream_yields_new_points(clock: ManualClock) -> None:
                     break
         await stream.aclose()  # type: ignore[attr-defined]
     assert snap.series[0].state == "ok"
+
+
+async def test_a_log_metric_counts_only_lines_its_filter_matches(clock: ManualClock) -> None:
+    configs = [
+        metric("auth errors/min", "log", log="app", filter="auth error -debug"),
+        metric("all lines/min", "log", log="app"),
+    ]
+    async with httpx.AsyncClient(trust_env=False) as client:
+        sampler = MetricSampler(configs, client, clock)
+        await sampler.sample_all()  # starts the per-minute window
+        lines = [
+            "ERROR auth: login failed",
+            "ERROR db: timeout",
+            "DEBUG auth error trace",
+            "INFO auth ok",
+            "error in AUTH module",
+        ]
+        sampler.feed_log_lines("app", lines)
+        clock.advance(60)
+        snap = await sampler.sample_all()
+    assert snap.get("auth errors/min").current == pytest.approx(2.0)  # type: ignore[union-attr]
+    assert snap.get("all lines/min").current == pytest.approx(5.0)  # type: ignore[union-attr]

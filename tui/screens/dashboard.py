@@ -26,7 +26,7 @@ from services.health import HealthSnapshot, Prober, ProbeState, make_client
 from services.incident import IncidentSummary
 from services.journal import Event, Journal, JournalWriteError
 from services.log_filter import LogFilter
-from services.log_follow import LogBuffer, LogFollower
+from services.log_follow import LogBatch, LogBuffer, LogFollower
 from services.metrics import MetricSampler, MetricsSnapshot
 from services.notify import Delivery, Notifier
 from services.redact import redact
@@ -250,9 +250,9 @@ class DashboardScreen(Screen[None]):
             if shown:
                 view.append(shown)
             if self.sampler is not None:
-                rate = int(self.log_buffer.matches_per_minute(self.runtime.clock.now()))
-                for log in loaded.config.log:
-                    self.sampler.feed_log_matches(log.name, rate)
+                names = {log.name for log in loaded.config.log}
+                for name, lines in _lines_by_log(batch, names).items():
+                    self.sampler.feed_log_lines(name, lines)
 
     @work(group="journal", exit_on_error=False)
     async def _run_journal(self) -> None:
@@ -642,6 +642,15 @@ class DashboardScreen(Screen[None]):
     def on_filter_bar_filter_changed(self, message: FilterBar.FilterChanged) -> None:
         shown = self.log_buffer.set_filter(message.log_filter)
         self.query_one(LogView).replace(shown, message.log_filter)
+
+
+def _lines_by_log(batch: LogBatch, names: set[str]) -> dict[str, list[str]]:
+    """The batch's line texts by `[[log]]` name (a glob's files are tagged `name:file`)."""
+    by_log: dict[str, list[str]] = {}
+    for line in batch.lines:
+        name = line.source if line.source in names else line.source.rsplit(":", 1)[0]
+        by_log.setdefault(name, []).append(line.text)
+    return by_log
 
 
 def _ignore(kind: str, payload: dict[str, Any]) -> None:
