@@ -237,3 +237,19 @@ def frozen_app(
         await pilot.pause()
 
     return app, before
+
+
+def dashboard(app: WarroomApp) -> DashboardScreen:
+    """The dashboard screen, even while a modal screen is on top of it."""
+    screen = app.screen_stack[1]
+    assert isinstance(screen, DashboardScreen)
+    return screen
+
+
+async def until(pilot: Pilot[int], predicate: Callable[[], bool], timeout: float = 5.0) -> None:
+    """Let the app run until `predicate` holds; fail after `timeout` seconds."""
+    for _ in range(int(timeout / 0.05)):
+        if predicate():
+            return
+        await pilot.pause(0.05)
+    raise AssertionError(f"condition not met within {timeout}s")

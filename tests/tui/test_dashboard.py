@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
-import pytest
-from textual.pilot import Pilot
 from textual.widgets import Input
 
 from services.clock import ManualClock
@@ -16,39 +14,17 @@ from services.demo_target import DemoTarget
 from services.health import ProbeState
 from services.journal import Journal, journal_path
 from tests.tui import fixtures
-from tui.app import WarroomApp, build_app
-from tui.screens.dashboard import DashboardScreen
+from tui.app import build_app
 from widgets.log_view import LogView
 
 TITLES = ["Runbook", "Health", "Metrics", "Error log", "Escalation"]
-
-
-@pytest.fixture
-def demo(tmp_path: Path) -> Iterator[DemoTarget]:
-    with DemoTarget(tmp_path / "demo", log_interval=0.2) as target:
-        yield target
-
-
-async def _until(predicate: Callable[[], bool], timeout: float, pilot: Pilot[int]) -> float:
-    start = time.monotonic()
-    while not predicate():
-        if time.monotonic() - start > timeout:
-            raise AssertionError(f"condition not met within {timeout}s")
-        await pilot.pause(0.05)
-    return time.monotonic() - start
-
-
-def _dashboard(app: WarroomApp) -> DashboardScreen:
-    screen = app.screen
-    assert isinstance(screen, DashboardScreen)
-    return screen
 
 
 async def test_demo_dashboard_shows_live_health_within_5s(demo: DemoTarget) -> None:
     app = build_app(load_config(demo.config_path))
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
-        screen = _dashboard(app)
+        screen = fixtures.dashboard(app)
         titles = [str(pane.border_title) for pane in screen.query(".pane")]
         assert sorted(titles) == sorted(TITLES)
 
@@ -56,7 +32,7 @@ async def test_demo_dashboard_shows_live_health_within_5s(demo: DemoTarget) -> N
             snapshot = screen.health
             return snapshot is not None and all(e.last is not None for e in snapshot.endpoints)
 
-        await _until(live, 5.0, pilot)
+        await fixtures.until(pilot, live)
         assert screen.health is not None
         states = {e.name: e.state for e in screen.health.endpoints}
         assert set(states) == {"api health", "login smoke"}
@@ -64,8 +40,8 @@ async def test_demo_dashboard_shows_live_health_within_5s(demo: DemoTarget) -> N
         api = screen.health.get("api health")
         assert api is not None and api.last is not None
         assert api.last.state is not ProbeState.UP and api.reason is not None
-        await _until(lambda: len(screen.query_one(LogView).items) > 0, 5.0, pilot)
-        await _until(lambda: screen.escalation is not None, 5.0, pilot)
+        await fixtures.until(pilot, lambda: len(screen.query_one(LogView).items) > 0)
+        await fixtures.until(pilot, lambda: screen.escalation is not None)
         assert screen.escalation is not None and screen.escalation.next is not None
 
 
@@ -73,15 +49,15 @@ async def test_runbook_has_focus_and_space_ticks_durably(demo: DemoTarget) -> No
     loaded = load_config(demo.config_path)
     app = build_app(loaded)
     async with app.run_test(size=(80, 24)) as pilot:
-        screen = _dashboard(app)
+        screen = fixtures.dashboard(app)
         assert app.focused is not None and app.focused.id == "runbook"
-        await _until(lambda: screen.journal is not None, 5.0, pilot)
+        await fixtures.until(pilot, lambda: screen.journal is not None)
         await pilot.press("space")
 
         def ticked() -> bool:
             return screen.runbook_state is not None and screen.runbook_state.finished == 1
 
-        await _until(ticked, 5.0, pilot)
+        await fixtures.until(pilot, ticked)
     # Durable: another process opening the journal sees the tick, attributed.
     path = journal_path(loaded.state_dir, loaded.config.incident.id)
     journal = Journal.open(path, ManualClock(), "reader", read_only=True)
@@ -93,8 +69,8 @@ async def test_runbook_has_focus_and_space_ticks_durably(demo: DemoTarget) -> No
 async def test_read_only_refuses_a_tick(demo: DemoTarget) -> None:
     app = build_app(load_config(demo.config_path), read_only=True)
     async with app.run_test(size=(80, 24), notifications=True) as pilot:
-        screen = _dashboard(app)
-        await _until(lambda: screen.journal is not None, 5.0, pilot)
+        screen = fixtures.dashboard(app)
+        await fixtures.until(pilot, lambda: screen.journal is not None)
         await pilot.press("space")
         await pilot.pause(0.2)
         assert screen.runbook_state is not None and screen.runbook_state.finished == 0
@@ -104,9 +80,9 @@ async def test_read_only_refuses_a_tick(demo: DemoTarget) -> None:
 async def test_filter_box_filters_the_log_as_you_type(demo: DemoTarget) -> None:
     app = build_app(load_config(demo.config_path))
     async with app.run_test(size=(100, 30)) as pilot:
-        screen = _dashboard(app)
+        screen = fixtures.dashboard(app)
         view = screen.query_one(LogView)
-        await _until(lambda: len(view.items) > 5, 5.0, pilot)
+        await fixtures.until(pilot, lambda: len(view.items) > 5)
         await pilot.press("slash")
         assert isinstance(app.focused, Input)
         for key in "ERROR":
@@ -120,8 +96,8 @@ async def test_q_quits_without_hanging(demo: DemoTarget) -> None:
     # The one-second goal is measured by benchmarks/startup.py; here: no worker hangs.
     app = build_app(load_config(demo.config_path))
     async with app.run_test(size=(80, 24)) as pilot:
-        screen = _dashboard(app)
-        await _until(lambda: screen.journal is not None, 5.0, pilot)
+        screen = fixtures.dashboard(app)
+        await fixtures.until(pilot, lambda: screen.journal is not None)
         started = time.monotonic()
         await pilot.press("q")
         await pilot.pause()

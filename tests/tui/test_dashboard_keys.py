@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -12,30 +11,11 @@ from services.clock import ManualClock
 from services.config import load_config
 from services.demo_target import DemoTarget
 from services.journal import Event, Journal, journal_path
+from tests.tui import fixtures
 from tui.app import WarroomApp, build_app
 from tui.screens.dashboard import DashboardScreen
 from widgets.health_detail import HealthDetail
 from widgets.timeline import TimelineScreen
-
-
-@pytest.fixture
-def demo(tmp_path: Path) -> Iterator[DemoTarget]:
-    with DemoTarget(tmp_path / "demo", log_interval=0.5) as target:
-        yield target
-
-
-def _dashboard(app: WarroomApp) -> DashboardScreen:
-    screen = app.screen_stack[1]
-    assert isinstance(screen, DashboardScreen)
-    return screen
-
-
-async def _until(pilot: Pilot[int], predicate: Callable[[], bool], timeout: float = 5.0) -> None:
-    for _ in range(int(timeout / 0.05)):
-        if predicate():
-            return
-        await pilot.pause(0.05)
-    raise AssertionError("condition not met in time")
 
 
 def _journal_events(demo: DemoTarget) -> list[Event]:
@@ -49,8 +29,10 @@ def _journal_events(demo: DemoTarget) -> list[Event]:
 
 
 async def _ready(app: WarroomApp, pilot: Pilot[int]) -> DashboardScreen:
-    screen = _dashboard(app)
-    await _until(pilot, lambda: screen.journal is not None and screen.escalation is not None)
+    screen = fixtures.dashboard(app)
+    await fixtures.until(
+        pilot, lambda: screen.journal is not None and screen.escalation is not None
+    )
     return screen
 
 
@@ -66,11 +48,11 @@ async def test_n_adds_a_note_and_s_marks_not_applicable(demo: DemoTarget) -> Non
         await pilot.press("n")
         await _type(pilot, "checked grafana")
         await pilot.press("enter")
-        await _until(pilot, lambda: any(e.kind == "item.note" for e in screen.events))
+        await fixtures.until(pilot, lambda: any(e.kind == "item.note" for e in screen.events))
         await pilot.press("down", "s")
         await _type(pilot, "done by sre")
         await pilot.press("enter")
-        await _until(pilot, lambda: any(e.kind == "item.na" for e in screen.events))
+        await fixtures.until(pilot, lambda: any(e.kind == "item.na" for e in screen.events))
         state = screen.runbook_state
         assert state is not None
         noted = state.item("p01.assess-severity")
@@ -96,7 +78,7 @@ async def test_t_opens_the_timeline_with_the_tick(demo: DemoTarget) -> None:
     async with app.run_test(size=(100, 30)) as pilot:
         screen = await _ready(app, pilot)
         await pilot.press("space")
-        await _until(pilot, lambda: any(e.kind == "item.done" for e in screen.events))
+        await fixtures.until(pilot, lambda: any(e.kind == "item.done" for e in screen.events))
         await pilot.press("t")
         assert isinstance(app.screen, TimelineScreen)
         await pilot.press("escape")
@@ -110,7 +92,7 @@ async def test_u_sends_a_status_update_prefilled_from_live_state(demo: DemoTarge
         await pilot.press("u")
         await pilot.pause(0.2)
         await pilot.press("ctrl+s")
-        await _until(pilot, lambda: any(e.kind == "status.sent" for e in screen.events))
+        await fixtures.until(pilot, lambda: any(e.kind == "status.sent" for e in screen.events))
         sent = next(e for e in screen.events if e.kind == "status.sent")
         assert "Auth failures after v1.2.3" in sent.payload["text"]
         assert screen.escalation is not None and screen.escalation.last_status_at is not None
@@ -124,7 +106,9 @@ async def test_capital_r_resolves_after_confirmation(demo: DemoTarget) -> None:
         await pilot.pause(0.2)
         assert screen.escalation is not None and not screen.escalation.resolved
         await pilot.press("R", "y")
-        await _until(pilot, lambda: screen.escalation is not None and screen.escalation.resolved)
+        await fixtures.until(
+            pilot, lambda: screen.escalation is not None and screen.escalation.resolved
+        )
         assert screen.summary is not None and screen.summary.resolved
 
 
@@ -133,8 +117,8 @@ async def test_capital_d_marks_the_deploy_for_baselines(demo: DemoTarget) -> Non
     async with app.run_test(size=(100, 30)) as pilot:
         screen = await _ready(app, pilot)
         await pilot.press("D")
-        await _until(pilot, lambda: any(e.kind == "deploy.marked" for e in screen.events))
-        await _until(
+        await fixtures.until(pilot, lambda: any(e.kind == "deploy.marked" for e in screen.events))
+        await fixtures.until(
             pilot, lambda: screen.escalation is not None and screen.escalation.watch is not None
         )
 
@@ -143,7 +127,7 @@ async def test_enter_on_an_endpoint_opens_its_detail(demo: DemoTarget) -> None:
     app = build_app(load_config(demo.config_path))
     async with app.run_test(size=(100, 30)) as pilot:
         screen = await _ready(app, pilot)
-        await _until(pilot, lambda: screen.health is not None)
+        await fixtures.until(pilot, lambda: screen.health is not None)
         await pilot.press("tab")
         assert app.focused is not None and app.focused.id == "health"
         await pilot.press("enter")
@@ -157,8 +141,8 @@ async def test_a_failed_write_shows_not_saved_and_the_item_stays_open(tmp_path: 
     config.write_text('[incident]\nid = "INC-1"\nstate_dir = "blocker/state"\n')
     app = build_app(load_config(config))
     async with app.run_test(size=(100, 30)) as pilot:
-        screen = _dashboard(app)
-        await _until(pilot, lambda: screen.journal is not None)
+        screen = fixtures.dashboard(app)
+        await fixtures.until(pilot, lambda: screen.journal is not None)
         await pilot.press("space")
         await pilot.pause(0.3)
         assert screen.runbook_state is not None and screen.runbook_state.finished == 0
@@ -174,7 +158,7 @@ async def test_two_instances_see_each_other_s_ticks(demo: DemoTarget) -> None:
         driving = await _ready(driver, drive)
         watching = await _ready(viewer, view)
         await drive.press("space")
-        await _until(
+        await fixtures.until(
             view,
             lambda: watching.runbook_state is not None and watching.runbook_state.finished == 1,
         )
@@ -189,7 +173,7 @@ async def test_the_command_palette_changes_the_severity(demo: DemoTarget) -> Non
         await _type(pilot, "Severity: SEV1")
         await pilot.pause(0.5)
         await pilot.press("enter")
-        await _until(
+        await fixtures.until(
             pilot, lambda: screen.summary is not None and screen.summary.severity == "SEV1"
         )
         changed = [e for e in screen.events if e.kind == "severity.changed"]
@@ -208,8 +192,8 @@ async def test_secrets_from_the_environment_never_reach_the_journal(
     loaded = load_config(config)
     app = build_app(loaded)
     async with app.run_test(size=(100, 30)) as pilot:
-        screen = _dashboard(app)
-        await _until(pilot, lambda: screen.journal is not None)
+        screen = fixtures.dashboard(app)
+        await fixtures.until(pilot, lambda: screen.journal is not None)
         argv = loaded.config.actions.commands["production"].argv
         assert await screen.record("action.finished", {"name": "production", "argv": argv})
     path = journal_path(loaded.state_dir, "INC-7")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -10,7 +10,7 @@ import pytest
 from services.config import load_config
 from services.demo_target import DemoTarget
 from tests.tui import fixtures
-from tui.app import WarroomApp, build_app
+from tui.app import build_app
 from tui.screens.dashboard import DashboardScreen
 from tui.settings import load_theme, settings_path
 from widgets.help import HelpScreen
@@ -19,37 +19,28 @@ from widgets.projector_view import ProjectorView
 THEMES = ["warroom-dark", "warroom-light", "projector", "warroom-colourblind"]
 
 
-@pytest.fixture
-def demo(tmp_path: Path) -> Iterator[DemoTarget]:
-    with DemoTarget(tmp_path / "demo", log_interval=0.2) as target:
-        yield target
-
-
-def _dashboard(app: WarroomApp) -> DashboardScreen:
-    assert isinstance(app.screen, DashboardScreen)
-    return app.screen
-
-
 async def test_resize_storm_from_200x50_to_60x20_and_back(demo: DemoTarget) -> None:
     app = build_app(load_config(demo.config_path))
     async with app.run_test(size=(200, 50)) as pilot:
         await pilot.pause(0.5)
-        assert _dashboard(app).has_class("-wide")
+        assert fixtures.dashboard(app).has_class("-wide")
         for width, height in [(160, 48), (120, 40), (80, 24), (70, 22), (60, 20), (61, 21)] * 3:
             await pilot.resize_terminal(width, height)
             await pilot.pause()
-        assert not _dashboard(app).has_class("-wide")
+        assert not fixtures.dashboard(app).has_class("-wide")
         await pilot.resize_terminal(200, 50)
         await pilot.pause(0.2)
-        assert _dashboard(app).has_class("-wide")
-        titles = {str(p.border_title) for p in _dashboard(app).query(".pane") if p.region.area}
+        assert fixtures.dashboard(app).has_class("-wide")
+        titles = {
+            str(p.border_title) for p in fixtures.dashboard(app).query(".pane") if p.region.area
+        }
         assert titles == {"Runbook", "Health", "Metrics", "Error log", "Escalation"}
 
 
 async def test_z_maximizes_the_focused_pane_and_restores(demo: DemoTarget) -> None:
     app = build_app(load_config(demo.config_path))
     async with app.run_test(size=(80, 24)) as pilot:
-        screen = _dashboard(app)
+        screen = fixtures.dashboard(app)
         await pilot.press("z")
         assert screen.maximized is not None and screen.maximized.id == "runbook-pane"
         assert screen.query_one("#runbook-pane").region.height >= 20
@@ -73,7 +64,7 @@ async def test_tab_moves_between_panes(demo: DemoTarget) -> None:
 async def test_p_toggles_projector_mode(demo: DemoTarget) -> None:
     app = build_app(load_config(demo.config_path))
     async with app.run_test(size=(120, 40)) as pilot:
-        screen = _dashboard(app)
+        screen = fixtures.dashboard(app)
         await pilot.press("p")
         assert screen.query_one(ProjectorView).display
         assert not screen.query_one("#panes").display
