@@ -1,7 +1,11 @@
-"""The warroom application: composes the dashboard, registers themes, starts workers.
+"""The warroom application: registers themes, shows the dashboard, starts workers.
 
-`build_app` is the one factory: the CLI, the demo and the tests all build the app
-through it, so what the tests drive is what users run.
+`build_app` makes the app for a loaded config (the tests drive it); `start_app` makes
+the one the CLI and the demo run, which draws the five pane frames first and loads the
+services behind them in a thread (see `tui.starting`). Both run the same screens.
+
+Only Textual and the themes are imported here at module level: the services and the
+dashboard are imported once the first frame is on screen.
 """
 
 from __future__ import annotations
@@ -9,23 +13,34 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
+from textual import work
 from textual.app import App
 from textual.binding import Binding, BindingType
+from textual.command import Provider
 from textual.theme import Theme
 
-from services.clock import Clock, SystemClock
-from services.config import LoadedConfig
 from themes import DEFAULT_THEME, THEMES
-from tui.commands import DashboardCommands
-from tui.runtime import Runtime
-from tui.screens.dashboard import DashboardScreen
 from tui.settings import load_theme, save_theme, settings_path
+from tui.starting import StartScreen
 
 if TYPE_CHECKING:
+    from services.clock import Clock
+    from services.config import LoadedConfig
+    from tui.runtime import Runtime
     from tui.screens.release import ReleaseController
+
+Starter = Callable[[], "Runtime"]
+"""Loads the config and builds the runtime; called in a thread, may raise ConfigError."""
+
+
+def _dashboard_commands() -> type[Provider]:
+    from tui.commands import DashboardCommands
+
+    return DashboardCommands
 
 
 class WarroomApp(App[int]):
@@ -34,36 +49,96 @@ class WarroomApp(App[int]):
     TITLE = "warroom"
     CSS_PATH = "app.tcss"
     ENABLE_COMMAND_PALETTE = True
-    COMMANDS = App.COMMANDS | {DashboardCommands}
+    COMMANDS = App.COMMANDS | {_dashboard_commands}
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("q", "quit", "Quit"),
         Binding("ctrl+q", "quit", "Quit", show=False, priority=True),
     ]
 
-    def __init__(self, runtime: Runtime, theme: str | None = None) -> None:
+    def __init__(
+        self,
+        runtime: Runtime | None = None,
+        theme: str | None = None,
+        *,
+        starter: Starter | None = None,
+    ) -> None:
         super().__init__()
-        self.runtime = runtime
+        if (runtime is None) == (starter is None):
+            raise ValueError("give either a runtime or a starter")
+        self._runtime = runtime
+        self._starter = starter
+        self.start_error: BaseException | None = None
+        """Why the starter failed (the app exits with 2); the caller reports it."""
         self._release: ReleaseController | None = None
         self._settings = settings_path()
-        remembered = load_theme(self._settings) if runtime.live else None
+        live = runtime is None or runtime.live
+        self._remembered = load_theme(self._settings) if live else None
+        self._theme_arg = theme
         # --theme, then this user's last choice, then the incident's config.
-        self._theme_name = theme or remembered or runtime.loaded.config.ui.theme or DEFAULT_THEME
+        configured = runtime.loaded.config.ui.theme if runtime is not None else None
+        self._theme_name = theme or self._remembered or configured or DEFAULT_THEME
+
+    @property
+    def runtime(self) -> Runtime:
+        """The config, clock and journal of this dashboard (set once it has started)."""
+        if self._runtime is None:
+            raise RuntimeError("the dashboard has not started yet")
+        return self._runtime
 
     def on_mount(self) -> None:
         for theme in THEMES:
             self.register_theme(theme)
-        known = self._theme_name in self.available_themes
-        self.theme = self._theme_name if known else DEFAULT_THEME
-        if self.runtime.live and self.runtime.demo_root is None:
-            # The demo leaves the user's files alone; a real incident remembers the choice.
-            self.theme_changed_signal.subscribe(self, self._remember_theme)
+        self._apply_theme(self._theme_name)
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGHUP):
             # A dropped SSH session (SIGHUP) or a kill must still restore the terminal
             # and close the journal; every acknowledged tick is already on disk.
             with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.add_signal_handler(sig, self.exit)
-        self.push_screen(DashboardScreen(self.runtime))
+        if self._runtime is not None:
+            self._show_dashboard(self._runtime)
+        else:
+            start = StartScreen()
+            self.push_screen(start)
+            # After the first frame: the loading thread would only slow it down.
+            start.call_after_refresh(self._start, start)
+
+    def _apply_theme(self, name: str) -> None:
+        self.theme = name if name in self.available_themes else DEFAULT_THEME
+
+    @work(thread=True, group="start", exit_on_error=False)
+    def _start(self, start: StartScreen) -> None:
+        assert self._starter is not None
+        try:
+            runtime = self._starter()
+            self.call_from_thread(start.preview_logs, runtime)
+            import tui.screens.dashboard  # noqa: F401  (the heavy import, off the UI loop)
+        except Exception as exc:  # a bad config, an unwritable state dir: reported on exit
+            self.call_from_thread(self._failed, exc)
+            return
+        self.call_from_thread(self._started, runtime)
+
+    def _failed(self, exc: BaseException) -> None:
+        self.start_error = exc
+        self.exit(2, return_code=2)
+
+    def _started(self, runtime: Runtime) -> None:
+        self._runtime = runtime
+        configured = runtime.loaded.config.ui.theme
+        if configured and not (self._theme_arg or self._remembered):
+            self._apply_theme(configured)
+        self._show_dashboard(runtime)
+
+    def _show_dashboard(self, runtime: Runtime) -> None:
+        from tui.screens.dashboard import DashboardScreen
+
+        if runtime.live and runtime.demo_root is None:
+            # The demo leaves the user's files alone; a real incident remembers the choice.
+            self.theme_changed_signal.subscribe(self, self._remember_theme)
+        if isinstance(self.screen, StartScreen):
+            self.switch_screen(DashboardScreen(runtime))
+        else:
+            self.push_screen(DashboardScreen(runtime))
 
     def _remember_theme(self, theme: Theme) -> None:
         save_theme(self._settings, theme.name)
@@ -89,6 +164,27 @@ class WarroomApp(App[int]):
         self.exit(0)
 
 
+def make_runtime(
+    loaded: LoadedConfig,
+    *,
+    read_only: bool = False,
+    clock: Clock | None = None,
+    live: bool = True,
+    demo_root: Path | None = None,
+) -> Runtime:
+    """The runtime for a loaded config (imports the services: call it off the UI loop)."""
+    from services.clock import SystemClock
+    from tui.runtime import Runtime
+
+    return Runtime(
+        loaded=loaded,
+        clock=clock or SystemClock(),
+        read_only=read_only,
+        live=live,
+        demo_root=demo_root,
+    )
+
+
 def build_app(
     loaded: LoadedConfig,
     *,
@@ -98,12 +194,15 @@ def build_app(
     live: bool = True,
     demo_root: Path | None = None,
 ) -> WarroomApp:
-    """Build the dashboard for a config; `live=False` starts no worker (snapshots)."""
-    runtime = Runtime(
-        loaded=loaded,
-        clock=clock or SystemClock(),
-        read_only=read_only,
-        live=live,
-        demo_root=demo_root,
-    )
+    """The dashboard for a loaded config; `live=False` starts no worker (snapshots)."""
+    runtime = make_runtime(loaded, read_only=read_only, clock=clock, live=live, demo_root=demo_root)
     return WarroomApp(runtime, theme=theme)
+
+
+def start_app(starter: Starter, *, theme: str | None = None) -> WarroomApp:
+    """The dashboard as the CLI runs it: the pane frames at once, the services behind.
+
+    `starter` runs in a thread; if it raises, the app exits with 2 and keeps the
+    exception in `start_error` for the caller to report once the terminal is restored.
+    """
+    return WarroomApp(theme=theme, starter=starter)

@@ -10,8 +10,10 @@ import argparse
 import gc
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-from services.config import ConfigError, LoadedConfig, load_config
+if TYPE_CHECKING:
+    from services.config import LoadedConfig
 
 EXIT_CONFIG = 2
 
@@ -86,11 +88,15 @@ def tune_gc() -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script; returns the process exit status."""
     args = _parser().parse_args(argv)
-    try:
-        if args.command == "demo":
-            from tui.demo import run_demo
+    if args.command == "demo":
+        # Before pydantic and the services are imported: the demo loads them behind its
+        # first frame.
+        from tui.demo import run_demo
 
-            return run_demo(theme=args.theme, read_only=args.read_only)
+        return run_demo(theme=args.theme, read_only=args.read_only)
+    from services.config import ConfigError, load_config
+
+    try:
         if args.command == "serve":
             from tui.serve import run_serve
 
@@ -129,12 +135,25 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _run_dashboard(loaded: LoadedConfig, *, theme: str | None, read_only: bool) -> int:
-    from tui.app import build_app
+    # The config is checked before the screen opens, so a bad one never flashes it.
+    from tui.app import make_runtime, start_app
 
-    app = build_app(loaded, theme=theme, read_only=read_only)
+    app = start_app(lambda: make_runtime(loaded, read_only=read_only), theme=theme)
     tune_gc()
     app.run()
+    if app.start_error is not None:
+        return report_start_error(app.start_error)
     return app.return_code or 0
+
+
+def report_start_error(exc: BaseException) -> int:
+    """Print why the dashboard could not start (one line for a config error); the status."""
+    from services.config import ConfigError
+
+    if isinstance(exc, ConfigError):
+        print(exc, file=sys.stderr)
+        return EXIT_CONFIG
+    raise exc
 
 
 def entry() -> None:
