@@ -17,7 +17,6 @@ from textual.binding import Binding, BindingType
 from textual.containers import Container, Horizontal, Vertical
 from textual.reactive import reactive
 from textual.screen import Screen
-from textual.widgets import Footer
 
 from services import escalation as esc
 from services.alerts import ALERT_RAISED, HEALTH_CHANGED, Alert, AlertTracker
@@ -46,6 +45,7 @@ from widgets.escalation_view import EscalationView
 from widgets.filter_bar import FilterBar
 from widgets.health_table import HealthTable
 from widgets.incident_header import IncidentHeader
+from widgets.key_bar import KeyBar
 from widgets.log_view import LogView
 from widgets.metric_panel import MetricPanel
 from widgets.pane import Pane
@@ -156,7 +156,7 @@ class DashboardScreen(Screen[None]):
             health=DashboardScreen.health,
             metrics=DashboardScreen.metrics,
         )
-        yield Footer()
+        yield KeyBar()
 
     def _health_height(self) -> int:
         # A row per endpoint and a header, inside the border.

@@ -24,7 +24,7 @@ from textual.notifications import SeverityLevel
 from textual.reactive import reactive
 from textual.screen import ModalScreen, Screen
 from textual.timer import Timer
-from textual.widgets import Footer, OptionList, Static
+from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from services.actions import ActionError, ActionRun, ActionRunner, PreparedAction, RollingPlan
@@ -44,6 +44,7 @@ from services.sanitize import clean
 from tui.runtime import Runtime
 from widgets.action_output import ActionOutput, status_line
 from widgets.confirm import ConfirmScreen, TypedConfirmScreen
+from widgets.key_bar import KeyBar
 from widgets.release_bar import ReleaseBar
 
 Record = Callable[[str, dict[str, Any]], Awaitable[bool]]
@@ -504,7 +505,7 @@ class ReleaseScreen(Screen[None]):
                 yield Static("", id="release-rolling", markup=False)
                 yield Static("", id="release-message", markup=False)
             yield ActionOutput().data_bind(run=ReleaseScreen.run)
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.query_one("#release-list", OptionList).focus()

@@ -1,0 +1,109 @@
+"""The key bar: the screen's active key bindings on one line at the bottom.
+
+It shows what Textual's Footer shows (each shown binding's key and description, the
+command palette key on the right) as one widget drawn as a single line of text,
+instead of a widget per key restyled on every focus change. A click on a key presses
+it. Descriptions are plain text, never markup.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar
+
+from rich.text import Text
+from textual import events
+from textual.widget import Widget
+
+if TYPE_CHECKING:
+    from textual.screen import Screen
+
+
+class KeyBar(Widget):
+    """One line of `key description` pairs for the focused screen's bindings."""
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "key-bar--key",
+        "key-bar--description",
+        "key-bar--disabled",
+    }
+
+    DEFAULT_CSS = """
+    KeyBar {
+        dock: bottom;
+        height: 1;
+        color: $footer-foreground;
+        background: $footer-background;
+        & > .key-bar--key {
+            color: $footer-key-foreground;
+            background: $footer-key-background;
+            text-style: bold;
+        }
+        & > .key-bar--description {
+            color: $footer-description-foreground;
+        }
+        & > .key-bar--disabled {
+            text-style: dim;
+        }
+    }
+    """
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._keys: list[tuple[int, int, str]] = []
+        """Where each key is drawn: (first cell, cell after the last, key to press)."""
+
+    def on_mount(self) -> None:
+        self.screen.bindings_updated_signal.subscribe(self, self._bindings_changed)
+
+    def on_unmount(self) -> None:
+        self.screen.bindings_updated_signal.unsubscribe(self)
+
+    def _bindings_changed(self, screen: Screen[object]) -> None:
+        if screen is self.screen:
+            self.refresh()
+
+    def render(self) -> Text:
+        key_style = self.get_component_rich_style("key-bar--key")
+        desc_style = self.get_component_rich_style("key-bar--description")
+        disabled_style = self.get_component_rich_style("key-bar--disabled")
+        active = self.screen.active_bindings
+        palette_key = self.app.COMMAND_PALETTE_BINDING
+        text = Text(no_wrap=True, overflow="crop", end="")
+        keys: list[tuple[int, int, str]] = []
+        seen_actions: set[str] = set()
+        for key, (_node, binding, enabled, _tooltip) in active.items():
+            if not binding.show or key == palette_key or binding.action in seen_actions:
+                continue
+            seen_actions.add(binding.action)
+            start = text.cell_len
+            dim = disabled_style if not enabled else None
+            text.append(" ")
+            text.append(self.app.get_key_display(binding), key_style + dim if dim else key_style)
+            text.append(" ")
+            text.append(binding.description, desc_style + dim if dim else desc_style)
+            keys.append((start, text.cell_len, binding.key))
+        palette = active.get(palette_key)
+        if self.app.ENABLE_COMMAND_PALETTE and palette is not None:
+            binding = palette.binding
+            label = Text.assemble(
+                "▏",
+                (self.app.get_key_display(binding), key_style),
+                " ",
+                (binding.description, desc_style),
+                " ",
+            )
+            width = self.size.width
+            gap = width - text.cell_len - label.cell_len
+            if gap >= 1:
+                text.append(" " * gap)
+                keys.append((text.cell_len, text.cell_len + label.cell_len, binding.key))
+                text.append_text(label)
+        self._keys = keys
+        return text
+
+    def on_click(self, event: events.Click) -> None:
+        for start, end, key in self._keys:
+            if start <= event.x < end:
+                event.stop()
+                self.app.simulate_key(key)
+                return
