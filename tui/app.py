@@ -33,6 +33,9 @@ if TYPE_CHECKING:
     from tui.runtime import Runtime
     from tui.screens.release import ReleaseController
 
+PREVIEW_WAIT = 2.0
+"""Most seconds the dashboard's loading waits for the log preview to be drawn."""
+
 Starter = Callable[[], "Runtime"]
 """Loads the config and builds the runtime; called in a thread, may raise ConfigError."""
 
@@ -112,6 +115,7 @@ class WarroomApp(App[int]):
         try:
             runtime = self._starter()
             self.call_from_thread(start.preview_logs, runtime)
+            start.previewed.wait(PREVIEW_WAIT)
             import tui.screens.dashboard  # noqa: F401  (the heavy import, off the UI loop)
         except Exception as exc:  # a bad config, an unwritable state dir: reported on exit
             self.call_from_thread(self._failed, exc)

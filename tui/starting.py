@@ -12,6 +12,7 @@ Only Textual is imported at module level; the log modules are imported when need
 
 from __future__ import annotations
 
+import threading
 from typing import TYPE_CHECKING, ClassVar
 
 from textual import work
@@ -50,6 +51,12 @@ class StartScreen(Screen[None]):
     }
     """
 
+    def __init__(self) -> None:
+        super().__init__()
+        self.previewed = threading.Event()
+        """Set once the log preview is on screen (or there is none): the loading thread
+        waits for it, so the lines are not held up by the dashboard's imports."""
+
     def compose(self) -> ComposeResult:
         yield Static(" warroom  " + STARTING, id="start-header", markup=False)
         with Horizontal(id="panes"):
@@ -76,9 +83,17 @@ class StartScreen(Screen[None]):
         """Show the configured logs' last matching lines while the dashboard loads."""
         if runtime.loaded.config.log:
             self._preview_logs(runtime)
+        else:
+            self.previewed.set()
 
     @work(group="preview", exit_on_error=False)
     async def _preview_logs(self, runtime: Runtime) -> None:
+        try:
+            await self._follow(runtime)
+        finally:
+            self.previewed.set()
+
+    async def _follow(self, runtime: Runtime) -> None:
         from services.log_filter import LogFilter
         from services.log_follow import LogBuffer, LogFollower
         from widgets.log_view import LogView
@@ -98,3 +113,4 @@ class StartScreen(Screen[None]):
             shown = buffer.append(batch)
             if shown:
                 view.append(shown)
+            self.call_after_refresh(self.previewed.set)
