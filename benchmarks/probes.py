@@ -233,9 +233,9 @@ class Measured:
     snapshots: int
     failures: dict[str, int]
     clean_stop: bool
+    """False when the prober did not stop within TEARDOWN seconds."""
     load_avg: float
     """The host's 1-minute load average at the end: other work competing for the cores."""
-    """False when the prober did not stop within TEARDOWN seconds."""
 
 
 async def run(endpoints: int, seconds: float, interval: float, timeout: float) -> Measured:

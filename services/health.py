@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import asyncio
 import enum
+import functools
 import json
 import math
 import random
 import re
 import socket
 import ssl
-from collections import deque
+from collections import Counter, deque
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -29,6 +30,7 @@ import httpx
 
 from services.clock import Clock
 from services.config import EndpointConfig
+from services.http_probe import ProbeTransport
 from services.sanitize import clean, clean_block
 
 BODY_CAP = 64 * 1024
@@ -38,10 +40,8 @@ EXCERPT_CAP = 4 * 1024
 """Characters of the body kept in a result for the drill-down."""
 
 MAX_REDIRECTS = 5
-URLS_PER_SHARD = 4
-"""Endpoints sharing one small pool of the client (see `_ShardedTransport`)."""
-SHARD_KEEPALIVE = 16
-"""Connections kept alive per shard: more than its URLs, so every endpoint stays warm."""
+PROXY_KEEPALIVE = 16
+"""Connections kept alive by the transport of an endpoint that goes through a proxy."""
 HISTORY = 20
 """Raw results kept per endpoint for the drill-down."""
 LATENCY_WINDOW = 120
@@ -383,54 +383,67 @@ def _ssl_context(endpoint: EndpointConfig) -> ssl.SSLContext | bool:
     return True
 
 
-class _ShardedTransport(httpx.AsyncBaseTransport):
-    """Several small connection pools in place of one large one; a URL always uses the same.
+def _origin_key(url: str) -> tuple[str, str, int]:
+    parts = urlsplit(url)
+    return (
+        parts.scheme,
+        parts.hostname or "",
+        parts.port or (443 if parts.scheme == "https" else 80),
+    )
 
-    httpcore's pool scans all its connections on every request, quadratically once many
-    are idle, and closes idle ones as soon as it holds more than its keep-alive limit.
-    At hundreds of probes per second one pool big enough to keep every connection alive
-    costs more than the probes; one too small reconnects on every probe, which makes
-    probes slower, so more are in flight, so it reconnects more. Small pools keyed by
-    URL keep each scan short and give every endpoint a warm connection of its own.
-    """
 
-    def __init__(self, shards: int, keepalive: int) -> None:
-        limits = httpx.Limits(max_connections=None, max_keepalive_connections=keepalive)
-        verify = httpx.create_ssl_context(trust_env=False)  # one: each costs ~0.1 s to load
-        self._shards = [
-            httpx.AsyncHTTPTransport(verify=verify, trust_env=False, limits=limits)
-            for _ in range(shards)
-        ]
+_SET_COOKIE = (b"set-cookie", b"set-cookie2")
 
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        shard = self._shards[hash(str(request.url)) % len(self._shards)]
-        return await shard.handle_async_request(request)
 
-    async def aclose(self) -> None:
-        for shard in self._shards:
-            await shard.aclose()
+class _Cookies(httpx.Cookies):
+    """The client's cookie jar; an answer that sets no cookie skips the jar's costly lookup."""
+
+    def extract_cookies(self, response: httpx.Response) -> None:
+        if any(name.lower() in _SET_COOKIE for name, _ in response.headers.raw):
+            super().extract_cookies(response)
+
+
+class _Client(httpx.AsyncClient):
+    """An `httpx.AsyncClient` whose cookie jar is a `_Cookies`: the same cookies, kept faster."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        self._jar = _Cookies(kwargs.pop("cookies", None))
+        super().__init__(**kwargs)
+
+    @property
+    def cookies(self) -> httpx.Cookies:
+        return self._jar
+
+    @cookies.setter
+    def cookies(self, cookies: Any) -> None:
+        self._jar = _Cookies(cookies)
 
 
 def make_client(endpoints: Sequence[EndpointConfig]) -> httpx.AsyncClient:
     """The one shared client for every probe.
 
-    Proxies and CA bundles from the environment are ignored (trust_env=False); an
-    endpoint's own `proxy`, `verify_tls = false` or `ca_file` apply to its host only.
+    Its transport is `ProbeTransport`, which keeps one idle connection per endpoint
+    alive between probes. Proxies and CA bundles from the environment are ignored
+    (trust_env=False); an endpoint's own `verify_tls = false` or `ca_file` applies to
+    its host only, and an endpoint with a `proxy` goes through httpx's own transport.
     """
-    limits = httpx.Limits(max_connections=None, max_keepalive_connections=SHARD_KEEPALIVE)
+    per_origin = Counter(_origin_key(e.url) for e in endpoints if e.proxy is None)
+    idle = max(per_origin.values(), default=1)
     mounts: dict[str, httpx.AsyncBaseTransport | None] = {}
     for endpoint in endpoints:
-        if endpoint.verify_tls and endpoint.ca_file is None and endpoint.proxy is None:
-            continue
-        mounts[_origin(endpoint.url)] = httpx.AsyncHTTPTransport(
-            verify=_ssl_context(endpoint), proxy=endpoint.proxy, trust_env=False, limits=limits
-        )
-    return httpx.AsyncClient(
+        if endpoint.proxy is not None:
+            limits = httpx.Limits(max_connections=None, max_keepalive_connections=PROXY_KEEPALIVE)
+            mounts[_origin(endpoint.url)] = httpx.AsyncHTTPTransport(
+                verify=_ssl_context(endpoint), proxy=endpoint.proxy, trust_env=False, limits=limits
+            )
+        elif not endpoint.verify_tls or endpoint.ca_file is not None:
+            mounts[_origin(endpoint.url)] = ProbeTransport(
+                verify=_ssl_context(endpoint), max_idle_per_origin=idle
+            )
+    return _Client(
         trust_env=False,
         follow_redirects=False,
-        transport=_ShardedTransport(
-            max(4, math.ceil(len(endpoints) / URLS_PER_SHARD)), SHARD_KEEPALIVE
-        ),
+        transport=ProbeTransport(max_idle_per_origin=idle),
         mounts=mounts,
         headers={"user-agent": "warroom-probe"},
     )
@@ -446,12 +459,23 @@ class _Phase:
         self.name = "connect"
 
     async def trace(self, event: str, info: dict[str, Any]) -> None:
-        if event.endswith("send_request_headers.started"):
+        if event.endswith("connect_tcp.started"):  # a retry on a fresh connection
+            self.name = "connect"
+        elif event.endswith("send_request_headers.started"):
             self.name = "request"
         elif event.endswith("receive_response_headers.started"):
             self.name = "headers"
         elif event.endswith("receive_response_body.started"):
             self.name = "body"
+
+
+_REDIRECT_CODES = frozenset({301, 302, 303, 307, 308})
+
+
+@functools.lru_cache(maxsize=4096)
+def _parsed_url(url: str) -> httpx.URL:
+    """`url` parsed once: parsing it again for every probe costs more than the probe."""
+    return httpx.URL(url)
 
 
 def _same_host(a: str, b: str) -> bool:
@@ -490,17 +514,21 @@ async def probe_endpoint(
             for hop in range(MAX_REDIRECTS + 1):
                 request = client.build_request(
                     method,
-                    url,
+                    _parsed_url(url),
                     headers=endpoint.headers,
                     json=body_json,
-                    # The asyncio deadline decides; httpx's own timeouts stay out of its way.
-                    timeout=endpoint.timeout + 1.0,
+                    # The asyncio deadline decides; httpx's own timeouts are off.
+                    timeout=None,
                     extensions={"trace": phase.trace},
                 )
                 response = await client.send(request, stream=True)
                 try:
-                    location = response.headers.get("location")
-                    if response.is_redirect and location is not None:
+                    location = (
+                        response.headers.get("location")
+                        if response.status_code in _REDIRECT_CODES
+                        else None
+                    )
+                    if location is not None:
                         target = str(response.url.join(location))
                         if not _same_host(url, target):
                             return failed(Reason.REDIRECT, "redirect to another host")
