@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import signal
 from collections.abc import Callable
 from pathlib import Path
@@ -28,13 +29,16 @@ from tui.settings import load_theme, save_theme, settings_path
 from tui.starting import StartScreen
 
 if TYPE_CHECKING:
+    from rich.console import RenderableType
+
     from services.clock import Clock
     from services.config import LoadedConfig
     from tui.runtime import Runtime
     from tui.screens.release import ReleaseController
 
-PREVIEW_WAIT = 2.0
-"""Most seconds the dashboard's loading waits for the log preview to be drawn."""
+PREVIEW_WAIT = 0.5
+"""Most seconds the dashboard's loading waits for the log preview to be drawn (a log
+that is empty yields nothing to wait for; a big one is read from its end in far less)."""
 
 Starter = Callable[[], "Runtime"]
 """Loads the config and builds the runtime; called in a thread, may raise ConfigError."""
@@ -64,12 +68,14 @@ class WarroomApp(App[int]):
         theme: str | None = None,
         *,
         starter: Starter | None = None,
+        config_theme: str | None = None,
     ) -> None:
         super().__init__()
         if (runtime is None) == (starter is None):
             raise ValueError("give either a runtime or a starter")
         self._runtime = runtime
         self._starter = starter
+        self._quitting = False
         self.start_error: BaseException | None = None
         """Why the starter failed (the app exits with 2); the caller reports it."""
         self._release: ReleaseController | None = None
@@ -78,7 +84,7 @@ class WarroomApp(App[int]):
         self._remembered = load_theme(self._settings) if live else None
         self._theme_arg = theme
         # --theme, then this user's last choice, then the incident's config.
-        configured = runtime.loaded.config.ui.theme if runtime is not None else None
+        configured = runtime.loaded.config.ui.theme if runtime is not None else config_theme
         self._theme_name = theme or self._remembered or configured or DEFAULT_THEME
 
     @property
@@ -127,22 +133,42 @@ class WarroomApp(App[int]):
         self.exit(2, return_code=2)
 
     def _started(self, runtime: Runtime) -> None:
+        if self._quitting:
+            return  # quit while loading: nothing more to show
+        # What loading imported will live as long as the app: keep it out of the collector.
+        gc.freeze()
         self._runtime = runtime
         configured = runtime.loaded.config.ui.theme
         if configured and not (self._theme_arg or self._remembered):
             self._apply_theme(configured)
-        self._show_dashboard(runtime)
+        try:
+            self._show_dashboard(runtime)
+        except Exception as exc:  # e.g. a runbook file that is missing: reported on exit
+            self._failed(exc)
 
     def _show_dashboard(self, runtime: Runtime) -> None:
         from tui.screens.dashboard import DashboardScreen
 
+        dashboard = DashboardScreen(runtime)
         if runtime.live and runtime.demo_root is None:
             # The demo leaves the user's files alone; a real incident remembers the choice.
-            self.theme_changed_signal.subscribe(self, self._remember_theme)
+            # Subscribed after the theme set above is announced, so that one is not saved.
+            self.call_next(self.theme_changed_signal.subscribe, self, self._remember_theme)
         if isinstance(self.screen, StartScreen):
-            self.switch_screen(DashboardScreen(runtime))
+            self.switch_screen(dashboard)
         else:
-            self.push_screen(DashboardScreen(runtime))
+            self.push_screen(dashboard)
+
+    def action_command_palette(self) -> None:
+        # Nothing to command until the dashboard is up.
+        if not isinstance(self.screen, StartScreen):
+            super().action_command_palette()
+
+    def exit(
+        self, result: int | None = None, return_code: int = 0, message: RenderableType | None = None
+    ) -> None:
+        self._quitting = True
+        super().exit(result, return_code, message)
 
     def _remember_theme(self, theme: Theme) -> None:
         save_theme(self._settings, theme.name)
@@ -203,10 +229,13 @@ def build_app(
     return WarroomApp(runtime, theme=theme)
 
 
-def start_app(starter: Starter, *, theme: str | None = None) -> WarroomApp:
+def start_app(
+    starter: Starter, *, theme: str | None = None, config_theme: str | None = None
+) -> WarroomApp:
     """The dashboard as the CLI runs it: the pane frames at once, the services behind.
 
     `starter` runs in a thread; if it raises, the app exits with 2 and keeps the
     exception in `start_error` for the caller to report once the terminal is restored.
+    `config_theme` is the config's `ui.theme` when already known, for the first frame.
     """
-    return WarroomApp(theme=theme, starter=starter)
+    return WarroomApp(theme=theme, starter=starter, config_theme=config_theme)

@@ -138,7 +138,11 @@ def _run_dashboard(loaded: LoadedConfig, *, theme: str | None, read_only: bool) 
     # The config is checked before the screen opens, so a bad one never flashes it.
     from tui.app import make_runtime, start_app
 
-    app = start_app(lambda: make_runtime(loaded, read_only=read_only), theme=theme)
+    app = start_app(
+        lambda: make_runtime(loaded, read_only=read_only),
+        theme=theme,
+        config_theme=loaded.config.ui.theme,
+    )
     tune_gc()
     app.run()
     if app.start_error is not None:

@@ -51,6 +51,8 @@ class KeyBar(Widget):
         super().__init__(id=id)
         self._keys: list[tuple[int, int, str]] = []
         """Where each key is drawn: (first cell, cell after the last, key to press)."""
+        self._disabled: set[str] = set()
+        """Keys drawn dimmed: their binding is not available now."""
 
     def on_mount(self) -> None:
         self.screen.bindings_updated_signal.subscribe(self, self._bindings_changed)
@@ -70,6 +72,7 @@ class KeyBar(Widget):
         palette_key = self.app.COMMAND_PALETTE_BINDING
         text = Text(no_wrap=True, overflow="crop", end="")
         keys: list[tuple[int, int, str]] = []
+        disabled: set[str] = set()
         seen_actions: set[str] = set()
         for key, (_node, binding, enabled, _tooltip) in active.items():
             if not binding.show or key == palette_key or binding.action in seen_actions:
@@ -82,8 +85,12 @@ class KeyBar(Widget):
             text.append(" ")
             text.append(binding.description, desc_style + dim if dim else desc_style)
             keys.append((start, text.cell_len, binding.key))
+            if not enabled:
+                disabled.add(binding.key)
+        self._disabled = disabled
         palette = active.get(palette_key)
         if self.app.ENABLE_COMMAND_PALETTE and palette is not None:
+            # The palette key always shows, on the right; the other keys give way to it.
             binding = palette.binding
             label = Text.assemble(
                 "▏",
@@ -92,12 +99,12 @@ class KeyBar(Widget):
                 (binding.description, desc_style),
                 " ",
             )
-            width = self.size.width
-            gap = width - text.cell_len - label.cell_len
-            if gap >= 1:
-                text.append(" " * gap)
-                keys.append((text.cell_len, text.cell_len + label.cell_len, binding.key))
-                text.append_text(label)
+            room = max(0, self.size.width - label.cell_len)
+            text.truncate(room)
+            keys = [(start, min(end, room), key) for start, end, key in keys if start < room]
+            text.pad_right(room - text.cell_len)
+            keys.append((room, room + label.cell_len, binding.key))
+            text.append_text(label)
         self._keys = keys
         return text
 
@@ -105,5 +112,8 @@ class KeyBar(Widget):
         for start, end, key in self._keys:
             if start <= event.x < end:
                 event.stop()
-                self.app.simulate_key(key)
+                if key in self._disabled:
+                    self.app.bell()
+                else:
+                    self.app.simulate_key(key)
                 return

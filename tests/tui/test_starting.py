@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
+import pytest
 from textual.app import App, ComposeResult
 from textual.widgets import Static
 
@@ -14,6 +15,7 @@ from tests.tui import fixtures
 from tui.app import make_runtime, start_app
 from tui.runtime import Runtime
 from tui.screens.dashboard import DashboardScreen
+from tui.settings import load_theme, settings_path
 from tui.starting import StartScreen
 from widgets.key_bar import KeyBar
 from widgets.log_view import LogView
@@ -114,3 +116,52 @@ async def test_the_log_preview_shows_the_last_matching_lines(tmp_path: Path) -> 
         assert texts[-2] == "line 2997 auth"
         # The escape arrives as a visible placeholder; the brackets stay plain text.
         assert "\x1b" not in texts[-1] and "[bold]x[/]" in texts[-1]
+
+
+async def test_a_missing_runbook_file_is_one_config_line_and_exit_2(tmp_path: Path) -> None:
+    config = tmp_path / "warroom.toml"
+    config.write_text('[incident]\nstate_dir = "state"\n[runbook]\npath = "missing.toml"\n')
+    loaded = load_config(config)
+    app = start_app(lambda: make_runtime(loaded))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await fixtures.until(pilot, lambda: app.start_error is not None)
+    assert app.return_code == 2
+    assert isinstance(app.start_error, ConfigError)
+    assert str(app.start_error).startswith("warroom: ")
+    assert "missing.toml" in str(app.start_error) and "\n" not in str(app.start_error)
+
+
+async def test_no_command_palette_before_the_dashboard(tmp_path: Path) -> None:
+    loaded = _log_config(tmp_path, ["boot"])
+    release = threading.Event()
+
+    def starter() -> Runtime:
+        release.wait(10)
+        return make_runtime(loaded)
+
+    app = start_app(starter)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        assert isinstance(app.screen, StartScreen)
+        release.set()
+        await fixtures.until(pilot, lambda: isinstance(app.screen, DashboardScreen))
+        assert len(app.screen_stack) == 2  # the default screen and the dashboard
+
+
+async def test_the_configs_theme_is_not_saved_as_the_users_choice(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
+    config = tmp_path / "warroom.toml"
+    config.write_text('[incident]\nstate_dir = "state"\n[ui]\ntheme = "warroom-light"\n')
+    loaded = load_config(config)
+    app = start_app(lambda: make_runtime(loaded))  # the theme is known only once loaded
+    async with app.run_test(size=(80, 24)) as pilot:
+        await fixtures.until(pilot, lambda: isinstance(app.screen, DashboardScreen))
+        assert app.theme == "warroom-light"
+        await pilot.pause()
+        assert not settings_path().exists()
+        app.theme = "projector"  # the user's own choice is remembered
+        await fixtures.until(pilot, lambda: load_theme(settings_path()) == "projector")
