@@ -8,7 +8,8 @@ v1.2.3) and recovers when the hotfix is deployed; rolling back breaks it again.
 
 Traffic is simulated lazily: counters advance from the elapsed time when someone scrapes,
 so the idle process does no work between requests. The only background work is the log
-writer, which sleeps between a few lines a second.
+writer, which flushes the lines of about two events a second in one append every couple
+of seconds, as a buffered logger does.
 """
 
 from __future__ import annotations
@@ -47,6 +48,15 @@ LATENCY_BUCKETS: tuple[float, ...] = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 
 """Upper bounds (seconds) of the latency histogram, as prometheus-client's defaults."""
 
 _STATUSES = ("200", "401", "404", "500", "502")
+
+MAX_BODY = 64 * 1024
+"""Most bytes of a request body the service reads."""
+
+KEEPALIVE_TIMEOUT = 60.0
+"""Seconds an idle kept-alive connection stays open."""
+
+LOG_EVENTS_PER_S = 2.0
+"""Logged events a second (one line each, or a burst or a stack trace)."""
 
 
 class DemoError(Exception):
@@ -356,6 +366,16 @@ def log_lines(rng: random.Random, mode: Mode, now: datetime, hostile_odds: float
     ]
 
 
+def _poisson(rng: random.Random, mean: float) -> int:
+    """A Poisson-distributed count with the given mean (Knuth's method; means are small)."""
+    limit = math.exp(-mean)
+    count, product = 0, rng.random()
+    while product > limit:
+        count += 1
+        product *= rng.random()
+    return count
+
+
 # --- the mode file ---------------------------------------------------------------------
 
 
@@ -399,9 +419,15 @@ class _Server(ThreadingHTTPServer):
 
 
 class _Handler(BaseHTTPRequestHandler):
+    """One client connection, kept open between requests (HTTP/1.1 keep-alive)."""
+
     server: _Server
     server_version = "auth-api/1.2"
     sys_version = ""
+    # Keep-alive, as a real service: a prober's next request reuses its connection
+    # instead of costing a new connection and a new thread every few seconds.
+    protocol_version = "HTTP/1.1"
+    timeout = KEEPALIVE_TIMEOUT
 
     def log_message(self, format: str, *args: Any) -> None:
         # The dashboard owns the terminal: the service never writes to stderr.
@@ -415,6 +441,20 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:
         self.server.target._handle(self, "POST")
+
+    def body(self) -> bytes:
+        """The request body (at most `MAX_BODY` bytes; a longer one ends the connection)."""
+        if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
+            self.close_connection = True  # not read: the connection cannot be reused
+            return b""
+        try:
+            length = max(0, int(self.headers.get("Content-Length") or 0))
+        except ValueError:
+            self.close_connection = True
+            return b""
+        if length > MAX_BODY:
+            self.close_connection = True
+        return self.rfile.read(min(length, MAX_BODY))
 
     def send(self, status: int, content_type: str, body: bytes, head: bool = False) -> None:
         self.send_response(status)
@@ -442,17 +482,17 @@ class DemoTarget:
         root: Path,
         clock: Clock | None = None,
         *,
-        log_interval: float = 0.5,
+        log_interval: float = 2.0,
         script_pace: float = 0.4,
         slowness: float = 1.0,
         hostile_odds: float = 0.02,
         incident_age: float = 240.0,
         seed: int | None = None,
     ) -> None:
-        """`log_interval`: seconds between log writes; `script_pace`: seconds per step of the
-        deploy scripts; `slowness`: scales the real delay of broken answers (0 in tests);
-        `hostile_odds`: chance a log write is an escape-sequence line; `incident_age`: how
-        long ago the incident started."""
+        """`log_interval`: seconds between log flushes (on average); `script_pace`: seconds
+        per step of the deploy scripts; `slowness`: scales the real delay of broken answers
+        (0 in tests); `hostile_odds`: chance a logged event is an escape-sequence line;
+        `incident_age`: how long ago the incident started."""
         self.root = Path(root).resolve()
         self.clock: Clock = clock or SystemClock()
         self.log_interval = log_interval
@@ -515,7 +555,9 @@ class DemoTarget:
         self._threads = [
             threading.Thread(
                 target=server.serve_forever,
-                kwargs={"poll_interval": 0.25},
+                # `stop` wakes the loop at once (it connects to it): the poll only
+                # bounds how late a missed wake-up is noticed.
+                kwargs={"poll_interval": 1.0},
                 daemon=True,
                 name="demo-http",
             ),
@@ -525,7 +567,7 @@ class DemoTarget:
             thread.start()
 
     def stop(self) -> None:
-        """Stop serving and writing; returns in milliseconds (at worst a poll interval)."""
+        """Stop serving and writing; returns in milliseconds (at worst about a second)."""
         self._stop.set()
         server, self._server = self._server, None
         if server is not None:
@@ -588,6 +630,9 @@ class DemoTarget:
     def _handle(self, req: _Handler, method: str) -> None:
         path = req.path.split("?", 1)[0]
         head = method == "HEAD"
+        # Read first, whatever the path: an unread body would be taken for the next
+        # request on the kept-alive connection.
+        body = req.body() if method == "POST" else b""
         if path == "/health" and method in ("GET", "HEAD"):
             mode = self._advance()
             if mode == "broken":
@@ -603,18 +648,17 @@ class DemoTarget:
             body = self._traffic.exposition(self.version).encode()
             req.send(200, "text/plain; version=0.0.4; charset=utf-8", body, head)
         elif path == "/api/auth/login" and method == "POST":
-            self._login(req)
+            self._login(req, body)
         else:
             body = json.dumps({"error": "not found", "path": path[:200]}).encode()
             req.send(404, "application/json", body, head)
 
-    def _login(self, req: _Handler) -> None:
+    def _login(self, req: _Handler, body: bytes) -> None:
         started = self.clock.monotonic()
         mode = self._advance()
         try:
-            length = min(int(req.headers.get("Content-Length") or 0), 64 * 1024)
-            payload = json.loads(req.rfile.read(length) or b"null")
-        except (ValueError, OSError):
+            payload = json.loads(body or b"null")
+        except ValueError:
             payload = None
         status: int
         answer: dict[str, Any]
@@ -660,11 +704,32 @@ class DemoTarget:
         lines.append(f"{now.strftime('%Y-%m-%dT%H:%M:%S.000Z')} {_HOSTILE[0]}")
         self._append(lines)
 
+    def _flush_lines(self, period: float) -> list[str]:
+        """The lines of one flush: the events of the last `period` seconds, oldest first.
+
+        Events come about `LOG_EVENTS_PER_S` a second (at least one per flush), each
+        stamped with its own moment within the period.
+        """
+        rng = self._log_rng
+        mode = self.mode
+        now = self.clock.now()
+        count = max(1, _poisson(rng, LOG_EVENTS_PER_S * period))
+        offsets = sorted(rng.uniform(0.0, period) for _ in range(count))
+        lines: list[str] = []
+        for offset in reversed(offsets):
+            at = now - timedelta(seconds=offset)
+            lines += log_lines(rng, mode, at, self.hostile_odds)
+        return lines
+
     def _write_logs(self) -> None:
-        while not self._stop.wait(self.log_interval * self._log_rng.uniform(0.5, 1.5)):
-            lines = log_lines(self._log_rng, self.mode, self.clock.now(), self.hostile_odds)
+        # Like a service whose logger buffers its lines and flushes a block at a time:
+        # one append per `log_interval` (on average) carries every line since the last.
+        while True:
+            period = self.log_interval * self._log_rng.uniform(0.6, 1.4)
+            if self._stop.wait(period):
+                return
             try:
-                self._append(lines)
+                self._append(self._flush_lines(period))
             except OSError:
                 # The folder is going away (the demo is exiting); stop quietly.
                 return

@@ -8,7 +8,8 @@ sanitized at ingestion. Opening a file reads it from its end, scanning backwards
 blocks, so a gigabyte log opens as fast as a small one.
 
 An idle file is polled with `stat` every `poll_interval` (250 ms by default), a growing
-one again after each batch window; reads run in a thread. Lines from every source are
+one again after each batch window; each path is polled and read in a thread of its own,
+which wakes the event loop only to hand over lines. Lines from every source are
 merged in arrival order and delivered in batches of about 50 ms (at most `max_batch`
 items), so a user interface receives one update per frame.
 """
@@ -16,6 +17,7 @@ items), so a user interface receives one update per frame.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import glob as globbing
 import itertools
@@ -24,6 +26,7 @@ import re
 import shlex
 import signal
 import stat
+import threading
 from collections import deque
 from collections.abc import AsyncGenerator, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -430,6 +433,7 @@ class _FileTail:
         known: dict[tuple[int, int], int],
     ) -> None:
         self.path = path
+        self.name = str(path)
         self.maker = maker
         self.from_end = from_end
         self.backlog = backlog
@@ -451,9 +455,9 @@ class _FileTail:
     def poll(self) -> tuple[list[LogItem], bool]:
         """New items since the last poll, and whether more is waiting to be read."""
         out: list[LogItem] = []
-        shown = str(self.path)
+        shown = self.name
         try:
-            st = os.stat(self.path)
+            st = os.stat(shown)
         except (FileNotFoundError, NotADirectoryError):
             if self.fd is not None:
                 if self._read(out):
@@ -471,6 +475,8 @@ class _FileTail:
         except OSError as exc:
             return self._error(out, f"{shown}: {exc.strerror or exc}"), False
         ident = (st.st_dev, st.st_ino)
+        if self.fd is not None and ident == self.ident and st.st_size == self.offset:
+            return out, False  # the same file, read to its end: a quiet log costs one stat
         if self.fd is not None and ident != self.ident:
             if self._read(out):
                 return out, True
@@ -689,6 +695,11 @@ class LogFollower:
         tasks = [asyncio.create_task(self._run(config, queue)) for config in self.configs]
         loop = asyncio.get_running_loop()
         pending: list[LogItem] | None = None
+        # One file needs no merging window: its thread already reads a growing file in
+        # `batch_window` steps, each step one batch. Several sources (or a command's
+        # pipe, read as it comes) are gathered for `batch_window` into one batch.
+        single_file = len(self.configs) == 1 and self.configs[0].command is None
+        window = 0.0 if single_file else self.batch_window
         try:
             while True:
                 got = pending if pending is not None else await queue.get()
@@ -697,7 +708,7 @@ class LogFollower:
                 # that were followed never join it.
                 backlog = isinstance(got, _Backlog)
                 items = list(got)
-                deadline = loop.time() + self.batch_window
+                deadline = loop.time() + window
                 while backlog or len(items) < self.max_batch:
                     if not queue.empty():
                         more = queue.get_nowait()
@@ -750,34 +761,63 @@ class LogFollower:
             self._filter_for(config),
             self.max_scan_bytes,
         )
-        running: asyncio.Future[tuple[list[LogItem], bool]] | None = None
-        opening = True
+        loop = asyncio.get_running_loop()
+        stop = _Stop()
+        ended: asyncio.Future[None] = loop.create_future()
+        thread = threading.Thread(
+            target=self._poll_path,
+            args=(source, queue, loop, stop, ended),
+            name=f"log-follow {config.name}",
+            daemon=True,
+        )
+        thread.start()
         try:
-            while True:
-                running = asyncio.ensure_future(asyncio.to_thread(source.poll))
-                # Shielded: a cancelled follower lets the poll in flight finish before
-                # its files are closed, so no thread ever reads a closed descriptor.
-                items, more = await asyncio.shield(running)
-                running = None
+            await asyncio.shield(ended)
+        finally:
+            stop.set()
+            # The poll in flight finishes and the thread closes the files itself, so no
+            # descriptor is ever closed under a read.
+            with contextlib.suppress(BaseException):
+                await ended
+
+    def _poll_path(
+        self,
+        source: _PathSource,
+        queue: asyncio.Queue[list[LogItem]],
+        loop: asyncio.AbstractEventLoop,
+        stop: _Stop,
+        ended: asyncio.Future[None],
+    ) -> None:
+        """Poll one path source in its own thread until `stop`; settle `ended` when done.
+
+        An idle file costs a `stat` per `poll_interval` here and nothing on the event
+        loop, which is only woken when there are lines to hand over.
+        """
+        error: Exception | None = None
+        try:
+            opening = True
+            while not stop.is_set():
+                items, more = source.poll()
                 if opening:
                     # The opening backlog stays whole, in a batch of its own.
                     if items:
-                        await queue.put(_Backlog(items))
+                        _hand_over(_Backlog(items), queue, loop, stop)
                     opening = False
                 else:
                     # A long read goes out in pieces, so no batch holds the consumer (and
                     # the event loop) for long.
                     for start in range(0, len(items), self.max_batch):
-                        await queue.put(items[start : start + self.max_batch])
+                        _hand_over(items[start : start + self.max_batch], queue, loop, stop)
                 if not more:
                     # A log being written is read again soon, in small steps; an idle
                     # one is looked at every `poll_interval`.
-                    await asyncio.sleep(self.batch_window if items else self.poll_interval)
+                    stop.wait(self.batch_window if items else self.poll_interval)
+        except Exception as exc:  # reported by the source's task, as any other failure
+            error = exc
         finally:
-            if running is not None and not running.done():
-                with contextlib.suppress(BaseException):
-                    await running
             source.close()
+            with contextlib.suppress(RuntimeError):  # the event loop is already closed
+                loop.call_soon_threadsafe(_settle, ended, error)
 
     async def _run_command(
         self,
@@ -838,6 +878,65 @@ class LogFollower:
         if code < 0:
             return f"command exited on signal {-code}"
         return f"command exited with status {code}"
+
+
+def _hand_over(
+    items: list[LogItem],
+    queue: asyncio.Queue[list[LogItem]],
+    loop: asyncio.AbstractEventLoop,
+    stop: _Stop,
+) -> None:
+    """Queue `items` from a polling thread, waiting while the queue is full (until `stop`)."""
+    future = asyncio.run_coroutine_threadsafe(queue.put(items), loop)
+    while True:
+        try:
+            future.result(timeout=0.1)
+            return
+        except concurrent.futures.TimeoutError:
+            if stop.is_set():
+                future.cancel()
+                return
+        except concurrent.futures.CancelledError:
+            return
+
+
+class _Stop:
+    """A stop flag a polling thread sleeps on: `wait` returns at once when it is set.
+
+    A lock held until `set`: waiting is one timed acquire, with none of the per-call
+    bookkeeping of `threading.Event.wait` (it runs four times a second per file).
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._lock.acquire()
+        self._set = False
+
+    def set(self) -> None:
+        """Stop: wakes a waiting thread now."""
+        if not self._set:
+            self._set = True
+            self._lock.release()
+
+    def is_set(self) -> bool:
+        return self._set
+
+    def wait(self, timeout: float) -> bool:
+        """Sleep up to `timeout` seconds, or until `set`; whether it is set."""
+        if self._set:
+            return True
+        if self._lock.acquire(timeout=timeout):
+            self._lock.release()  # let any other waiter through too
+        return self._set
+
+
+def _settle(ended: asyncio.Future[None], error: Exception | None) -> None:
+    if ended.done():
+        return
+    if error is None:
+        ended.set_result(None)
+    else:
+        ended.set_exception(error)
 
 
 async def _stop(process: asyncio.subprocess.Process) -> None:

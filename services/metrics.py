@@ -53,6 +53,8 @@ RECENT_WINDOW = 5 * 60.0
 JSON_CAP = 1024 * 1024
 SCRAPE_SHARE = 0.1
 """Seconds during which readings of the same /metrics page share one scrape."""
+ROUND_SETTLE = 0.5
+"""Seconds a round of samples waits for its slowest source before publishing the rest."""
 
 
 class MetricError(Exception):
@@ -442,24 +444,59 @@ class MetricSampler:
 
     # the stream ----------------------------------------------------------------------------
 
-    async def _run(self, config: MetricConfig) -> None:
+    async def _run(self, configs: Sequence[MetricConfig]) -> None:
+        """Sample metrics that share an interval together, one round per slot.
+
+        A round's samples are published at once (one snapshot, one repaint), ratios
+        after the figures they divide. A source still waiting after `ROUND_SETTLE`
+        does not hold the others back: what is in is published, the rest follows.
+        """
         loop = asyncio.get_running_loop()
-        interval = config.interval
+        interval = configs[0].interval
+        plain = [c.name for c in configs if c.source != "ratio"]
+        ratios = [c.name for c in configs if c.source == "ratio"]
         base = loop.time() + random.uniform(0.0, min(0.05, interval / 10))
         slot = 0
         while True:
             await asyncio.sleep(max(0.0, base + slot * interval - loop.time()))
-            await self.sample(config.name)
+            tasks = [asyncio.ensure_future(self._sample_guarded(name)) for name in plain]
+            try:
+                if tasks:
+                    _, pending = await asyncio.wait(tasks, timeout=ROUND_SETTLE)
+                    if pending:
+                        await self._sample_ratios(ratios)
+                        self._changed.set()
+                        await asyncio.wait(pending)
+            finally:
+                for task in tasks:
+                    task.cancel()
+            await self._sample_ratios(ratios)
             self._changed.set()
             slot += 1
             behind = loop.time() - (base + slot * interval)
             if behind > 0:
                 slot += int(behind // interval) + 1
 
+    async def _sample_ratios(self, names: Sequence[str]) -> None:
+        for name in names:
+            await self._sample_guarded(name)
+
+    async def _sample_guarded(self, name: str) -> None:
+        """`sample`, with an unexpected failure shown on the graph instead of lost."""
+        try:
+            await self.sample(name)
+        except Exception as exc:
+            self._series[name].store(
+                None, f"sampling failed: {exc!r}", self._clock.now().timestamp()
+            )
+
     async def stream(self) -> AsyncIterator[MetricsSnapshot]:
         """Yield a snapshot first, then after each batch of new samples."""
         self._changed = asyncio.Event()
-        tasks = [asyncio.create_task(self._run(m)) for m in self._configs]
+        rounds: dict[float, list[MetricConfig]] = {}
+        for config in self._configs:
+            rounds.setdefault(config.interval, []).append(config)
+        tasks = [asyncio.create_task(self._run(group)) for group in rounds.values()]
         try:
             yield self.snapshot()
             while True:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import random
@@ -341,6 +342,39 @@ def test_log_grows_with_timestamped_levels(demo: DemoTarget) -> None:
     assert "ERROR auth-api: auth: login failed for user=" in text
     assert "\x1b]0;pwned\x07" in text  # the sanitizer has something to show
     assert "\x1b" not in clean(text)
+
+
+def test_a_connection_is_kept_alive_across_requests(demo: DemoTarget) -> None:
+    connection = http.client.HTTPConnection("127.0.0.1", int(demo.base_url.rsplit(":", 1)[1]))
+    try:
+        answers = []
+        for method, path, body in (
+            ("POST", "/nowhere", b'{"ignored": true}'),  # an unread body would spoil the next
+            ("GET", "/health", None),
+            ("POST", "/api/auth/login", b'{"email": "a@example.com", "password": "wrong"}'),
+            ("GET", "/metrics", None),
+        ):
+            connection.request(method, path, body=body)
+            response = connection.getresponse()
+            response.read()
+            answers.append((response.status, response.version))
+        sock = connection.sock
+        assert sock is not None  # still the first connection: it was never closed
+    finally:
+        connection.close()
+    assert answers[0][0] == 404
+    assert answers[2][0] == 401
+    assert all(version == 11 for _, version in answers)
+
+
+def test_a_flush_writes_a_block_of_lines_in_time_order(tmp_path: Path) -> None:
+    target = DemoTarget(tmp_path / "demo", seed=3, hostile_odds=0.0)
+    lines = target._flush_lines(2.0)
+    stamps = [line.split(" ", 1)[0] for line in lines if line[:1].isdigit()]  # not traces
+    assert stamps and stamps == sorted(stamps)
+    assert len(lines) >= 1
+    many = [len(target._flush_lines(2.0)) for _ in range(200)]
+    assert 2 < sum(many) / len(many) < 12  # about two events a second, some of them bursts
 
 
 def test_stop_ends_every_thread_quickly(tmp_path: Path, clock: ManualClock) -> None:

@@ -302,3 +302,22 @@ async def test_a_log_metric_counts_only_lines_its_filter_matches(clock: ManualCl
         snap = await sampler.sample_all()
     assert snap.get("auth errors/min").current == pytest.approx(2.0)  # type: ignore[union-attr]
     assert snap.get("all lines/min").current == pytest.approx(5.0)  # type: ignore[union-attr]
+
+
+async def test_stream_publishes_a_round_at_once_with_ratios_after_their_inputs(
+    clock: ManualClock,
+) -> None:
+    configs = [
+        metric("ratio", "ratio", numerator="memory", denominator="memory again", interval=0.05),
+        metric("memory", "psutil", query="memory", interval=0.05),
+        metric("memory again", "psutil", query="memory", interval=0.05),
+    ]
+    async with httpx.AsyncClient(trust_env=False) as client:
+        stream = MetricSampler(configs, client, clock).stream()
+        await anext(stream)
+        async with asyncio.timeout(3):
+            snap = await anext(stream)
+        await stream.aclose()  # type: ignore[attr-defined]
+    # One snapshot carries the whole round, the ratio taken from this round's figures.
+    assert [len(s.points) for s in snap.series] == [1, 1, 1]
+    assert snap.get("ratio").current == pytest.approx(1.0)  # type: ignore[union-attr]
