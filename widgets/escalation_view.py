@@ -15,12 +15,15 @@ from textual.widget import Widget
 from textual.widgets import Digits
 
 from services.escalation import EscalationState, format_countdown, format_hms
+from widgets.paint_cache import PaintCache
 from widgets.text_line import TextLine
 
 SHORT_HEIGHT = 8
 """Below this many rows the clock is plain text instead of three-row Digits."""
 
 NO_CLOCK = "-:--:--"
+
+_FLAG_CLASSES = ("-approaching", "-crossed", "-unacked", "-resolved", "-overdue", "-watching")
 
 
 def _reached_line(state: EscalationState) -> Text:
@@ -69,7 +72,7 @@ def _watch_line(state: EscalationState) -> Text:
     return Text(line)
 
 
-class EscalationView(Widget):
+class EscalationView(PaintCache, Widget):
     """The incident clock and the escalation ladder, sized for a small pane (~38x10)."""
 
     DEFAULT_CSS = """
@@ -105,41 +108,63 @@ class EscalationView(Widget):
     state: reactive[EscalationState | None] = reactive(None, repaint=False)
     """The escalation picture to show; None until the incident clock has started."""
 
+    _flags: tuple[bool, ...] = ()
+    """The state classes last set (see `_FLAG_CLASSES`)."""
+
     def compose(self) -> ComposeResult:
-        yield Digits(NO_CLOCK, id="clock")
-        yield TextLine(Text(NO_CLOCK), id="clock-text")
-        for line in ("reached", "contact", "next", "status", "watch"):
-            yield TextLine(id=line)
+        self._digits = Digits(NO_CLOCK, id="clock")
+        self._clock_text = TextLine(Text(NO_CLOCK), id="clock-text")
+        self._lines = {
+            name: TextLine(id=name) for name in ("reached", "contact", "next", "status", "watch")
+        }
+        yield self._digits
+        yield self._clock_text
+        yield from self._lines.values()
 
     def on_mount(self) -> None:
         self._render_state(self.state)
 
     def on_resize(self, event: Resize) -> None:
-        self.set_class(event.size.height < SHORT_HEIGHT, "-short")
+        short = event.size.height < SHORT_HEIGHT
+        self.set_class(short, "-short")
+        if not short:
+            self._show_digits()
 
     def watch_state(self, state: EscalationState | None) -> None:
         if self.is_mounted:
             self._render_state(state)
 
+    def _show_digits(self) -> None:
+        """The large clock follows the time only while it is shown (not in a short pane)."""
+        clock = self._clock_text.text.plain
+        if self._digits.value != clock:
+            self._digits.update(clock)
+
     def _render_state(self, state: EscalationState | None) -> None:
-        self.set_class(state is not None and state.approaching, "-approaching")
-        self.set_class(state is not None and state.reached is not None, "-crossed")
-        self.set_class(state is not None and state.reached_unacked, "-unacked")
-        self.set_class(state is not None and state.resolved, "-resolved")
-        self.set_class(state is not None and state.status_overdue, "-overdue")
-        self.set_class(state is not None and state.watch is not None, "-watching")
-        clock = NO_CLOCK if state is None else format_hms(state.elapsed)
-        self.query_one("#clock", Digits).update(clock)
-        self.query_one("#clock-text", TextLine).text = Text(clock)
-        blank = Text("")
-        self.query_one("#reached", TextLine).text = (
-            Text("Clock not started") if state is None else _reached_line(state)
+        flags = (
+            state is not None and state.approaching,
+            state is not None and state.reached is not None,
+            state is not None and state.reached_unacked,
+            state is not None and state.resolved,
+            state is not None and state.status_overdue,
+            state is not None and state.watch is not None,
         )
+        if flags != self._flags:  # they change rarely; the state comes every second
+            self._flags = flags
+            for flag, name in zip(flags, _FLAG_CLASSES, strict=True):
+                self.set_class(flag, name)
+        clock = NO_CLOCK if state is None else format_hms(state.elapsed)
+        self._clock_text.text = Text(clock)
+        if not self.has_class("-short"):
+            self._show_digits()
+        blank = Text("")
+        lines = self._lines
+        lines["reached"].text = Text("Clock not started") if state is None else _reached_line(state)
         contact = blank if state is None else _contact_line(state)
-        contact_line = self.query_one("#contact", TextLine)
+        contact_line = lines["contact"]
         contact_line.text = contact
         if contact_line.display != bool(contact.plain):
             contact_line.display = bool(contact.plain)
-        self.query_one("#next", TextLine).text = blank if state is None else _next_line(state)
-        self.query_one("#status", TextLine).text = blank if state is None else _status_line(state)
-        self.query_one("#watch", TextLine).text = blank if state is None else _watch_line(state)
+        lines["next"].text = blank if state is None else _next_line(state)
+        lines["status"].text = blank if state is None else _status_line(state)
+        lines["watch"].text = blank if state is None else _watch_line(state)

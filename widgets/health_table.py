@@ -22,6 +22,7 @@ from textual.widget import Widget
 
 from services.health import EndpointStatus, HealthSnapshot, ProbeState
 from services.sanitize import clean
+from widgets.paint_cache import PaintCache
 
 BARS = "▁▂▃▄▅▆▇█"
 
@@ -143,7 +144,7 @@ def column_widths(snapshot: HealthSnapshot) -> dict[str, int]:
     return widths
 
 
-class HealthTable(Widget, can_focus=True):
+class HealthTable(PaintCache, Widget, can_focus=True):
     """Endpoint health as a table that adapts to its width; a cursor picks a row."""
 
     DEFAULT_CSS = """

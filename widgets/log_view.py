@@ -18,7 +18,7 @@ from rich.style import Style
 from textual import events
 from textual.binding import Binding, BindingType
 from textual.cache import LRUCache
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.message import Message
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
@@ -27,6 +27,7 @@ from textual.strip import Strip
 from services.log_filter import LogFilter
 from services.log_follow import LogEvent, LogItem, LogLine
 from services.sanitize import clean
+from widgets.paint_cache import PaintCache
 
 _LEVEL_CLASSES = {
     "critical": "log-view--critical",
@@ -37,11 +38,12 @@ _LEVEL_CLASSES = {
 }
 
 
-class LogView(ScrollView, can_focus=True):
+class LogView(PaintCache, ScrollView, can_focus=True):
     """A bounded, scrollable view of log lines that follows the end unless paused.
 
-    Feed it with `append(items)` for each new batch and `replace(items, log_filter)`
-    when the filter changes; `f` toggles following, PgUp/Home pause it, End resumes.
+    Feed it with `append(items)` for each new batch (or `hold(items)`, shown at the next
+    `flush()`) and `replace(items, log_filter)` when the filter changes; `f` toggles
+    following, PgUp/Home pause it, End resumes.
     """
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {
@@ -109,9 +111,13 @@ class LogView(ScrollView, can_focus=True):
         self.max_lines = max_lines
         self.show_source = show_source
         self._items: list[LogItem] = []
+        self._held: list[LogItem] = []
+        """Batches waiting for `flush`."""
         self._filter = LogFilter()
         self._width = 0
         self._cache: LRUCache[int, Strip] = LRUCache(1024)
+        self._paint: tuple[int, Style] | None = None
+        """Width and base style for the lines of the paint under way."""
 
     @property
     def items(self) -> tuple[LogItem, ...]:
@@ -151,6 +157,17 @@ class LogView(ScrollView, can_focus=True):
             self.scroll_to(y=max(0, self.scroll_y - dropped), animate=False, immediate=True)
         self.refresh()
 
+    def hold(self, items: Sequence[LogItem]) -> None:
+        """Keep a batch to show at the next `flush`, so batches arriving between two
+        flushes (e.g. the screen's clock ticks) cost one repaint, not one each."""
+        self._held.extend(items)
+
+    def flush(self) -> None:
+        """Show the batches held since the last flush."""
+        if self._held:
+            held, self._held = self._held, []
+            self.append(held)
+
     def _scrollbars_stay(self, size: Size) -> bool:
         """Whether `size` keeps the vertical scrollbar shown (and so the layout as is)."""
         return (
@@ -164,6 +181,7 @@ class LogView(ScrollView, can_focus=True):
         """Show `items` instead of what is held (a new filter applied to the backlog)."""
         if log_filter is not None:
             self._filter = log_filter
+        self._held = []  # `items` stands for everything, held batches included
         self._items = list(items[-self.max_lines :])
         self._cache.clear()
         self._width = 0
@@ -243,12 +261,19 @@ class LogView(ScrollView, can_focus=True):
     def notify_style_update(self) -> None:
         super().notify_style_update()
         self._cache.clear()
+        self._paint = None
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        # The base style and width are worked out once per paint, not once per line.
+        self._paint = None
+        return super().render_lines(crop)
 
     def render_line(self, y: int) -> Strip:
         scroll_x, scroll_y = self.scroll_offset
         index = scroll_y + y
-        width = self.size.width
-        base = self.rich_style
+        if self._paint is None:
+            self._paint = (self.size.width, self.rich_style)
+        width, base = self._paint
         if index >= len(self._items):
             return Strip.blank(width, base)
         item = self._items[index]

@@ -9,6 +9,7 @@ single row (title only) up; the state is also a CSS class (`-warn`, `-crit`).
 
 from __future__ import annotations
 
+import bisect
 import math
 from collections.abc import Sequence
 from typing import ClassVar
@@ -20,6 +21,7 @@ from textual.widget import Widget
 
 from services.metrics import MetricSeries
 from services.sanitize import clean
+from widgets.paint_cache import PaintCache
 
 FULL = "▁▂▃▄▅▆▇█"
 THRESHOLD_CHAR = "╌"
@@ -53,17 +55,27 @@ def format_window(seconds: float) -> str:
     return f"{seconds / 60:g}m"
 
 
+def _time(point: tuple[float, float]) -> float:
+    return point[0]
+
+
 def bucket(
     points: Sequence[tuple[float, float]], columns: int, start: float, end: float
 ) -> list[float | None]:
-    """The highest value in each of `columns` equal time slices of [start, end]."""
+    """The highest value in each of `columns` equal time slices of [start, end].
+
+    `points` are in time order (as a series keeps them): only those inside the window
+    are visited, so a short window over four hours of history stays cheap.
+    """
     out: list[float | None] = [None] * columns
     if columns <= 0 or end <= start:
         return out
     span = end - start
-    for t, v in points:
-        if t < start or t > end:
-            continue
+    first = bisect.bisect_left(points, start, key=_time)
+    for index in range(first, len(points)):
+        t, v = points[index]
+        if t > end:
+            break
         index = min(columns - 1, int((t - start) / span * columns))
         current = out[index]
         out[index] = v if current is None else max(current, v)
@@ -116,7 +128,7 @@ def level_row(value: float, height: int, low: float, high: float) -> int:
     return max(0, min(height - 1, height - 1 - from_bottom))
 
 
-class MetricGraph(Widget):
+class MetricGraph(PaintCache, Widget):
     """A metric's trend with its thresholds and deploy mark; set `series` to redraw."""
 
     DEFAULT_CSS = """
@@ -208,7 +220,6 @@ class MetricGraph(Widget):
 
     def _compact(self, series: MetricSeries, width: int) -> Content:
         """One row: name, value and state, then a sparkline of the window in the rest."""
-        title = self._title(series, width, with_delta=False)
         unit = clean(series.unit, 12)
         core = Content.assemble(
             Content(clean(series.name, 40)).stylize(self._style("title")),
@@ -219,7 +230,7 @@ class MetricGraph(Widget):
             core = Content.assemble(core, Content(f" {word}").stylize(self._style("state")))
         room = width - core.cell_length - 1
         if room < 6 or not series.points:
-            return title
+            return self._title(series, width, with_delta=False)
         end = series.points[-1][0]
         columns = bucket(series.points, room, end - self.window, end)
         values = [v for v in columns if v is not None]

@@ -10,9 +10,10 @@ from textual.reactive import reactive
 
 from services.metrics import MetricsSnapshot
 from widgets.metric_graph import MetricGraph
+from widgets.paint_cache import PaintCache
 
 
-class MetricPanel(VerticalScroll):
+class MetricPanel(PaintCache, VerticalScroll):
     """Graphs for the named metrics, in config order; scrolls when the pane is short."""
 
     DEFAULT_CSS = """

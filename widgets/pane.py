@@ -6,8 +6,10 @@ from typing import ClassVar
 
 from textual.containers import Vertical
 
+from widgets.paint_cache import PaintCache
 
-class Pane(Vertical):
+
+class Pane(PaintCache, Vertical):
     """One of the five panes; its border title names it."""
 
     ALLOW_MAXIMIZE: ClassVar[bool | None] = True

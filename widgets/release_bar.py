@@ -8,6 +8,7 @@ from textual.widget import Widget
 from textual.widgets import Static
 
 from services.release import ReleaseInfo
+from widgets.paint_cache import PaintCache
 
 
 def head_line(info: ReleaseInfo) -> str:
@@ -44,7 +45,7 @@ def stats_line(info: ReleaseInfo) -> str:
     return f"{radius}  │  {tag_state} · {merged}"
 
 
-class ReleaseBar(Widget):
+class ReleaseBar(PaintCache, Widget):
     """Two lines about the release; git text is shown as plain text, never markup."""
 
     DEFAULT_CSS = """

@@ -22,6 +22,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from services.runbook import ChoiceState, ItemState, PhaseState, RunbookState
+from widgets.paint_cache import PaintCache
 
 RowKind = Literal["phase", "choice", "item", "orphans", "orphan"]
 
@@ -88,7 +89,7 @@ def _wrap(text: str, width: int, indent: int) -> list[str]:
     return lines
 
 
-class RunbookView(ScrollView, can_focus=True):
+class RunbookView(PaintCache, ScrollView, can_focus=True):
     """The hotfix runbook as a keyboard-driven, collapsible phase checklist."""
 
     DEFAULT_CSS = """
@@ -139,8 +140,10 @@ class RunbookView(ScrollView, can_focus=True):
         *[Binding(str(n), f"jump({n})", f"Phase {n}", show=False) for n in range(1, 10)],
     ]
 
-    state: reactive[RunbookState | None] = reactive(None, always_update=True)
-    """The checklist to show, replayed from the journal; None before it is loaded."""
+    state: reactive[RunbookState | None] = reactive(None, always_update=True, repaint=False)
+    """The checklist to show, replayed from the journal; None before it is loaded.
+
+    A new state repaints only when it changes what is drawn (see `_finish`)."""
 
     class ToggleRequested(Message):
         """Mark an item done (`done=True`) or reopen it (`done=False`)."""
@@ -190,6 +193,8 @@ class RunbookView(ScrollView, can_focus=True):
         self._cursor_key: str | None = None
         self._expanded: dict[str, bool] = {}
         self._placed = False
+        self._drawn: object = None
+        """What `_finish` last laid out: the same again needs no repaint."""
 
     # --- public helpers -----------------------------------------------------------
 
@@ -277,6 +282,17 @@ class RunbookView(ScrollView, can_focus=True):
         return keys[0]
 
     def _finish(self, width: int) -> None:
+        # Most new states (a health change, an alert journaled) leave the checklist as it
+        # was drawn: then nothing is repainted.
+        drawn = (
+            width,
+            self.scrollable_content_region.height,
+            self._cursor_key,
+            [(row, text.plain, text.style, text.spans) for row, text in self._lines],
+        )
+        if drawn == self._drawn:
+            return
+        self._drawn = drawn
         self.virtual_size = Size(width, len(self._lines))
         self._scroll_cursor_visible()
         self.refresh()

@@ -10,8 +10,10 @@ from rich.text import Text
 from textual.reactive import reactive
 from textual.widget import Widget
 
+from widgets.paint_cache import PaintCache
 
-class TextLine(Widget):
+
+class TextLine(PaintCache, Widget):
     """A single row of untrusted-safe text: a `Text`, never parsed as markup."""
 
     DEFAULT_CSS = """

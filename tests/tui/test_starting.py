@@ -53,7 +53,9 @@ async def test_frames_come_first_then_the_dashboard(tmp_path: Path) -> None:
         await fixtures.until(pilot, lambda: isinstance(app.screen, DashboardScreen))
         screen = fixtures.dashboard(app)
         assert app.runtime.loaded is loaded
-        await fixtures.until(pilot, lambda: len(screen.query_one(LogView).items) > 0)
+        await fixtures.until(
+            pilot, lambda: any(len(view.items) > 0 for view in screen.query(LogView))
+        )
         shown = [i.text for i in screen.query_one(LogView).items if isinstance(i, LogLine)]
         assert shown == ["auth ok"]
         assert app.focused is not None and app.focused.id == "runbook"

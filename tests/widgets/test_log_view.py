@@ -180,3 +180,22 @@ async def test_filter_bar_posts_filters_flags_errors_and_recalls_history() -> No
         assert bar.value == "older"
         await pilot.press("down", "down")
         assert bar.value == ""
+
+
+async def test_held_batches_show_together_at_the_flush() -> None:
+    app = LogHarness()
+    async with app.run_test(size=(60, 8)) as pilot:
+        view = app.view
+        view.append([line("first", 1)])
+        view.hold([line("second", 2)])
+        view.hold([line("third", 3)])
+        await pilot.pause()
+        assert [i.text for i in view.items] == ["first"]
+        view.flush()
+        await pilot.pause()
+        assert [i.text for i in view.items] == ["first", "second", "third"]
+        assert texts(view)[:3] == ["first", "second", "third"]
+        view.hold([line("dropped", 4)])
+        view.replace([line("refiltered", 5)])  # stands for everything, held lines included
+        view.flush()
+        assert [i.text for i in view.items] == ["refiltered"]

@@ -98,6 +98,13 @@ class DashboardScreen(Screen[None]):
     escalation: reactive[EscalationState | None] = reactive(None, repaint=False)
     release: reactive[ReleaseInfo | None] = reactive(None, repaint=False)
 
+    _due_health: HealthSnapshot | None = None
+    """The latest health, not yet shown (see `_hand_down`)."""
+    _due_metrics: MetricsSnapshot | None = None
+    """The latest metrics, not yet shown (see `_hand_down`)."""
+    _held_log: LogView | None = None
+    """The log pane, when it holds lines not yet shown (see `_hand_down`)."""
+
     def __init__(self, runtime: Runtime) -> None:
         super().__init__()
         self.runtime = runtime
@@ -163,6 +170,8 @@ class DashboardScreen(Screen[None]):
         return min(12, len(self.runtime.loaded.config.endpoint) + 3)
 
     def on_mount(self) -> None:
+        if not (self.query(RunbookView) and self.query(FilterBar) and self.query(ProjectorView)):
+            return  # the app quit as this screen arrived: its panes were never mounted
         # In the wide grid, the Health row is as tall as the Health pane.
         self.query_one("#col-b").styles.grid_rows = f"{self._health_height()} 1fr"
         self.query_one(RunbookView).focus()
@@ -207,7 +216,10 @@ class DashboardScreen(Screen[None]):
     async def _run_health(self) -> None:
         assert self.prober is not None
         async for snapshot in self.prober.stream():
-            self.health = snapshot
+            if self.escalation is None:
+                self.health = snapshot
+            else:
+                self._due_health = snapshot  # shown with the clock's next second
             if self.sampler is not None:
                 self.sampler.feed_health(snapshot)
             detail = self._detail
@@ -224,7 +236,10 @@ class DashboardScreen(Screen[None]):
     async def _run_metrics(self) -> None:
         assert self.sampler is not None
         async for snapshot in self.sampler.stream():
-            self.metrics = snapshot
+            if self.escalation is None:
+                self.metrics = snapshot
+            else:
+                self._due_metrics = snapshot  # shown with the clock's next second
             self._raise(self.alerts.observe_metrics(snapshot, self.runtime.clock.monotonic()))
 
     def _raise(self, alerts: Sequence[Alert]) -> None:
@@ -247,8 +262,11 @@ class DashboardScreen(Screen[None]):
         view = self.query_one(LogView)
         async for batch in follower.stream():
             shown = self.log_buffer.append(batch)
-            if shown:
+            if shown and self.escalation is None:
                 view.append(shown)
+            elif shown:
+                view.hold(shown)  # shown with the clock's next second
+                self._held_log = view
             if self.sampler is not None:
                 names = {log.name for log in loaded.config.log}
                 for name, lines in _lines_by_log(batch, names).items():
@@ -351,7 +369,22 @@ class DashboardScreen(Screen[None]):
 
     # --- the clock -------------------------------------------------------------------
 
+    def _hand_down(self) -> None:
+        """Show the health, metrics and log lines that came in since the last tick.
+
+        Once the clock runs, the panes take new samples on its tick: they repaint in the
+        frame the clock repaints anyway, not in frames of their own.
+        """
+        if self._due_health is not None:
+            self.health, self._due_health = self._due_health, None
+        if self._due_metrics is not None:
+            self.metrics, self._due_metrics = self._due_metrics, None
+        if self._held_log is not None:
+            self._held_log.flush()
+            self._held_log = None
+
     def _tick(self) -> None:
+        self._hand_down()
         config = self.runtime.loaded.config
         if self._started is None:
             return
