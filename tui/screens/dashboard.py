@@ -170,7 +170,7 @@ class DashboardScreen(Screen[None]):
         return min(12, len(self.runtime.loaded.config.endpoint) + 3)
 
     def on_mount(self) -> None:
-        if not (self.query(RunbookView) and self.query(FilterBar) and self.query(ProjectorView)):
+        if not all(self.query(kind) for kind in (RunbookView, FilterBar, ProjectorView)):
             return  # the app quit as this screen arrived: its panes were never mounted
         # In the wide grid, the Health row is as tall as the Health pane.
         self.query_one("#col-b").styles.grid_rows = f"{self._health_height()} 1fr"
