@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -33,15 +34,20 @@ def _log_config(tmp_path: Path, lines: list[str]) -> LoadedConfig:
     return load_config(config)
 
 
-async def test_frames_come_first_then_the_dashboard(tmp_path: Path) -> None:
-    loaded = _log_config(tmp_path, ["boot", "auth ok"])
-    release = threading.Event()
+def _held_starter(loaded: LoadedConfig, release: threading.Event) -> Callable[[], Runtime]:
+    """A starter that keeps the app on its frames until `release` is set."""
 
     def starter() -> Runtime:
         release.wait(10)
         return make_runtime(loaded)
 
-    app = start_app(starter)
+    return starter
+
+
+async def test_frames_come_first_then_the_dashboard(tmp_path: Path) -> None:
+    loaded = _log_config(tmp_path, ["boot", "auth ok"])
+    release = threading.Event()
+    app = start_app(_held_starter(loaded, release))
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
         # The services are still loading: the frames and the key bar are already drawn.
@@ -76,12 +82,7 @@ async def test_a_failing_start_exits_2_and_keeps_the_error(tmp_path: Path) -> No
 async def test_quit_while_starting_exits_at_once(tmp_path: Path) -> None:
     loaded = _log_config(tmp_path, ["boot"])
     release = threading.Event()
-
-    def starter() -> Runtime:
-        release.wait(10)
-        return make_runtime(loaded)
-
-    app = start_app(starter)
+    app = start_app(_held_starter(loaded, release))
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
         await pilot.press("q")
@@ -136,12 +137,7 @@ async def test_a_missing_runbook_file_is_one_config_line_and_exit_2(tmp_path: Pa
 async def test_no_command_palette_before_the_dashboard(tmp_path: Path) -> None:
     loaded = _log_config(tmp_path, ["boot"])
     release = threading.Event()
-
-    def starter() -> Runtime:
-        release.wait(10)
-        return make_runtime(loaded)
-
-    app = start_app(starter)
+    app = start_app(_held_starter(loaded, release))
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
         await pilot.press("ctrl+p")

@@ -41,6 +41,7 @@ from services.runbook import (
     runbook_for,
 )
 from tui.runtime import Runtime
+from tui.starting import WIDE_AT
 from widgets.escalation_view import EscalationView
 from widgets.filter_bar import FilterBar
 from widgets.health_table import HealthTable
@@ -62,7 +63,6 @@ if TYPE_CHECKING:
 # Modal screens and the release machinery are imported when first opened, so the first
 # frame does not wait for them.
 
-WIDE_AT = 160
 WINDOWS = (300.0, 1800.0, 7200.0)
 """Graph windows cycled by `w`: 5m, 30m, 2h."""
 DEPLOY_ITEMS = frozenset({"p10.deploy-production", "p09.bg-switch", "p09.rolling-next"})
