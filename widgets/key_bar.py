@@ -14,11 +14,13 @@ from rich.text import Text
 from textual import events
 from textual.widget import Widget
 
+from widgets.paint_cache import PaintCache
+
 if TYPE_CHECKING:
     from textual.screen import Screen
 
 
-class KeyBar(Widget):
+class KeyBar(PaintCache, Widget):
     """One line of `key description` pairs for the focused screen's bindings."""
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {

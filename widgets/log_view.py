@@ -214,6 +214,11 @@ class LogView(PaintCache, ScrollView, can_focus=True):
         if self.following:
             self._to_end()
 
+    def watch_show_vertical_scrollbar(self, shown: bool) -> None:
+        """A scrollbar shown after the view scrolled (a first backlog) starts at its place."""
+        if shown:
+            self.vertical_scrollbar.position = self.scroll_y
+
     def watch_show_horizontal_scrollbar(self, shown: bool) -> None:
         """A horizontal scrollbar takes the bottom row: scroll the newest line above it."""
         if shown and self.following:

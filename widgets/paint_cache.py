@@ -5,7 +5,13 @@ one whose own content did not change (a pane border under a ticking clock). Text
 keeps the styled lines, but still works out colours, regions and filters for every such
 widget on every frame. `PaintCache` returns the lines of its previous paint instead,
 for as long as the widget was not marked dirty (any `refresh`, style or size change
-marks it) and the crop, size, theme and line filters are the same.
+marks it) and the crop, size, theme and line filters are the same. That is the rule
+Textual's own line cache follows; the lines it keeps are the same.
+
+A scrolling widget's scrollbars keep their lines the same way.
+
+This overrides Textual's private `_set_dirty` and starts scrollbars the way Textual
+does (`_start_widget`), which is safe only because Textual is pinned to one version.
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from textual.geometry import Region
+from textual.scrollbar import ScrollBar, ScrollBarCorner
 from textual.strip import Strip
 
 if TYPE_CHECKING:
@@ -39,10 +46,49 @@ class PaintCache(_Base):
 
     def render_lines(self, crop: Region) -> list[Strip]:
         app = self.app
-        key = (crop, self.region.size, app.theme, app.ansi_color, *self.get_line_filters())
+        key = (crop, self.outer_size, app.theme, app.ansi_color, *self.get_line_filters())
         painted = self._painted
         if painted is not None and painted[0] == key:
             return painted[1]
         lines = super().render_lines(crop)
         self._painted = (key, lines)
         return lines
+
+    @property
+    def vertical_scrollbar(self) -> ScrollBar:
+        if self._vertical_scrollbar is None:
+            self._vertical_scrollbar = _ScrollBar(
+                vertical=True, name="vertical", thickness=self.scrollbar_size_vertical
+            )
+            self._start_bar(self._vertical_scrollbar)
+        return self._vertical_scrollbar
+
+    @property
+    def horizontal_scrollbar(self) -> ScrollBar:
+        if self._horizontal_scrollbar is None:
+            self._horizontal_scrollbar = _ScrollBar(
+                vertical=False, name="horizontal", thickness=self.scrollbar_size_horizontal
+            )
+            self._start_bar(self._horizontal_scrollbar)
+        return self._horizontal_scrollbar
+
+    def _start_bar(self, bar: ScrollBar) -> None:
+        bar.display = False  # until the layout finds something to scroll
+        self.app._start_widget(self, bar)
+
+    @property
+    def scrollbar_corner(self) -> ScrollBarCorner:
+        corner = self._scrollbar_corner
+        if corner is None:
+            corner = _ScrollBarCorner()
+            self._scrollbar_corner = corner
+            self.app._start_widget(self, corner)
+        return corner
+
+
+class _ScrollBar(PaintCache, ScrollBar):
+    """A scrollbar that keeps its lines (it repaints under every change beside it)."""
+
+
+class _ScrollBarCorner(PaintCache, ScrollBarCorner):
+    """The corner between two scrollbars, likewise."""

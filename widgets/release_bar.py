@@ -45,6 +45,10 @@ def stats_line(info: ReleaseInfo) -> str:
     return f"{radius}  │  {tag_state} · {merged}"
 
 
+class _Line(PaintCache, Static):
+    """A line of the bar: it repaints under the clock beside it, so it keeps its lines."""
+
+
 class ReleaseBar(PaintCache, Widget):
     """Two lines about the release; git text is shown as plain text, never markup."""
 
@@ -78,8 +82,8 @@ class ReleaseBar(PaintCache, Widget):
     """The latest release snapshot; None hides the bar (no [git] configured)."""
 
     def compose(self) -> ComposeResult:
-        yield Static("", id="release-head", markup=False)
-        yield Static("", id="release-stats", markup=False)
+        yield _Line("", id="release-head", markup=False)
+        yield _Line("", id="release-stats", markup=False)
 
     def on_mount(self) -> None:
         self._show(self.info)

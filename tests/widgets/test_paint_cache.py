@@ -5,7 +5,10 @@ from __future__ import annotations
 from rich.text import Text
 from textual.app import App, ComposeResult
 from textual.geometry import Region
+from textual.widget import Widget
 
+from services.log_follow import LogLine, detect_level
+from widgets.log_view import LogView
 from widgets.pane import Pane
 from widgets.text_line import TextLine
 
@@ -19,7 +22,12 @@ class Harness(App[None]):
             yield TextLine(Text("first"), id="line")
 
 
-def _text(app: Harness, widget_id: str) -> str:
+def _log_line(n: int) -> LogLine:
+    text = f"2026-11-26T09:00:{n % 60:02d}Z ERROR request {n} failed"
+    return LogLine("app", text, detect_level(text), n)
+
+
+def _text(app: App[None], widget_id: str) -> str:
     widget = app.query_one(f"#{widget_id}")
     size = widget.region.size
     return "".join(strip.text for strip in widget.render_lines(Region(0, 0, *size)))
@@ -53,3 +61,66 @@ async def test_a_new_theme_repaints_lines_that_did_not_change() -> None:
         assert after is not before
         assert [s.text for s in after] == [s.text for s in before]
         assert [list(s) for s in after] != [list(s) for s in before]  # new colours
+
+
+class Lines(App[None]):
+    CSS = """
+    #plain { color: $text-muted; }
+    #styled { color: $warning; background: $error-muted; text-style: bold; }
+    #padded { padding: 0 1; }
+    """
+
+    def compose(self) -> ComposeResult:
+        name = Text("Call ")
+        name.append("Alice Example", style="bold")
+        name.append("  UNACKED")
+        yield TextLine(name, id="plain")
+        yield TextLine(Text("Status update OVERDUE 1:05 and more text than fits"), id="styled")
+        yield TextLine(Text("漢字の行 wide characters cut at the edge"), id="wide")
+        yield TextLine(Text("padded"), id="padded")
+
+
+async def test_a_line_paints_the_same_cells_as_textual_would() -> None:
+    app = Lines()
+    async with app.run_test(size=(24, 6)) as pilot:
+        await pilot.pause()
+        for line in app.query(TextLine):
+            crop = Region(0, 0, *line.region.size)
+            direct = line.render_lines(crop)
+            line._set_dirty()
+            textual = Widget.render_lines(line, crop)
+            assert [list(strip) for strip in direct] == [list(strip) for strip in textual], line.id
+        cut = app.query_one("#styled", TextLine)
+        assert _text(app, "styled").endswith("…")
+        assert len(_text(app, "styled")) == cut.region.width
+
+
+async def test_a_line_keeps_the_offsets_the_mouse_selects_by() -> None:
+    app = Lines()
+    async with app.run_test(size=(40, 6)) as pilot:
+        await pilot.pause()
+        line = app.query_one("#plain", TextLine)
+        strip = line.render_lines(Region(0, 0, *line.region.size))[0]
+        offsets = [segment.style.meta.get("offset") for segment in strip if segment.style]
+        assert (0, 0) in offsets and (5, 0) in offsets  # "Call " then the bold name
+
+
+class Scrolling(App[None]):
+    def compose(self) -> ComposeResult:
+        yield LogView(id="log")
+
+
+async def test_a_scrollbar_repaints_when_the_view_scrolls() -> None:
+    app = Scrolling()
+    async with app.run_test(size=(40, 8)) as pilot:
+        view = app.query_one(LogView)
+        view.append([_log_line(n) for n in range(200)])
+        await pilot.pause()
+        bar = view.vertical_scrollbar
+        crop = Region(0, 0, *bar.region.size)
+        at_end = bar.render_lines(crop)
+        assert bar.render_lines(crop) is at_end  # unchanged: handed back
+        view.scroll_home(animate=False)
+        await pilot.pause()
+        at_top = bar.render_lines(crop)
+        assert [list(s) for s in at_top] != [list(s) for s in at_end]  # the thumb moved

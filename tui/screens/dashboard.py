@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Container, Horizontal, Vertical
 from textual.reactive import reactive
 from textual.screen import Screen
 
@@ -49,7 +48,8 @@ from widgets.incident_header import IncidentHeader
 from widgets.key_bar import KeyBar
 from widgets.log_view import LogView
 from widgets.metric_panel import MetricPanel
-from widgets.pane import Pane
+from widgets.paint_cache import PaintCache
+from widgets.pane import Column, Pane, Row, Stack
 from widgets.projector_view import ProjectorView
 from widgets.release_bar import ReleaseBar
 from widgets.runbook_view import RunbookView
@@ -69,7 +69,7 @@ DEPLOY_ITEMS = frozenset({"p10.deploy-production", "p09.bg-switch", "p09.rolling
 """Runbook items whose tick means production now runs the hotfix (marks the deploy)."""
 
 
-class DashboardScreen(Screen[None]):
+class DashboardScreen(PaintCache, Screen[None]):
     """Runbook, Health, Metrics, Error log and Escalation on one screen."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -132,8 +132,8 @@ class DashboardScreen(Screen[None]):
         config = self.runtime.loaded.config
         yield IncidentHeader().data_bind(summary=DashboardScreen.summary)
         yield ReleaseBar(id="release-bar").data_bind(info=DashboardScreen.release)
-        with Horizontal(id="panes"):
-            with Vertical(id="col-a"):
+        with Row(id="panes"):
+            with Column(id="col-a"):
                 with Pane(id="runbook-pane", classes="pane") as pane:
                     pane.border_title = "Runbook"
                     yield RunbookView(id="runbook").data_bind(state=DashboardScreen.runbook_state)
@@ -142,7 +142,7 @@ class DashboardScreen(Screen[None]):
                     yield EscalationView(id="escalation").data_bind(
                         state=DashboardScreen.escalation
                     )
-            with Container(id="col-b"):
+            with Stack(id="col-b"):
                 with Pane(id="health-pane", classes="pane") as pane:
                     pane.border_title = "Health"
                     pane.styles.height = self._health_height()
@@ -290,21 +290,23 @@ class DashboardScreen(Screen[None]):
         self._tick()
         self.set_interval(1.0, self._tick)
         async for batch in journal.follow(poll=0.5, after_seq=self._last_seq()):
-            self._ingest(batch)
-            self._tick()  # another instance's ack or status update shows at once
+            if self._ingest(batch):
+                self._tick()  # another instance's ack or status update shows at once
 
     def _last_seq(self) -> int:
         return self.events[-1].seq if self.events else 0
 
-    def _ingest(self, batch: Sequence[Event]) -> None:
+    def _ingest(self, batch: Sequence[Event]) -> bool:
+        """Add the events not seen yet (this screen's own come back from the journal too)."""
         last = self._last_seq()
         fresh = [event for event in batch if event.seq > last]
         if not fresh:
-            return
+            return False
         self.events.extend(fresh)
         self.runbook_state = replay(self.runbook, self.events)
         if any(event.kind == esc.DEPLOY_MARKED for event in fresh):
             self._apply_deploy_mark()
+        return True
 
     def _apply_deploy_mark(self) -> None:
         """Tell the samplers when the deploy happened (from any instance's journal)."""
@@ -418,7 +420,8 @@ class DashboardScreen(Screen[None]):
             id=incident.id,
             title=incident.title,
             severity=state.severity if state is not None else incident.severity,
-            elapsed_s=state.elapsed if state is not None else None,
+            # Whole seconds, as shown: a second tick within the same second repaints nothing.
+            elapsed_s=float(int(state.elapsed)) if state is not None else None,
             resolved=state.resolved if state is not None else False,
             read_only=self.runtime.read_only,
             save_error=self._save_error,
