@@ -30,6 +30,7 @@ from tui.starting import StartScreen
 
 if TYPE_CHECKING:
     from rich.console import RenderableType
+    from textual.driver import Driver
 
     from services.clock import Clock
     from services.config import LoadedConfig
@@ -86,6 +87,14 @@ class WarroomApp(App[int]):
         # --theme, then this user's last choice, then the incident's config.
         configured = runtime.loaded.config.ui.theme if runtime is not None else config_theme
         self._theme_name = theme or self._remembered or configured or DEFAULT_THEME
+
+    def get_driver_class(self) -> type[Driver]:
+        driver = super().get_driver_class()
+        if driver.__name__ == "LinuxDriver" and driver.__module__ == "textual.drivers.linux_driver":
+            from tui.driver import QuietDriver
+
+            return QuietDriver
+        return driver
 
     @property
     def runtime(self) -> Runtime:

@@ -82,8 +82,11 @@ class ReleaseBar(PaintCache, Widget):
     """The latest release snapshot; None hides the bar (no [git] configured)."""
 
     def compose(self) -> ComposeResult:
-        yield _Line("", id="release-head", markup=False)
-        yield _Line("", id="release-stats", markup=False)
+        # Kept, not queried: the bar may hear of a release while the screen goes away.
+        self._head = _Line("", id="release-head", markup=False)
+        self._stats = _Line("", id="release-stats", markup=False)
+        yield self._head
+        yield self._stats
 
     def on_mount(self) -> None:
         self._show(self.info)
@@ -97,8 +100,7 @@ class ReleaseBar(PaintCache, Widget):
         self.set_class(info is not None and info.error is not None, "-error")
         self.set_class(info is not None and info.dirty, "-dirty")
         self.set_class(info is not None and info.too_big, "-too-big")
-        head = self.query_one("#release-head", Static)
-        stats = self.query_one("#release-stats", Static)
+        head, stats = self._head, self._stats
         head.update("" if info is None else head_line(info))
         stats.update("" if info is None else stats_line(info))
         stats.display = info is not None and info.error is None

@@ -63,3 +63,41 @@ def test_demo_in_tmux_shows_five_panes_and_quits(tmp_path: Path) -> None:
         assert sorted(p.name for p in tmp_path.iterdir()) == ["exit"]
     finally:
         _tmux("kill-session", "-t", session)
+
+
+def test_keys_reach_the_dashboard_in_a_real_terminal(tmp_path: Path) -> None:
+    # The input thread sleeps until a key comes; a lone Escape must still arrive as
+    # Escape (it closes the help), and a quit must still be prompt.
+    session = f"warroom-e2e-{uuid.uuid4().hex[:8]}"
+    warroom = Path(sys.executable).with_name("warroom")
+    command = f"{warroom} demo; echo EXITED=$? > {tmp_path / 'exit'}"
+    env = {**os.environ, "TERM": "xterm-256color", "WARROOM_ACTOR": "e2e"}
+    subprocess.run(
+        ["tmux", "new-session", "-d", "-s", session, "-x", "100", "-y", "30", command],
+        check=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=10,
+    )
+    try:
+
+        def shows(text: str) -> bool:
+            return text in _tmux("capture-pane", "-p", "-t", session)
+
+        assert _wait_for(lambda: shows("Escalation"), 20)
+        time.sleep(2)  # idle: the input thread is asleep now
+        _tmux("send-keys", "-t", session, "?")
+        assert _wait_for(lambda: shows("─ Keys ─"), 5), "? did not open the key help"
+        _tmux("send-keys", "-t", session, "Escape")
+        assert _wait_for(lambda: not shows("─ Keys ─"), 5), "Escape did not close the help"
+        _tmux("send-keys", "-t", session, "Down")  # a whole escape sequence, not Escape
+        time.sleep(0.5)
+        assert shows("Runbook")
+        started = time.monotonic()
+        _tmux("send-keys", "-t", session, "q")
+        exit_file = tmp_path / "exit"
+        assert _wait_for(exit_file.exists, 10), "warroom did not exit after q"
+        assert time.monotonic() - started < 5
+        assert exit_file.read_text().strip() == "EXITED=0"
+    finally:
+        _tmux("kill-session", "-t", session)
