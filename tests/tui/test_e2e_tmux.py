@@ -32,18 +32,33 @@ def _wait_for(predicate: object, timeout: float) -> bool:
     return False
 
 
-def test_demo_in_tmux_shows_five_panes_and_quits(tmp_path: Path) -> None:
+def _start_demo(tmp_path: Path, width: int, height: int) -> str:
+    """`warroom demo` in a new detached tmux session; its exit status goes to `exit`."""
     session = f"warroom-e2e-{uuid.uuid4().hex[:8]}"
     warroom = Path(sys.executable).with_name("warroom")
     command = f"{warroom} demo; echo EXITED=$? > {tmp_path / 'exit'}"
     env = {**os.environ, "TERM": "xterm-256color", "WARROOM_ACTOR": "e2e"}
     subprocess.run(
-        ["tmux", "new-session", "-d", "-s", session, "-x", "80", "-y", "24", command],
+        ["tmux", "new-session", "-d", "-s", session, "-x", str(width), "-y", str(height), command],
         check=True,
         env=env,
         cwd=tmp_path,
         timeout=10,
     )
+    return session
+
+
+def _quits_promptly(session: str, tmp_path: Path) -> None:
+    started = time.monotonic()
+    _tmux("send-keys", "-t", session, "q")
+    exit_file = tmp_path / "exit"
+    assert _wait_for(exit_file.exists, 10), "warroom did not exit after q"
+    assert time.monotonic() - started < 5
+    assert exit_file.read_text().strip() == "EXITED=0"
+
+
+def test_demo_in_tmux_shows_five_panes_and_quits(tmp_path: Path) -> None:
+    session = _start_demo(tmp_path, 80, 24)
     try:
         screen = ""
 
@@ -53,12 +68,7 @@ def test_demo_in_tmux_shows_five_panes_and_quits(tmp_path: Path) -> None:
             return all(title in screen for title in TITLES)
 
         assert _wait_for(all_titles, 20), f"pane titles missing; screen was:\n{screen}"
-        started = time.monotonic()
-        _tmux("send-keys", "-t", session, "q")
-        exit_file = tmp_path / "exit"
-        assert _wait_for(exit_file.exists, 10), "warroom did not exit after q"
-        assert time.monotonic() - started < 5
-        assert exit_file.read_text().strip() == "EXITED=0"
+        _quits_promptly(session, tmp_path)
         # The demo cleans up after itself: nothing left in the working directory.
         assert sorted(p.name for p in tmp_path.iterdir()) == ["exit"]
     finally:
@@ -68,17 +78,7 @@ def test_demo_in_tmux_shows_five_panes_and_quits(tmp_path: Path) -> None:
 def test_keys_reach_the_dashboard_in_a_real_terminal(tmp_path: Path) -> None:
     # The input thread sleeps until a key comes; a lone Escape must still arrive as
     # Escape (it closes the help), and a quit must still be prompt.
-    session = f"warroom-e2e-{uuid.uuid4().hex[:8]}"
-    warroom = Path(sys.executable).with_name("warroom")
-    command = f"{warroom} demo; echo EXITED=$? > {tmp_path / 'exit'}"
-    env = {**os.environ, "TERM": "xterm-256color", "WARROOM_ACTOR": "e2e"}
-    subprocess.run(
-        ["tmux", "new-session", "-d", "-s", session, "-x", "100", "-y", "30", command],
-        check=True,
-        env=env,
-        cwd=tmp_path,
-        timeout=10,
-    )
+    session = _start_demo(tmp_path, 100, 30)
     try:
 
         def shows(text: str) -> bool:
@@ -93,11 +93,6 @@ def test_keys_reach_the_dashboard_in_a_real_terminal(tmp_path: Path) -> None:
         _tmux("send-keys", "-t", session, "Down")  # a whole escape sequence, not Escape
         time.sleep(0.5)
         assert shows("Runbook")
-        started = time.monotonic()
-        _tmux("send-keys", "-t", session, "q")
-        exit_file = tmp_path / "exit"
-        assert _wait_for(exit_file.exists, 10), "warroom did not exit after q"
-        assert time.monotonic() - started < 5
-        assert exit_file.read_text().strip() == "EXITED=0"
+        _quits_promptly(session, tmp_path)
     finally:
         _tmux("kill-session", "-t", session)
