@@ -217,6 +217,8 @@ class Journal:
     ) -> None:
         self._conn = conn
         self._lock = threading.Lock()
+        self._appended = 0
+        """Commits through this connection (SQLite's `data_version` counts only others')."""
         self.path = path
         self.clock = clock
         self.actor = actor
@@ -294,6 +296,7 @@ class Journal:
                         (_format_at(at), self.actor, kind, body),
                     )
                     self._conn.execute("COMMIT")
+                    self._appended += 1
                 except BaseException:
                     if self._conn.in_transaction:
                         self._conn.execute("ROLLBACK")
@@ -327,15 +330,34 @@ class Journal:
         """Yield batches of new events, from this or any other process, as they commit.
 
         The first batch holds everything after `after_seq` (the whole journal by
-        default); empty polls yield nothing.
+        default); empty polls yield nothing. A poll first asks SQLite whether anything
+        was committed since the last read (a few microseconds, on the event loop);
+        the events are read in a thread only when something was.
         """
         last = after_seq
+        seen: tuple[int, int] | None = None
         while True:
-            batch = await asyncio.to_thread(self.events, last)
-            if batch:
-                last = batch[-1].seq
-                yield batch
+            version = self._version()
+            if version is None or version != seen:
+                batch = await asyncio.to_thread(self.events, last)
+                seen = version
+                if batch:
+                    last = batch[-1].seq
+                    yield batch
             await asyncio.sleep(poll)
+
+    def _version(self) -> tuple[int, int] | None:
+        """What changes with every commit (other connections', then this one's); None
+        when unknown (a write holds the connection, or the database cannot say)."""
+        if not self._lock.acquire(blocking=False):
+            return None
+        try:
+            row = self._conn.execute("PRAGMA data_version").fetchone()
+            return (int(row[0]), self._appended)
+        except sqlite3.Error:
+            return None
+        finally:
+            self._lock.release()
 
     def close(self) -> None:
         """Close the database (checkpointing the WAL when this is the last user)."""

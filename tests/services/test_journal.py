@@ -110,6 +110,35 @@ async def test_two_journals_see_each_other_within_a_second(path: Path, clock: Ma
     projector.close()
 
 
+async def test_following_sees_its_own_appends_and_reads_only_after_a_commit(
+    path: Path, clock: ManualClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    journal = Journal.open(path, clock, "alice")
+    reads: list[int] = []
+    read = journal.events
+
+    def counted(after_seq: int = 0) -> list[Event]:
+        reads.append(after_seq)
+        return read(after_seq)
+
+    monkeypatch.setattr(journal, "events", counted)
+    stream = journal.follow(poll=0.02)
+    first = asyncio.ensure_future(anext(stream))
+    await asyncio.sleep(0.3)  # about fifteen polls of an idle journal
+    assert not first.done()
+    assert len(reads) == 1  # the opening read; idle polls read nothing
+    journal.append("item.done", {"item": "p01.a"})  # through this same connection
+    batch = await asyncio.wait_for(first, timeout=1.0)
+    assert [(e.actor, e.kind) for e in batch] == [("alice", "item.done")]
+    other = Journal.open(path, clock, "bob")
+    other.append("item.note", {"item": "p01.a", "text": "seen"})
+    batch = await asyncio.wait_for(anext(stream), timeout=1.0)
+    assert [e.actor for e in batch] == ["bob"]
+    await stream.aclose()
+    other.close()
+    journal.close()
+
+
 def test_read_only_mode_refuses_changes(path: Path, clock: ManualClock) -> None:
     Journal.open(path, clock, "a").close()
     viewer = Journal.open(path, clock, "viewer", read_only=True)
