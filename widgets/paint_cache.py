@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from textual.geometry import Region
+from textual.geometry import Region, Size
 from textual.scrollbar import ScrollBar, ScrollBarCorner
 from textual.strip import Strip
 
@@ -92,3 +92,27 @@ class _ScrollBar(PaintCache, ScrollBar):
 
 class _ScrollBarCorner(PaintCache, ScrollBarCorner):
     """The corner between two scrollbars, likewise."""
+
+
+class SizedScrollbars(_Base):
+    """For a `ScrollView`: its scrollbars are sized again only when what they show changed.
+
+    After every layout of the screen (a toast's too), Textual gives each widget its size
+    with the region's content size as the virtual size. A scroll view keeps its own
+    virtual size, so the two always differ, and Textual sizes and repaints the view's
+    scrollbars after every layout. This hands Textual the view's own virtual size once
+    the scrollbars were sized for it, so only a change of size, container or content
+    sizes them again.
+    """
+
+    _scrollbars_for: Size | None = None
+    """The virtual size the scrollbars were last sized for."""
+
+    def _size_updated(
+        self, size: Size, virtual_size: Size, container_size: Size, layout: bool = True
+    ) -> bool:
+        own = self.virtual_size
+        if self._scrollbars_for == own:
+            virtual_size = own
+        self._scrollbars_for = own
+        return super()._size_updated(size, virtual_size, container_size, layout)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from rich.text import Text
 from textual.app import App, ComposeResult
 from textual.geometry import Region
+from textual.pilot import Pilot
+from textual.scrollbar import ScrollBar
 from textual.widget import Widget
 
 from services.log_follow import LogLine, detect_level
@@ -110,17 +112,35 @@ class Scrolling(App[None]):
         yield LogView(id="log")
 
 
+async def _filled(app: Scrolling, pilot: Pilot[None]) -> tuple[LogView, ScrollBar, Region]:
+    """The log view with more lines than fit, its vertical scrollbar and that one's area."""
+    view = app.query_one(LogView)
+    view.append([_log_line(n) for n in range(200)])
+    await pilot.pause()
+    bar = view.vertical_scrollbar
+    return view, bar, Region(0, 0, *bar.region.size)
+
+
 async def test_a_scrollbar_repaints_when_the_view_scrolls() -> None:
     app = Scrolling()
     async with app.run_test(size=(40, 8)) as pilot:
-        view = app.query_one(LogView)
-        view.append([_log_line(n) for n in range(200)])
-        await pilot.pause()
-        bar = view.vertical_scrollbar
-        crop = Region(0, 0, *bar.region.size)
+        view, bar, crop = await _filled(app, pilot)
         at_end = bar.render_lines(crop)
         assert bar.render_lines(crop) is at_end  # unchanged: handed back
         view.scroll_home(animate=False)
         await pilot.pause()
         at_top = bar.render_lines(crop)
         assert [list(s) for s in at_top] != [list(s) for s in at_end]  # the thumb moved
+
+
+async def test_a_toast_leaves_the_scrollbars_as_they_were() -> None:
+    app = Scrolling()
+    async with app.run_test(size=(40, 8), notifications=True) as pilot:
+        view, bar, crop = await _filled(app, pilot)
+        painted = bar.render_lines(crop)
+        app.notify("api health is DOWN", title="Alert", severity="error")
+        await pilot.pause(0.3)  # the toast is laid out: the whole screen is
+        assert bar.render_lines(crop) is painted  # nothing about the scrollbar changed
+        view.clear()  # content that fits: the scrollbar goes, sized for the new content
+        await pilot.pause()
+        assert not view.show_vertical_scrollbar
