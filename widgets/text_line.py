@@ -32,7 +32,8 @@ class LinePaint(_Base):
     third of a millisecond for a single row; the clock's lines are repainted every
     second. This draws the same cells from the widget's own style: its colours, text
     style and background over its ancestors'. A widget with padding or a border, more
-    than one row, or a text selection in it, takes Textual's path.
+    than one row, or a text selection in it, takes Textual's path. (It reads the
+    private update counts of styles: safe only with Textual pinned to one version.)
     """
 
     def render_lines(self, crop: Region) -> list[Strip]:
@@ -46,7 +47,7 @@ class LinePaint(_Base):
             or self.text_selection is not None
         ):
             return super().render_lines(crop)
-        style = self.rich_style
+        style = self._line_style()
         line = text.copy()
         line.truncate(width, overflow=line.overflow or "fold")
         segments: list[Segment] = []
@@ -64,6 +65,18 @@ class LinePaint(_Base):
             strip = strip.apply_filter(line_filter, background)
         x1, x2 = crop.column_span
         return [strip.crop(x1, x2) for _ in crop.line_range]
+
+    _style: tuple[tuple[object, ...], RichStyle] | None = None
+    """The last `rich_style` and what it was worked out from."""
+
+    def _line_style(self) -> RichStyle:
+        # `rich_style` walks every ancestor's rules; it changes only when one of their
+        # styles (their update counts cover rules, classes and pseudo-classes) or the
+        # theme does.
+        key = (self.app.theme, *(node.styles._cache_key for node in self.ancestors_with_self))
+        if self._style is None or self._style[0] != key:
+            self._style = (key, self.rich_style)
+        return self._style[1]
 
 
 class TextLine(PaintCache, LinePaint, Widget):

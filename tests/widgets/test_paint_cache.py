@@ -70,6 +70,7 @@ class Lines(App[None]):
     #plain { color: $text-muted; }
     #styled { color: $warning; background: $error-muted; text-style: bold; }
     #padded { padding: 0 1; }
+    Screen.-alarm { background: $error-muted; }
     """
 
     def compose(self) -> ComposeResult:
@@ -95,6 +96,24 @@ async def test_a_line_paints_the_same_cells_as_textual_would() -> None:
         cut = app.query_one("#styled", TextLine)
         assert _text(app, "styled").endswith("…")
         assert len(_text(app, "styled")) == cut.region.width
+
+
+async def test_a_line_follows_a_style_that_changes_above_it() -> None:
+    app = Lines()
+    async with app.run_test(size=(40, 6)) as pilot:
+        await pilot.pause()
+        line = app.query_one("#plain", TextLine)
+        crop = Region(0, 0, *line.region.size)
+        before = [list(strip) for strip in line.render_lines(crop)]
+        app.screen.add_class("-alarm")  # the background under the line changes
+        await pilot.pause()
+        after = [list(strip) for strip in line.render_lines(crop)]
+        assert after != before
+        line._set_dirty()
+        assert after == [list(strip) for strip in Widget.render_lines(line, crop)]
+        app.theme = "textual-light"
+        await pilot.pause()
+        assert [list(strip) for strip in line.render_lines(crop)] != after
 
 
 async def test_a_line_keeps_the_offsets_the_mouse_selects_by() -> None:
