@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import http.server
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -113,3 +115,56 @@ def test_snapshot_80x24(snap_compare: Callable[..., bool], tmp_path: Path) -> No
 def test_snapshot_160x48(snap_compare: Callable[..., bool], tmp_path: Path) -> None:
     app, before = fixtures.frozen_app(tmp_path)
     assert snap_compare(app, terminal_size=(160, 48), run_before=before)
+
+
+class _Ok(http.server.BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        self.send_response(200)
+        self.send_header("Content-Length", "2")
+        self.end_headers()
+        self.wfile.write(b"ok")
+
+    def log_message(self, format: str, *args: object) -> None:
+        del format, args
+
+
+async def test_alerts_of_one_second_come_as_one_toast_with_the_pane(tmp_path: Path) -> None:
+    # Both endpoints of one service go DOWN in the same round when it stops: one
+    # toast names both, shown with the health pane's next second; each is journaled.
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Ok)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    port = server.server_address[1]
+    endpoints = "".join(
+        f'[[endpoint]]\nname = "{name}"\nurl = "http://127.0.0.1:{port}/{name}"\n'
+        'interval = "200ms"\ntimeout = "100ms"\nfailure_threshold = 1\n'
+        for name in ("api", "auth")
+    )
+    config = tmp_path / "warroom.toml"
+    config.write_text(f'[incident]\nid = "INC-A"\nstate_dir = "state"\n{endpoints}')
+    loaded = load_config(config)
+    app = build_app(loaded)
+    async with app.run_test(size=(100, 30), notifications=True) as pilot:
+        screen = fixtures.dashboard(app)
+
+        def up() -> bool:
+            health = screen.health
+            return health is not None and all(e.state is ProbeState.UP for e in health.endpoints)
+
+        await fixtures.until(pilot, lambda: screen.escalation is not None and up(), timeout=10)
+        server.shutdown()
+        server.server_close()
+
+        def alerted() -> bool:
+            return any("alert" in str(n.title).lower() for n in app._notifications)
+
+        await fixtures.until(pilot, alerted, timeout=10)
+        toasts = [n for n in app._notifications if "alert" in str(n.title).lower()]
+        assert [(n.title, n.message) for n in toasts] == [
+            ("2 alerts", "api is DOWN (refused)\nauth is DOWN (refused)")
+        ]
+        assert screen.health is not None  # the pane shows it in the same second
+        assert all(e.state is ProbeState.DOWN for e in screen.health.endpoints)
+    journal = Journal.open(journal_path(loaded.state_dir, "INC-A"), ManualClock(), "r", True)
+    raised = [e.payload["subject"] for e in journal.events() if e.kind == "alert.raised"]
+    journal.close()
+    assert sorted(raised) == ["api", "auth"]

@@ -104,10 +104,13 @@ class DashboardScreen(PaintCache, Screen[None]):
     """The latest metrics, not yet shown (see `_hand_down`)."""
     _held_log: LogView | None = None
     """The log pane, when it holds lines not yet shown (see `_hand_down`)."""
+    _due_alerts: list[Alert]
+    """Alerts raised (and journaled) since the last tick, not yet shown."""
 
     def __init__(self, runtime: Runtime) -> None:
         super().__init__()
         self.runtime = runtime
+        self._due_alerts = []
         config = runtime.loaded.config
         self.runbook: Runbook = runbook_for(runtime.loaded)
         self.journal: Journal | None = None
@@ -243,12 +246,26 @@ class DashboardScreen(PaintCache, Screen[None]):
             self._raise(self.alerts.observe_metrics(snapshot, self.runtime.clock.monotonic()))
 
     def _raise(self, alerts: Sequence[Alert]) -> None:
-        config = self.runtime.loaded.config
+        """Journal each alert now; show them with the panes' next second (`_hand_down`),
+        when the pane that shows the failure shows it too."""
         for alert in alerts:
-            self.notify(alert.text, title="Alert", severity="error", timeout=15, markup=False)
-            if config.ui.bell:
-                self.app.bell()
             self._record(ALERT_RAISED, alert.payload())
+        self._due_alerts.extend(alerts)
+        if self.escalation is None:  # the clock has not started: nothing is held
+            self._show_alerts()
+
+    def _show_alerts(self) -> None:
+        """One toast (and one bell) for the alerts raised in the same second."""
+        alerts, self._due_alerts = self._due_alerts, []
+        if not alerts:
+            return
+        if len(alerts) == 1:
+            title, text = "Alert", alerts[0].text
+        else:
+            title, text = f"{len(alerts)} alerts", "\n".join(a.text for a in alerts)
+        self.notify(text, title=title, severity="error", timeout=15, markup=False)
+        if self.runtime.loaded.config.ui.bell:
+            self.app.bell()
 
     @work(group="logs", exit_on_error=False)
     async def _run_logs(self) -> None:
@@ -372,7 +389,7 @@ class DashboardScreen(PaintCache, Screen[None]):
     # --- the clock -------------------------------------------------------------------
 
     def _hand_down(self) -> None:
-        """Show the health, metrics and log lines that came in since the last tick.
+        """Show the health, metrics, log lines and alerts that came in since the last tick.
 
         Once the clock runs, the panes take new samples on its tick: they repaint in the
         frame the clock repaints anyway, not in frames of their own.
@@ -384,6 +401,7 @@ class DashboardScreen(PaintCache, Screen[None]):
         if self._held_log is not None:
             self._held_log.flush()
             self._held_log = None
+        self._show_alerts()
 
     def _tick(self) -> None:
         self._hand_down()
