@@ -16,10 +16,11 @@ does (`_start_widget`), which is safe only because Textual is pinned to one vers
 
 from __future__ import annotations
 
+from math import ceil
 from typing import TYPE_CHECKING, Any
 
 from textual.geometry import Region, Size
-from textual.scrollbar import ScrollBar, ScrollBarCorner
+from textual.scrollbar import ScrollBar, ScrollBarCorner, ScrollBarRender
 from textual.strip import Strip
 
 if TYPE_CHECKING:
@@ -86,8 +87,55 @@ class PaintCache(_Base):
         return corner
 
 
-class _ScrollBar(PaintCache, ScrollBar):
-    """A scrollbar that keeps its lines (it repaints under every change beside it)."""
+class _ScrollBar(ScrollBar):
+    """A scrollbar that keeps its lines while it would draw the same cells.
+
+    A followed log moves its scrollbar with every batch of lines, yet the thumb mostly
+    stays on the same cells (at the bottom). The lines are kept for as long as the
+    thumb's cells (worked out as Textual's scrollbar renderer does, in eighths of a
+    cell), the hover and grab state, and the styles of the bar and everything above
+    it are the same.
+    """
+
+    _drawn: tuple[tuple[object, ...], list[Strip]] | None = None
+    """What the last paint showed, and its lines."""
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        app = self.app
+        look = (
+            self._thumb(),
+            self.grabbed,
+            self.mouse_over,
+            crop,
+            self.outer_size,
+            app.theme,
+            app.ansi_color,
+            *self.get_line_filters(),
+            *(node.styles._cache_key for node in self.ancestors_with_self),
+        )
+        drawn = self._drawn
+        if drawn is not None and drawn[0] == look:
+            return drawn[1]
+        lines = super().render_lines(crop)
+        self._drawn = (look, lines)
+        return lines
+
+    def _thumb(self) -> tuple[int, int] | None:
+        """The thumb's first and last eighth of a cell; None when there is no thumb."""
+        width, height = self.outer_size
+        size = height if self.vertical else width
+        virtual = ceil(self.window_virtual_size)
+        window = ceil(self.window_size if self.window_size < self.window_virtual_size else 0)
+        if not (window and size and virtual and size != virtual):
+            return None
+        thumb = max(1, window / (virtual / size))
+        offset = (size - thumb) * (self.position / (virtual - window))
+        start = int(offset * _EIGHTHS)
+        return start, start + ceil(thumb * _EIGHTHS)
+
+
+_EIGHTHS = len(ScrollBarRender.VERTICAL_BARS)
+"""Textual draws a thumb's ends in eighths of a cell."""
 
 
 class _ScrollBarCorner(PaintCache, ScrollBarCorner):

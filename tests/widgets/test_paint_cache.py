@@ -163,3 +163,17 @@ async def test_a_toast_leaves_the_scrollbars_as_they_were() -> None:
         view.clear()  # content that fits: the scrollbar goes, sized for the new content
         await pilot.pause()
         assert not view.show_vertical_scrollbar
+
+
+async def test_a_followed_log_keeps_its_scrollbar_while_the_thumb_stays() -> None:
+    app = Scrolling()
+    async with app.run_test(size=(40, 8)) as pilot:
+        view, bar, crop = await _filled(app, pilot)
+        painted = bar.render_lines(crop)
+        view.append([_log_line(200)])  # one more line: the thumb stays at the bottom
+        await pilot.pause()
+        assert view.scroll_y == view.max_scroll_y
+        assert bar.render_lines(crop) is painted
+        view.scroll_to(y=view.max_scroll_y // 2, animate=False)  # now it moves
+        await pilot.pause()
+        assert bar.render_lines(crop) is not painted
