@@ -22,6 +22,7 @@ from textual.widget import Widget
 from services.metrics import MetricSeries
 from services.sanitize import clean
 from widgets.paint_cache import PaintCache
+from widgets.text_line import LinePaint
 
 FULL = "▁▂▃▄▅▆▇█"
 THRESHOLD_CHAR = "╌"
@@ -128,7 +129,7 @@ def level_row(value: float, height: int, low: float, high: float) -> int:
     return max(0, min(height - 1, height - 1 - from_bottom))
 
 
-class MetricGraph(PaintCache, Widget):
+class MetricGraph(PaintCache, LinePaint, Widget):
     """A metric's trend with its thresholds and deploy mark; set `series` to redraw."""
 
     DEFAULT_CSS = """

@@ -6,12 +6,13 @@ changes every second (a countdown) would reflow the whole dashboard every second
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from rich.segment import Segment
 from rich.style import Style as RichStyle
 from rich.text import Text
 from textual.color import Color
+from textual.content import Content
 from textual.geometry import Region
 from textual.reactive import reactive
 from textual.strip import Strip
@@ -26,7 +27,7 @@ else:
 
 
 class LinePaint(_Base):
-    """Paints a one-row widget whose `render()` is a `Text` straight into a strip.
+    """Paints a one-row widget whose `render()` is a `Text` or `Content` straight into a strip.
 
     Textual's general path (a visual, its strips, then the styled line) costs about a
     third of a millisecond for a single row; the clock's lines are repainted every
@@ -38,15 +39,30 @@ class LinePaint(_Base):
 
     def render_lines(self, crop: Region) -> list[Strip]:
         width, height = self.size
-        text = self.render()
+        visual = self.render()
         if (
             height != 1
-            or not isinstance(text, Text)
+            or not isinstance(visual, (Text, Content))
             or self.styles.gutter
             or self.styles.opacity < 1
             or self.text_selection is not None
+            or (isinstance(visual, Content) and visual.cell_length > width)
         ):
             return super().render_lines(crop)
+        if isinstance(visual, Text):
+            segments, used, background = self._text_segments(visual, width)
+        else:
+            segments, used, background = self._content_segments(visual)
+        if (room := width - used) > 0:
+            segments.append(Segment(" " * room, RichStyle(bgcolor=background)))
+        strip = Strip(segments, width)
+        under = Color.from_rich_color(background)
+        for line_filter in self.get_line_filters():
+            strip = strip.apply_filter(line_filter, under)
+        x1, x2 = crop.column_span
+        return [strip.crop(x1, x2) for _ in crop.line_range]
+
+    def _text_segments(self, text: Text, width: int) -> tuple[list[Segment], int, Any]:
         style = self._line_style()
         line = text.copy()
         line.truncate(width, overflow=line.overflow or "fold")
@@ -57,16 +73,19 @@ class LinePaint(_Base):
             offset = RichStyle.from_meta({"offset": (x, 0)})
             segments.append(Segment(segment.text, style + segment.style + offset))
             x += len(segment.text)
-        if (room := width - line.cell_len) > 0:
-            segments.append(Segment(" " * room, RichStyle(bgcolor=style.bgcolor)))
-        strip = Strip(segments, width)
-        background = Color.from_rich_color(style.bgcolor)
-        for line_filter in self.get_line_filters():
-            strip = strip.apply_filter(line_filter, background)
-        x1, x2 = crop.column_span
-        return [strip.crop(x1, x2) for _ in crop.line_range]
+        return segments, line.cell_len, style.bgcolor
 
-    _style: tuple[tuple[object, ...], RichStyle] | None = None
+    def _content_segments(self, content: Content) -> tuple[list[Segment], int, Any]:
+        # As Textual draws a line of content: each piece over the widget's style.
+        base = self.visual_style
+        segments: list[Segment] = []
+        x = 0
+        for text, style in content.render(base, end="", parse_style=self._get_style):
+            segments.append(Segment(text, (base + style).rich_style_with_offset(x, 0)))
+            x += len(text)
+        return segments, content.cell_length, base.background_style.rich_style.bgcolor
+
+    _kept_style: tuple[tuple[object, ...], RichStyle] | None = None
     """The last `rich_style` and what it was worked out from."""
 
     def _line_style(self) -> RichStyle:
@@ -74,9 +93,9 @@ class LinePaint(_Base):
         # styles (their update counts cover rules, classes and pseudo-classes) or the
         # theme does.
         key = (self.app.theme, *(node.styles._cache_key for node in self.ancestors_with_self))
-        if self._style is None or self._style[0] != key:
-            self._style = (key, self.rich_style)
-        return self._style[1]
+        if self._kept_style is None or self._kept_style[0] != key:
+            self._kept_style = (key, self.rich_style)
+        return self._kept_style[1]
 
 
 class TextLine(PaintCache, LinePaint, Widget):

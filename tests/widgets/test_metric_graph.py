@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from textual.app import App, ComposeResult
+from textual.widget import Widget
 
 from services.metrics import MetricSeries
 from widgets.metric_graph import (
@@ -161,3 +162,18 @@ def test_formats() -> None:
         "-", "0.42", "12.3", "512", "12k", "3.4M"
     ]  # fmt: skip
     assert [format_window(s) for s in (300.0, 1800.0, 7200.0)] == ["5m", "30m", "2h"]
+
+
+@pytest.mark.parametrize("state", ["ok", "warn", "crit", "unknown"])
+async def test_one_row_paints_the_same_cells_as_textual_would(state: str) -> None:
+    app = Harness()
+    async with app.run_test(size=(60, 1)) as pilot:
+        graph = app.query_one(MetricGraph)
+        graph.series = series(state=state, error="scrape failed" if state == "unknown" else None)
+        await pilot.pause()
+        crop = graph.region.reset_offset
+        direct = [list(strip) for strip in graph.render_lines(crop)]
+        graph._set_dirty()
+        textual = [list(strip) for strip in Widget.render_lines(graph, crop)]
+        assert direct == textual
+        assert "error rate" in "".join(segment.text for segment in direct[0])
