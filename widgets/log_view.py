@@ -27,7 +27,7 @@ from textual.strip import Strip
 from services.log_filter import LogFilter
 from services.log_follow import LogEvent, LogItem, LogLine
 from services.sanitize import clean
-from widgets.paint_cache import PaintCache, SizedScrollbars
+from widgets.paint_cache import PaintCache
 
 _LEVEL_CLASSES = {
     "critical": "log-view--critical",
@@ -38,7 +38,7 @@ _LEVEL_CLASSES = {
 }
 
 
-class LogView(PaintCache, SizedScrollbars, ScrollView, can_focus=True):
+class LogView(PaintCache, ScrollView, can_focus=True):
     """A bounded, scrollable view of log lines that follows the end unless paused.
 
     Feed it with `append(items)` for each new batch (or `hold(items)`, shown at the next

@@ -8,10 +8,12 @@ for as long as the widget was not marked dirty (any `refresh`, style or size cha
 marks it) and the crop, size, theme and line filters are the same. That is the rule
 Textual's own line cache follows; the lines it keeps are the same.
 
-A scrolling widget's scrollbars keep their lines the same way.
+A scrolling widget's scrollbars keep their lines too, for as long as they would draw
+the same cells (see `_ScrollBar`).
 
-This overrides Textual's private `_set_dirty` and starts scrollbars the way Textual
-does (`_start_widget`), which is safe only because Textual is pinned to one version.
+This overrides Textual's private `_set_dirty`, starts scrollbars the way Textual does
+(`_start_widget`) and reads the styles' update counts, which is safe only because
+Textual is pinned to one version.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from __future__ import annotations
 from math import ceil
 from typing import TYPE_CHECKING, Any
 
-from textual.geometry import Region, Size
+from textual.geometry import Region
 from textual.scrollbar import ScrollBar, ScrollBarCorner, ScrollBarRender
 from textual.strip import Strip
 
@@ -73,18 +75,16 @@ class PaintCache(_Base):
             self._start_bar(self._horizontal_scrollbar)
         return self._horizontal_scrollbar
 
+    @property
+    def scrollbar_corner(self) -> ScrollBarCorner:
+        if self._scrollbar_corner is None:
+            self._scrollbar_corner = _ScrollBarCorner()
+            self.app._start_widget(self, self._scrollbar_corner)
+        return self._scrollbar_corner
+
     def _start_bar(self, bar: ScrollBar) -> None:
         bar.display = False  # until the layout finds something to scroll
         self.app._start_widget(self, bar)
-
-    @property
-    def scrollbar_corner(self) -> ScrollBarCorner:
-        corner = self._scrollbar_corner
-        if corner is None:
-            corner = _ScrollBarCorner()
-            self._scrollbar_corner = corner
-            self.app._start_widget(self, corner)
-        return corner
 
 
 class _ScrollBar(ScrollBar):
@@ -140,27 +140,3 @@ _EIGHTHS = len(ScrollBarRender.VERTICAL_BARS)
 
 class _ScrollBarCorner(PaintCache, ScrollBarCorner):
     """The corner between two scrollbars, likewise."""
-
-
-class SizedScrollbars(_Base):
-    """For a `ScrollView`: its scrollbars are sized again only when what they show changed.
-
-    After every layout of the screen (a toast's too), Textual gives each widget its size
-    with the region's content size as the virtual size. A scroll view keeps its own
-    virtual size, so the two always differ, and Textual sizes and repaints the view's
-    scrollbars after every layout. This hands Textual the view's own virtual size once
-    the scrollbars were sized for it, so only a change of size, container or content
-    sizes them again.
-    """
-
-    _scrollbars_for: Size | None = None
-    """The virtual size the scrollbars were last sized for."""
-
-    def _size_updated(
-        self, size: Size, virtual_size: Size, container_size: Size, layout: bool = True
-    ) -> bool:
-        own = self.virtual_size
-        if self._scrollbars_for == own:
-            virtual_size = own
-        self._scrollbars_for = own
-        return super()._size_updated(size, virtual_size, container_size, layout)

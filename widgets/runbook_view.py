@@ -22,7 +22,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from services.runbook import ChoiceState, ItemState, PhaseState, RunbookState
-from widgets.paint_cache import PaintCache, SizedScrollbars
+from widgets.paint_cache import PaintCache
 
 RowKind = Literal["phase", "choice", "item", "orphans", "orphan"]
 
@@ -89,7 +89,7 @@ def _wrap(text: str, width: int, indent: int) -> list[str]:
     return lines
 
 
-class RunbookView(PaintCache, SizedScrollbars, ScrollView, can_focus=True):
+class RunbookView(PaintCache, ScrollView, can_focus=True):
     """The hotfix runbook as a keyboard-driven, collapsible phase checklist."""
 
     DEFAULT_CSS = """

@@ -219,10 +219,10 @@ class DashboardScreen(PaintCache, Screen[None]):
     async def _run_health(self) -> None:
         assert self.prober is not None
         async for snapshot in self.prober.stream():
-            if self.escalation is None:
-                self.health = snapshot
+            if self._holding:
+                self._due_health = snapshot
             else:
-                self._due_health = snapshot  # shown with the clock's next second
+                self.health = snapshot
             if self.sampler is not None:
                 self.sampler.feed_health(snapshot)
             detail = self._detail
@@ -239,10 +239,10 @@ class DashboardScreen(PaintCache, Screen[None]):
     async def _run_metrics(self) -> None:
         assert self.sampler is not None
         async for snapshot in self.sampler.stream():
-            if self.escalation is None:
-                self.metrics = snapshot
+            if self._holding:
+                self._due_metrics = snapshot
             else:
-                self._due_metrics = snapshot  # shown with the clock's next second
+                self.metrics = snapshot
             self._raise(self.alerts.observe_metrics(snapshot, self.runtime.clock.monotonic()))
 
     def _raise(self, alerts: Sequence[Alert]) -> None:
@@ -251,7 +251,7 @@ class DashboardScreen(PaintCache, Screen[None]):
         for alert in alerts:
             self._record(ALERT_RAISED, alert.payload())
         self._due_alerts.extend(alerts)
-        if self.escalation is None:  # the clock has not started: nothing is held
+        if not self._holding:
             self._show_alerts()
 
     def _show_alerts(self) -> None:
@@ -279,11 +279,11 @@ class DashboardScreen(PaintCache, Screen[None]):
         view = self.query_one(LogView)
         async for batch in follower.stream():
             shown = self.log_buffer.append(batch)
-            if shown and self.escalation is None:
-                view.append(shown)
-            elif shown:
-                view.hold(shown)  # shown with the clock's next second
+            if shown and self._holding:
+                view.hold(shown)
                 self._held_log = view
+            elif shown:
+                view.append(shown)
             if self.sampler is not None:
                 names = {log.name for log in loaded.config.log}
                 for name, lines in _lines_by_log(batch, names).items():
@@ -387,6 +387,12 @@ class DashboardScreen(PaintCache, Screen[None]):
             )
 
     # --- the clock -------------------------------------------------------------------
+
+    @property
+    def _holding(self) -> bool:
+        """Whether new samples wait for the clock's next second (`_hand_down`): once it
+        runs; before, they are shown as they come."""
+        return self.escalation is not None
 
     def _hand_down(self) -> None:
         """Show the health, metrics, log lines and alerts that came in since the last tick.
