@@ -10,11 +10,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from services.events import ALERT_RAISED as ALERT_RAISED
+from services.events import HEALTH_CHANGED as HEALTH_CHANGED
 from services.health import HealthSnapshot, ProbeState
 from services.metrics import MetricsSnapshot
-
-ALERT_RAISED = "alert.raised"
-HEALTH_CHANGED = "health.changed"
 
 
 @dataclass(frozen=True)

@@ -16,32 +16,42 @@ from typing import Any, Protocol
 
 from services.config import EscalationConfig, EscalationLevel
 
-# --- journal event kinds -------------------------------------------------------
-
-INCIDENT_OPENED = "incident.opened"
-"""{started: ISO time}: the first launch started the clock (the earliest one wins)."""
-INCIDENT_RESOLVED = "incident.resolved"
-"""{}: the incident is over; the clock stops at this event's time."""
-ESCALATION_CROSSED = "escalation.crossed"
-"""{level, role, name, contact, after, elapsed}: a level fired (toast, bell, webhooks)."""
-ESCALATION_ACK = "escalation.ack"
-"""{level}: someone acknowledged that level (and every level below it)."""
-SEVERITY_CHANGED = "severity.changed"
-"""{severity}: SEV1..SEV4 changed from the command palette."""
-STATUS_SENT = "status.sent"
-"""{text}: a stakeholder status update went out; resets the status countdown."""
-DEPLOY_MARKED = "deploy.marked"
-"""{version?}: the production deploy is done; the watch window starts."""
-WATCH_CHECKPOINT = "watch.checkpoint"
-"""{deploy_seq, n, health}: the n-th all-clear checkpoint of the watch window."""
-WATCH_ENDED = "watch.ended"
-"""{deploy_seq, health}: the watch window is over."""
+# Journal event kinds and severities are defined in `services.events` (re-exported).
+from services.events import (
+    DEPLOY_MARKED as DEPLOY_MARKED,
+)
+from services.events import (
+    ESCALATION_ACK as ESCALATION_ACK,
+)
+from services.events import (
+    ESCALATION_CROSSED as ESCALATION_CROSSED,
+)
+from services.events import (
+    INCIDENT_OPENED as INCIDENT_OPENED,
+)
+from services.events import (
+    INCIDENT_RESOLVED as INCIDENT_RESOLVED,
+)
+from services.events import (
+    SEVERITIES as SEVERITIES,
+)
+from services.events import (
+    SEVERITY_CHANGED as SEVERITY_CHANGED,
+)
+from services.events import (
+    STATUS_SENT as STATUS_SENT,
+)
+from services.events import (
+    WATCH_CHECKPOINT as WATCH_CHECKPOINT,
+)
+from services.events import (
+    WATCH_ENDED as WATCH_ENDED,
+)
 
 APPROACH_SECONDS = 120.0
 """A threshold is "approaching" in its last two minutes."""
 WATCH_CHECKPOINT_EVERY = 30 * 60.0
 """The watch window journals an all-clear checkpoint every 30 minutes."""
-SEVERITIES = ("SEV1", "SEV2", "SEV3", "SEV4")
 
 
 class EventLike(Protocol):

@@ -21,10 +21,8 @@ import httpx
 
 from services.clock import Clock
 from services.config import NotifyConfig
+from services.events import NOTIFY_FAILED as NOTIFY_FAILED
 from services.sanitize import clean
-
-NOTIFY_FAILED = "notify.failed"
-"""{url (masked), event, attempts, error}: a webhook gave up after its retries."""
 
 SLACK_TEXT_LIMIT = 2900
 """Slack rejects a section text longer than 3000 characters."""

@@ -20,25 +20,18 @@ from pathlib import Path
 from typing import Any, Literal
 
 from services.config import ConfigError, LoadedConfig
+from services.events import ACTION_FINISHED as ACTION_FINISHED  # re-exported
+from services.events import CHOICE_MADE as CHOICE_MADE
+from services.events import ITEM_DONE as ITEM_DONE
+from services.events import ITEM_NA as ITEM_NA
+from services.events import ITEM_NOTE as ITEM_NOTE
+from services.events import ITEM_UNDONE as ITEM_UNDONE
 from services.journal import Event
 from services.sanitize import clean, clean_block
 
 Lang = Literal["en", "ja"]
 ItemStatus = Literal["open", "done", "na"]
 
-# Journal event kinds owned by the runbook.
-ITEM_DONE = "item.done"
-"""payload: {"item": id, "note"?: text} -- the item is done."""
-ITEM_UNDONE = "item.undone"
-"""payload: {"item": id} -- reopen a done or N/A item."""
-ITEM_NOTE = "item.note"
-"""payload: {"item": id, "text": text} -- a note on the item; state unchanged."""
-ITEM_NA = "item.na"
-"""payload: {"item": id, "reason": text} -- the item does not apply."""
-CHOICE_MADE = "choice.made"
-"""payload: {"choice": id, "option": option id} -- pick one alternative."""
-ACTION_FINISHED = "action.finished"
-"""A deploy command ended: {name, state, exit_code, ...}; success ticks its items."""
 RUNBOOK_KINDS = frozenset(
     {ITEM_DONE, ITEM_UNDONE, ITEM_NOTE, ITEM_NA, CHOICE_MADE, ACTION_FINISHED}
 )

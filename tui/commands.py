@@ -11,7 +11,7 @@ from textual.command import DiscoveryHit, Hit, Hits, Provider
 if TYPE_CHECKING:
     from tui.screens.dashboard import DashboardScreen
 
-SEVERITIES = ("SEV1", "SEV2", "SEV3", "SEV4")
+from services.events import SEVERITIES
 
 
 class DashboardCommands(Provider):
