@@ -2,7 +2,8 @@
 
 A command is an argv list with placeholders ({version}, {previous_version},
 {batch}); it runs without a shell unless the config says `shell = true`, in its own
-process group so cancelling reaches its children, with stdout and stderr merged,
+process group (services/process.py) so cancelling reaches its children and nothing
+it started outlives it, with stdout and stderr merged,
 read in chunks (a 1 MB line costs a capped line, not a megabyte per copy), cleaned
 and streamed as `ActionRun` snapshots. Rolling deploys are a pure state machine:
 the next batch is offered only after the gates held for `gate_for`.
@@ -24,6 +25,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
+from services import process
 from services.clock import Clock
 from services.config import ActionsConfig
 from services.sanitize import MAX_LINE, clean_bytes
@@ -35,7 +37,8 @@ RunState = Literal["running", "succeeded", "failed", "cancelled"]
 
 _PLACEHOLDER = re.compile(r"\{\{|\}\}|\{([^{}]*)\}")
 _CHUNK = 64 * 1024
-_EXIT_POLL = 0.02
+_CANCEL_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGKILL)
+"""A user's cancel: SIGINT first, as a Ctrl-C in a terminal, so a script can clean up."""
 
 
 # --- placeholders --------------------------------------------------------------
@@ -176,6 +179,12 @@ class ActionRun:
     lines_total: int = 0
     error: str | None = None
     """Set when the action could not start (refused, unknown, not executable)."""
+    pid: int | None = None
+    """The command's process id (None when it could not start)."""
+    pgid: int | None = None
+    """Its process group: every process it started, stopped together."""
+    leftovers: int = 0
+    """Processes it left running in its group after it exited, which were stopped."""
 
     @property
     def finished(self) -> bool:
@@ -185,9 +194,9 @@ class ActionRun:
 
 @dataclass
 class _Live:
-    proc: asyncio.subprocess.Process
+    child: process.GroupProcess
     cancel_requested: bool = False
-    escalation: asyncio.Task[None] | None = None
+    escalation: asyncio.Task[process.ProcessEnd] | None = None
 
 
 class _LineSplitter:
@@ -304,20 +313,15 @@ class ActionRunner:
         seq = itertools.count(1)
         base = ActionRun(run_id, 0, prepared.name, prepared.argv, "running")
         try:
-            proc = await asyncio.create_subprocess_exec(
-                *prepared.argv,
-                stdin=asyncio.subprocess.DEVNULL,
-                stdout=asyncio.subprocess.PIPE,
-                stderr=asyncio.subprocess.STDOUT,
-                start_new_session=True,
-            )
+            child = await process.start(prepared.argv)
         except OSError as exc:
             reason = exc.strerror or str(exc)
             yield replace(
                 base, seq=1, state="failed", error=f"cannot start {prepared.argv[0]}: {reason}"
             )
             return
-        live = _Live(proc)
+        base = replace(base, pid=child.pid, pgid=child.pgid)
+        live = _Live(child)
         self._live = live
         pending: deque[str] = deque()
         tail: deque[str] = deque(maxlen=self._tail_lines)
@@ -336,17 +340,18 @@ class ActionRunner:
                 wake.set()
 
         async def pump() -> None:
-            assert proc.stdout is not None
+            assert child.stdout is not None
             splitter = _LineSplitter(MAX_LINE * 4)
-            while data := await proc.stdout.read(_CHUNK):
+            while data := await child.stdout.read(_CHUNK):
                 push(splitter.feed(data))
             push(splitter.close())
 
         reader = asyncio.create_task(pump())
-        waiter = asyncio.create_task(_exit_code(proc))
-        exited_at: float | None = None
+        waiter = asyncio.create_task(child.wait())
 
-        def snapshot(state: RunState = "running", code: int | None = None) -> ActionRun:
+        def snapshot(
+            state: RunState = "running", code: int | None = None, leftovers: int = 0
+        ) -> ActionRun:
             lines = list(pending)
             pending.clear()
             if counts["dropped"]:
@@ -361,89 +366,97 @@ class ActionRunner:
                 new_lines=tuple(lines),
                 tail=tuple(tail),
                 lines_total=counts["total"],
+                leftovers=leftovers,
             )
 
         try:
+            # The first snapshot carries no output (the reader has not run yet): the
+            # owner journals the start from it before any line of the command shows.
             yield snapshot()
             while not reader.done():
                 wake_task = asyncio.create_task(wake.wait())
                 await asyncio.wait({reader, wake_task, waiter}, return_when=asyncio.FIRST_COMPLETED)
                 wake_task.cancel()
                 if waiter.done() and not reader.done():
-                    # A background child may hold the pipe open after the command exited.
-                    exited_at = exited_at or self._clock.monotonic()
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(asyncio.shield(reader), self._drain_timeout)
+                    await self._drain(live, reader)
                     if not reader.done():
-                        reader.cancel()
-                        with contextlib.suppress(asyncio.CancelledError):
-                            await reader
-                        _close_pipes(proc)
                         break
                 if wake.is_set():
                     wake.clear()
                     yield snapshot()
                     await asyncio.sleep(self._batch_interval)
             code = await waiter
+            end = await self._end_group(live)
             state: RunState = "succeeded" if code == 0 else "failed"
             if live.cancel_requested:
                 state = "cancelled"
-            if live.escalation is not None:
-                live.escalation.cancel()
-            yield snapshot(state, code)
+            yield snapshot(state, code, end.leftovers)
         finally:
             self._live = None
-            if proc.returncode is None:
-                # The consumer went away mid-run (the app is closing): do not orphan it.
-                _signal_group(proc, signal.SIGTERM)
-            for task in (reader, waiter):
-                if not task.done():
+            if child.ended is None:
+                # The consumer went away mid-run (the app is closing, the task was
+                # cancelled): stop the whole group and wait for it; never orphan it.
+                await child.stop(self._grace)
+            for task in (reader, waiter, live.escalation):
+                if task is not None and not task.done():
                     task.cancel()
 
+    async def _drain(self, live: _Live, reader: asyncio.Task[None]) -> None:
+        """The command exited but its pipe is still open: something it started in the
+        background holds it. Give that a moment to finish writing, then end what is
+        left of the group (which closes the pipe) and read what remains."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(asyncio.shield(reader), self._drain_timeout)
+        if reader.done():
+            return
+        await self._end_group(live)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(asyncio.shield(reader), self._drain_timeout)
+        if not reader.done():
+            # Held by a process outside the group that could not be found.
+            reader.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await reader
+            live.child.close_pipes()
+
+    async def _end_group(self, live: _Live) -> process.ProcessEnd:
+        """The leader has exited: wait for a stop under way, or stop what it left."""
+        if live.escalation is not None:
+            return await asyncio.shield(live.escalation)
+        return await live.child.finish(self._grace)
+
     def cancel(self) -> bool:
-        """Ask the running action to stop: SIGINT, then SIGTERM after the grace period.
+        """Ask the running action to stop: SIGINT, then SIGTERM and SIGKILL a grace period
+        apart, to its whole process group, until no member of the group is left.
 
         Returns False when nothing is running.
         """
         live = self._live
-        if live is None or live.proc.returncode is not None:
+        if live is None or live.child.ended is not None:
             return False
         if live.cancel_requested:
             return True
         live.cancel_requested = True
-        live.escalation = asyncio.create_task(self._escalate(live.proc))
+        live.escalation = asyncio.create_task(live.child.stop(self._grace, _CANCEL_SIGNALS))
         return True
 
-    async def _escalate(self, proc: asyncio.subprocess.Process) -> None:
-        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGKILL):
-            _signal_group(proc, sig)
-            try:
-                await asyncio.wait_for(_exit_code(proc), self._grace)
-            except TimeoutError:
-                continue
-            return
+    async def stop(self, grace: float = process.DEFAULT_GRACE) -> bool:
+        """Stop the running action now (SIGTERM, then SIGKILL after `grace`) and return
+        once its whole group is gone; hurries a cancel already under way.
 
-
-async def _exit_code(proc: asyncio.subprocess.Process) -> int:
-    # On Python 3.11 `Process.wait()` also waits for the pipes to close, which a
-    # background grandchild can hold open forever; the return code is set on exit.
-    while proc.returncode is None:
-        await asyncio.sleep(_EXIT_POLL)
-    return proc.returncode
-
-
-def _close_pipes(proc: asyncio.subprocess.Process) -> None:
-    # asyncio offers no public way to drop a pipe a grandchild still holds; without
-    # this the transport (and its file descriptor) lives as long as the grandchild.
-    transport = getattr(proc, "_transport", None)
-    if isinstance(transport, asyncio.SubprocessTransport):
-        transport.close()
-
-
-def _signal_group(proc: asyncio.subprocess.Process, sig: signal.Signals) -> None:
-    # The child leads its own session, so its pid is its process group id.
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(proc.pid, sig)
+        For quitting: the run still ends as `cancelled` for whoever consumes it.
+        Returns False when nothing is running.
+        """
+        live = self._live
+        if live is None or live.child.ended is not None:
+            return False
+        if not live.cancel_requested:
+            live.cancel_requested = True
+            live.escalation = asyncio.create_task(live.child.stop(grace))
+            await asyncio.shield(live.escalation)
+        else:
+            await live.child.stop(grace)
+        return True
 
 
 # --- rolling deploys -----------------------------------------------------------
