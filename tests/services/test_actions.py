@@ -7,8 +7,10 @@ import os
 import sys
 from pathlib import Path
 
+import psutil
 import pytest
 
+from services import process
 from services.actions import (
     ActionError,
     ActionRun,
@@ -235,6 +237,65 @@ async def test_abandoning_the_stream_terminates_the_command(tmp_path: Path) -> N
     else:
         pytest.fail("the abandoned command is still running")
     assert not r.running
+
+
+def running(pid: int) -> bool:
+    """Whether `pid` still runs (a zombie has ended; init collects it in its own time)."""
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
+async def test_cancelling_sleep_and_wait_leaves_no_sleep_behind() -> None:
+    # The background sleep ignores SIGINT (a non-interactive shell's background job):
+    # the shell dies at once, the sleep must still be stopped before the run ends.
+    r = runner(config(deploy=["sh", "-c", "sleep 45 & echo $!; wait"]), grace=0.3)
+    sleep = 0
+    final: ActionRun | None = None
+    async for snap in r.run("deploy"):
+        if snap.new_lines and not sleep:
+            sleep = int(snap.new_lines[0])
+            assert running(sleep)
+            assert r.cancel()
+        final = snap
+    assert final is not None and final.state == "cancelled"
+    assert not running(sleep)  # at the final snapshot already: no polling
+    assert final.pgid is not None and not process.group_alive(final.pgid)
+
+
+async def test_the_first_snapshot_names_the_process_before_any_output() -> None:
+    r = runner(config(deploy=["sh", "-c", "echo one; echo two"]))
+    runs = await collect(r, "deploy")
+    first = runs[0]
+    assert first.state == "running" and first.new_lines == () and first.lines_total == 0
+    assert first.pid is not None and first.pgid == first.pid
+    assert runs[-1].pid == first.pid and output(runs) == ["one", "two"]
+
+
+async def test_what_a_command_leaves_running_is_stopped_when_it_exits() -> None:
+    r = runner(config(deploy=["sh", "-c", "sleep 45 & echo $!"]), drain_timeout=0.2)
+    runs = await asyncio.wait_for(collect(r, "deploy"), 10)
+    sleep = int(output(runs)[0])
+    assert runs[-1].state == "succeeded" and runs[-1].leftovers == 1
+    assert not running(sleep)
+
+
+async def test_stop_hurries_a_cancel_and_returns_when_the_group_is_gone() -> None:
+    # Ignores SIGINT and SIGTERM: a cancel with a long grace would take minutes.
+    script = "trap '' INT TERM; sleep 45 & echo $!; wait"
+    r = runner(config(deploy=["sh", "-c", script]), grace=120)
+    sleep = 0
+    runs: list[ActionRun] = []
+    async for snap in r.run("deploy"):
+        runs.append(snap)
+        if snap.new_lines and not sleep:
+            sleep = int(snap.new_lines[0])
+            assert r.cancel()
+            assert await asyncio.wait_for(r.stop(grace=0.1), 10)
+            assert not running(sleep)
+    assert runs[-1].state == "cancelled" and runs[-1].exit_code == -9
+    assert not await r.stop()  # nothing left to stop
 
 
 # --- permissions ---------------------------------------------------------------
