@@ -242,7 +242,7 @@ async def test_abandoning_the_stream_terminates_the_command(tmp_path: Path) -> N
 def running(pid: int) -> bool:
     """Whether `pid` still runs (a zombie has ended; init collects it in its own time)."""
     try:
-        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+        return bool(psutil.Process(pid).status() != psutil.STATUS_ZOMBIE)
     except psutil.NoSuchProcess:
         return False
 

@@ -21,7 +21,7 @@ def running(pid: int) -> bool:
     """Whether `pid` still runs. A zombie has ended: it only waits for its new parent
     (init, a slow reaper in some containers) to collect it."""
     try:
-        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+        return bool(psutil.Process(pid).status() != psutil.STATUS_ZOMBIE)
     except psutil.NoSuchProcess:
         return False
 
