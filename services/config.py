@@ -8,10 +8,11 @@ second `[[endpoint]]`), as a person counts them in the file.
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -25,6 +26,9 @@ from pydantic import (
     field_validator,
 )
 
+from services.redact import MIN_SECRET, Redactor, register
+from services.sanitize import clean, describe, first_unsafe
+
 DEFAULT_NAME = "warroom.toml"
 
 
@@ -32,6 +36,9 @@ class ConfigError(Exception):
     """A mistake in the user's config, carrying the one line to print."""
 
     def __init__(self, file: str, path: str, problem: str) -> None:
+        # Key paths and problems quote the file's own text: made inert like any
+        # untrusted text, so a key holding ESC cannot clear the terminal it is printed on.
+        file, path, problem = clean(file, 300), clean(path, 300), clean(problem, 500)
         self.file = file
         self.path = path
         self.problem = problem
@@ -44,15 +51,26 @@ class ConfigError(Exception):
 _DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d)")
 _UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
 
+MAX_DURATION = 366 * 86400.0
+"""Longest duration accepted (a year): longer ones overflow timers and date arithmetic."""
+
+
+def _bounded(seconds: float, value: object) -> float:
+    if not math.isfinite(seconds):
+        raise ValueError("a duration must be a finite number")
+    if seconds < 0:
+        raise ValueError("a duration cannot be negative")
+    if seconds > MAX_DURATION:
+        raise ValueError(f"duration {value!r} is longer than the most allowed, 366d")
+    return seconds
+
 
 def parse_duration(value: object) -> float:
     """Seconds from "500ms", "5s", "15m", "2h" or "1h30m"; a bare number is seconds."""
     if isinstance(value, bool):
         raise ValueError("expected a duration such as 500ms, 5s, 15m or 2h")
     if isinstance(value, int | float):
-        if value < 0:
-            raise ValueError("a duration cannot be negative")
-        return float(value)
+        return _bounded(float(value), value)
     if not isinstance(value, str):
         raise ValueError("expected a duration such as 500ms, 5s, 15m or 2h")
     text = value.strip().lower()
@@ -65,7 +83,7 @@ def parse_duration(value: object) -> float:
         pos = match.end()
     if not text or pos != len(text):
         raise ValueError(f"invalid duration {value!r} (use e.g. 500ms, 5s, 15m, 2h)")
-    return total
+    return _bounded(total, value)
 
 
 Duration = Annotated[float, BeforeValidator(parse_duration)]
@@ -346,24 +364,106 @@ def _key_path(loc: tuple[int | str, ...]) -> str:
             parts[-1] = f"{parts[-1]}[{item + 1}]"
         else:
             parts.append(str(item))
+    if len(parts) > MAX_DEPTH:
+        # A path thousands of keys deep would not fit the one line it is printed on.
+        parts = [*parts[:4], "…"]
     return ".".join(parts)
 
 
-def _substitute(value: Any, loc: tuple[int | str, ...], env: Mapping[str, str], file: str) -> Any:
-    if isinstance(value, str):
+MAX_DEPTH = 32
+"""Deepest nesting of tables and arrays accepted; no warroom key is nested half as deep."""
 
+_INT_RANGE = 2**63
+"""TOML integers are 64-bit; a bigger one overflows where it is used, so it is refused."""
+
+_FREE_TEXT = frozenset({"title", "role", "contact", "description", "unit"})
+"""Keys whose strings are prose shown to people: control characters are made visible."""
+
+
+def _string_rule(loc: tuple[int | str, ...]) -> str:
+    """How a config string at `loc` is treated: "clean", "argv", "verbatim" or "reject".
+
+    Prose is sanitized like any untrusted text. A command line may hold a newline (a
+    `sh -c` script). A JSON body is sent, never shown, and is JSON-escaped on the way.
+    Everything else (names, ids, URLs, headers, paths, patterns) is refused: a control
+    character can never be meant there, and changing it would change what it means.
+    """
+    keys = [part for part in loc if isinstance(part, str)]
+    if keys[:2] == ["endpoint", "json"]:
+        return "verbatim"
+    if keys == ["log", "command"] or (keys[:2] == ["actions", "commands"] and keys[3:] == ["argv"]):
+        return "argv"
+    if keys and keys[-1] in _FREE_TEXT:
+        return "clean"
+    if keys == ["escalation", "levels", "name"]:
+        return "clean"  # a person's name, shown, never looked up
+    return "reject"
+
+
+class _Preparer:
+    """One walk over the parsed TOML before validation: nesting, numbers, `${env:}`, text.
+
+    Each problem is a `ConfigError` naming the key path; the walk stops at `MAX_DEPTH`,
+    so no input can make it (or pydantic after it) recurse without bound.
+    """
+
+    def __init__(self, file: str, env: Mapping[str, str]) -> None:
+        self.file = file
+        self.env = env
+
+    def fail(self, loc: tuple[int | str, ...], problem: str) -> ConfigError:
+        return ConfigError(self.file, _key_path(loc), problem)
+
+    def walk(self, value: Any, loc: tuple[int | str, ...]) -> Any:
+        if len(loc) > MAX_DEPTH:
+            raise self.fail(loc, f"nested more than {MAX_DEPTH} levels deep")
+        if isinstance(value, str):
+            return self.string(value, loc)
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, float) and not math.isfinite(value):
+            raise self.fail(loc, "must be a finite number (not nan or inf)")
+        if isinstance(value, int) and not -_INT_RANGE <= value < _INT_RANGE:
+            raise self.fail(loc, "integer out of range (TOML integers are 64-bit)")
+        if isinstance(value, dict):
+            out: dict[str, Any] = {}
+            for key, item in value.items():
+                self.name(key, (*loc, key))
+                out[key] = self.walk(item, (*loc, key))
+            return out
+        if isinstance(value, list):
+            return [self.walk(item, (*loc, i)) for i, item in enumerate(value)]
+        return value
+
+    def name(self, key: str, loc: tuple[int | str, ...]) -> None:
+        bad = first_unsafe(key)
+        if bad is not None:
+            raise self.fail(loc, f"control character {describe(bad)} in a key name")
+
+    def string(self, value: str, loc: tuple[int | str, ...]) -> str:
+        rule = _string_rule(loc)
+        filled = self.substitute(value, loc)
+        if rule == "verbatim":
+            return filled
+        if rule == "clean":
+            return clean(filled)
+        allow = "\n" if rule == "argv" else ""
+        # The file's text is checked apart from what the environment filled in, so the
+        # error can say where the character came from without quoting a secret.
+        for text, origin in ((value, ""), (filled, " (in its ${env:} value)")):
+            bad = first_unsafe(text, allow)
+            if bad is not None:
+                raise self.fail(loc, f"control character {describe(bad)} not allowed{origin}")
+        return filled
+
+    def substitute(self, value: str, loc: tuple[int | str, ...]) -> str:
         def repl(match: re.Match[str]) -> str:
             name = match.group(1)
-            if name not in env:
-                raise ConfigError(file, _key_path(loc), f"environment variable {name} is not set")
-            return env[name]
+            if name not in self.env:
+                raise self.fail(loc, f"environment variable {name} is not set")
+            return self.env[name]
 
         return _ENV_REF.sub(repl, value)
-    if isinstance(value, dict):
-        return {k: _substitute(v, (*loc, k), env, file) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_substitute(v, (*loc, i), env, file) for i, v in enumerate(value)]
-    return value
 
 
 _MESSAGES = {
@@ -390,7 +490,7 @@ def _problem(error: Mapping[str, Any]) -> str:
     return message
 
 
-def _semantic_checks(config: Config, file: str) -> None:
+def _semantic_checks(config: Config, file: str, themes: Collection[str] | None) -> None:
     names: dict[str, int] = {}
     for i, endpoint in enumerate(config.endpoint, start=1):
         where = f"endpoint[{i}]"
@@ -437,9 +537,17 @@ def _semantic_checks(config: Config, file: str) -> None:
                 ref = getattr(metric, key)
                 if ref not in metric_names or ref == metric.name:
                     raise ConfigError(file, f"metric[{i}].{key}", f"no other metric named {ref!r}")
+    log_names: set[str] = set()
     for i, log in enumerate(config.log, start=1):
+        if log.name in log_names:
+            raise ConfigError(file, f"log[{i}].name", f"duplicate log name {log.name!r}")
+        log_names.add(log.name)
         if (log.path is None) == (log.command is None):
             raise ConfigError(file, f"log[{i}]", "needs exactly one of path or command")
+    for i, gate in enumerate(config.actions.gates, start=1):
+        # A rolling deploy waits for its gates; one that names nothing would never hold.
+        if gate not in names and gate not in metric_names:
+            raise ConfigError(file, f"actions.gates[{i}]", f"no endpoint or metric named {gate!r}")
     previous = 0.0
     for i, level in enumerate(config.escalation.levels, start=1):
         if level.after <= previous and i > 1:
@@ -449,27 +557,82 @@ def _semantic_checks(config: Config, file: str) -> None:
         previous = level.after
     if not 2 * 3600 <= config.escalation.watch <= 4 * 3600:
         raise ConfigError(file, "escalation.watch", "must be between 2h and 4h")
+    if themes is not None and config.ui.theme not in themes:
+        raise ConfigError(file, "ui.theme", unknown_theme(config.ui.theme, themes))
 
 
-def parse_config(text: str, file: str, env: Mapping[str, str] | None = None) -> Config:
-    """Validate TOML text into a `Config`, or raise the one-line `ConfigError`."""
+def unknown_theme(name: str, themes: Collection[str]) -> str:
+    """The problem of a theme name that is not among `themes`, listing those there are."""
+    return f"unknown theme {name!r} (one of: {', '.join(sorted(themes))})"
+
+
+def _too_deep(text: str) -> ConfigError | None:
+    """Where tomllib gave up on nesting: the key of the first line nested too deeply."""
+    for number, line in enumerate(text.splitlines(), start=1):
+        depth = deepest = 0
+        for char in line:
+            depth += char in "[{"
+            depth -= char in "]}"
+            deepest = max(deepest, depth)
+        if deepest > MAX_DEPTH:
+            key = line.split("=", 1)[0].strip() if "=" in line else ""
+            return ConfigError(
+                "", key[:60], f"nested more than {MAX_DEPTH} levels deep (line {number})"
+            )
+    return None
+
+
+def parse_config(
+    text: str,
+    file: str,
+    env: Mapping[str, str] | None = None,
+    *,
+    themes: Collection[str] | None = None,
+) -> Config:
+    """Validate TOML text into a `Config`, or raise the one-line `ConfigError`.
+
+    `themes`, when given, are the theme names `ui.theme` may take (the UI knows them).
+    """
+    source = os.environ if env is None else env
+    # An error may quote a value that came from the environment: never a secret.
+    redactor = Redactor(env_values(text, source))
+    try:
+        return _parse(text, file, source, themes)
+    except ConfigError as exc:
+        raise ConfigError(exc.file, redactor.text(exc.path), redactor.text(exc.problem)) from None
+
+
+def _parse(text: str, file: str, env: Mapping[str, str], themes: Collection[str] | None) -> Config:
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         # tomllib says e.g. "Expected '=' after a key in a key/value pair (at line 3, column 5)"
         raise ConfigError(file, "", f"TOML syntax error: {exc}") from None
-    raw = _substitute(raw, (), os.environ if env is None else env, file)
+    except RecursionError:
+        found = _too_deep(text)
+        path, problem = (found.path, found.problem) if found else ("", "nested too deeply")
+        raise ConfigError(file, path, problem) from None
+    raw = _Preparer(file, env).walk(raw, ())
     try:
         config = Config.model_validate(raw)
     except ValidationError as exc:
         first = exc.errors()[0]
         raise ConfigError(file, _key_path(tuple(first["loc"])), _problem(first)) from None
-    _semantic_checks(config, file)
+    _semantic_checks(config, file, themes)
     return config
 
 
-def load_config(path: Path | str | None, env: Mapping[str, str] | None = None) -> LoadedConfig:
-    """Read `path` (default: ./warroom.toml) into a `LoadedConfig`."""
+def load_config(
+    path: Path | str | None,
+    env: Mapping[str, str] | None = None,
+    *,
+    themes: Collection[str] | None = None,
+) -> LoadedConfig:
+    """Read `path` (default: ./warroom.toml) into a `LoadedConfig`.
+
+    Its `${env:}` values are registered with `services.redact`, so every output path
+    masks them from here on.
+    """
     chosen = Path(path) if path is not None else Path.cwd() / DEFAULT_NAME
     shown = str(path) if path is not None else DEFAULT_NAME
     try:
@@ -483,12 +646,23 @@ def load_config(path: Path | str | None, env: Mapping[str, str] | None = None) -
         raise ConfigError(shown, "", "permission denied") from None
     except UnicodeDecodeError as exc:
         raise ConfigError(shown, "", f"not UTF-8 text (byte {exc.start})") from None
-    config = parse_config(text, shown, env)
-    return LoadedConfig(config=config, path=chosen.resolve(), secrets=env_values(text, env))
+    secrets = env_values(text, env)
+    register(secrets)
+    config = parse_config(text, shown, env, themes=themes)
+    loaded = LoadedConfig(config=config, path=chosen.resolve(), secrets=secrets)
+    _check_files(loaded, shown)
+    return loaded
 
 
-MIN_SECRET = 4
-"""Shorter values are not masked: "1" or "on" would blot out unrelated text."""
+def _check_files(loaded: LoadedConfig, file: str) -> None:
+    """Files the config names that must exist before anything starts (not after)."""
+    runbook = loaded.config.runbook.path
+    if runbook is not None:
+        target = loaded.resolve(runbook)
+        if not target.exists():
+            raise ConfigError(file, "runbook.path", f"runbook file not found: {target}")
+        if not target.is_file():
+            raise ConfigError(file, "runbook.path", f"not a file: {target}")
 
 
 def env_values(text: str, env: Mapping[str, str] | None = None) -> frozenset[str]:

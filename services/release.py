@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from services.config import GitConfig
 from services.sanitize import clean
+from services.service_version import read_service_version
 from services.versions import (
     HOTFIX_PREFIX,
     branch_version,
@@ -26,6 +27,7 @@ from services.versions import (
     next_version,
     previous_release,
     production_tag,
+    same_version,
 )
 
 if TYPE_CHECKING:
@@ -52,12 +54,26 @@ class CommitInfo:
     subject: str
 
 
+ServiceState = Literal["unchecked", "agrees", "hotfix_live", "differs", "unreadable"]
+"""How the version the service reports compares with the tags:
+
+- unchecked: no `version_url` configured (or git could not be read);
+- agrees: the service runs the production tag;
+- hotfix_live: the service already runs the hotfix being prepared;
+- differs: the service runs something else (an older release, a pre-release, a sha);
+- unreadable: the service could not be asked, or its answer held no version.
+"""
+
+
 @dataclass(frozen=True)
 class ReleaseInfo:
     """A snapshot of the release: everything the release bar and the git actions need."""
 
     repo_dir: Path
     production_tag: str | None = None
+    """The highest release tag (pre-releases left out unless asked for), or the pinned one."""
+    pinned: bool = False
+    """The production tag comes from `[git] production`, not from the tag rule."""
     next_version: str | None = None
     previous_version: str | None = None
     """What a rollback returns to: the production tag once the hotfix is tagged,
@@ -86,8 +102,24 @@ class ReleaseInfo:
     main_branch: str = "main"
     remote: str = "origin"
     push: bool = False
+    service_state: ServiceState = "unchecked"
+    service_version: str | None = None
+    """What the service says it runs (sanitized), when `version_url` is set and answered."""
+    service_error: str | None = None
+    """Why the service's version could not be read, in one line."""
     error: str | None = None
     """Set (and everything else default) when the path is not a usable repository."""
+
+
+def service_state(reported: str | None, production: str | None, hotfix: str | None) -> ServiceState:
+    """Compare what the service reports with the production tag and the hotfix version."""
+    if reported is None:
+        return "unreadable"
+    if same_version(reported, production):
+        return "agrees"
+    if same_version(reported, hotfix):
+        return "hotfix_live"
+    return "differs"
 
 
 def release_to_json(info: ReleaseInfo) -> dict[str, Any]:
@@ -102,6 +134,13 @@ def release_to_json(info: ReleaseInfo) -> dict[str, Any]:
         "lines_removed": info.lines_removed,
         "tag_exists": info.tag_exists,
         "merged_to_main": info.merged_to_main,
+        "previous_version": info.previous_version,
+        "pinned": info.pinned,
+        "service": {
+            "state": info.service_state,
+            "version": info.service_version,
+            "error": info.service_error,
+        },
     }
 
 
@@ -145,11 +184,22 @@ def read_release_sync(git: GitConfig, repo_dir: Path) -> ReleaseInfo:
         return _replace(base, error=opened)
     with opened as repo:
         try:
-            return _read(repo, git, base)
+            info = _read(repo, git, base)
         except GitCommandError as exc:
             return _replace(base, error=f"git: {_first_line(exc)}")
         except ValueError as exc:  # an unborn HEAD (no commits yet)
             return _replace(base, error=f"git: {clean(str(exc), 300)}")
+    if info.error is None and git.version_url is not None:
+        return _with_service(info, git.version_url, git.version_path)
+    return info
+
+
+def _with_service(info: ReleaseInfo, url: str, path: str | None) -> ReleaseInfo:
+    """Add what the service reports it runs, compared with the tags."""
+    answer = read_service_version(url, path)
+    state = service_state(answer.version, info.production_tag, info.next_version)
+    error = f"service version: {answer.url}: {answer.error}" if answer.error else None
+    return _replace(info, service_state=state, service_version=answer.version, service_error=error)
 
 
 def _replace(info: ReleaseInfo, **changes: Any) -> ReleaseInfo:
@@ -163,7 +213,18 @@ def _read(repo: Repo, git: GitConfig, base: ReleaseInfo) -> ReleaseInfo:
     branch = None if detached else repo.active_branch.name
     tags = [t.name for t in repo.tags]
     target = branch_version(branch)
-    prod = production_tag(tags, git.tag_pattern, exclude=target)
+    if git.production is not None:
+        if git.production not in tags:
+            return _replace(
+                base,
+                error=f"git: [git] production = {clean(git.production)!r}: "
+                f"no such tag in {clean(str(base.repo_dir))}",
+            )
+        prod: str | None = git.production
+    else:
+        prod = production_tag(
+            tags, git.tag_pattern, exclude=target, prerelease=git.prerelease, scheme=git.scheme
+        )
     nxt = target or (next_version(prod, git.scheme, tags) if prod else None)
     head = repo.head.commit
 
@@ -181,7 +242,13 @@ def _read(repo: Repo, git: GitConfig, base: ReleaseInfo) -> ReleaseInfo:
     if tag_exists:
         previous = prod
     else:
-        previous = previous_release(tags, prod, git.tag_pattern) if prod else None
+        previous = (
+            previous_release(
+                tags, prod, git.tag_pattern, prerelease=git.prerelease, scheme=git.scheme
+            )
+            if prod
+            else None
+        )
     has_remote = git.remote in [r.name for r in repo.remotes]
     tag_pushed: bool | None = None
     if has_remote:
@@ -192,6 +259,7 @@ def _read(repo: Repo, git: GitConfig, base: ReleaseInfo) -> ReleaseInfo:
     return _replace(
         base,
         production_tag=clean(prod) if prod else None,
+        pinned=git.production is not None,
         next_version=clean(nxt) if nxt else None,
         previous_version=clean(previous) if previous else None,
         branch=clean(branch) if branch is not None else None,

@@ -31,6 +31,25 @@ def _placeholder(match: re.Match[str]) -> str:
     return f"<U+{code:04X}>"
 
 
+def first_unsafe(text: str, allow: str = "") -> str | None:
+    """The first character `clean` would make visible (other than those in `allow`), if any.
+
+    For strings where a control character can never be meant (names, URLs, paths):
+    the caller rejects them instead of changing what they mean.
+    """
+    for match in _UNSAFE.finditer(text):
+        if match.group() not in allow:
+            return match.group()
+    return None
+
+
+def describe(char: str) -> str:
+    """A control character as a person reads it in an error: "U+001B (ESC)"."""
+    names = {"\x1b": "ESC", "\n": "newline", "\r": "carriage return", "\x00": "NUL"}
+    name = names.get(char)
+    return f"U+{ord(char):04X} ({name})" if name else f"U+{ord(char):04X}"
+
+
 def clean(text: str, limit: int = MAX_LINE) -> str:
     """Return `text` with every unsafe character made visible and the length capped."""
     if len(text) > limit:

@@ -1,8 +1,12 @@
 """Release versions read from git tags: which tag is production, and what comes next.
 
 Tags are compared as versions, not as strings (v1.10.0 is above v1.9.9), a
-pre-release sits below its release (v1.2.3-hotfix.1 < v1.2.3, as semver orders
-them), and tags that are not versions (`latest`, `v1.2`, `deploy-2026`) are ignored.
+pre-release sits below its release (v1.2.3-rc.1 < v1.2.3, as semver orders them),
+and tags that are not versions (`latest`, `v1.2`, `deploy-2026`) are ignored.
+A pre-release (`-rc1`, `-beta`, `-alpha.2`) is never production, nor a rollback
+target, unless pre-releases are asked for: a glob cannot say that, so it is a rule
+here. The one exception is the `hotfix` scheme's own `-hotfix.N` tags, which are
+that scheme's releases and follow the release they fix.
 Everything here is a pure function of tag names so the rules have table tests.
 """
 
@@ -81,16 +85,65 @@ def version_tags(tags: Iterable[str], pattern: str = "v*") -> list[Version]:
     return sorted((v for v in found if v is not None), key=Version.sort_key)
 
 
+def is_release(version: Version, scheme: Scheme = "patch") -> bool:
+    """Whether a version may be production: no pre-release part, or the scheme's hotfix tag."""
+    return not version.pre or (scheme == "hotfix" and hotfix_number(version) is not None)
+
+
+def release_key(version: Version, scheme: Scheme = "patch") -> tuple[object, ...]:
+    """The order in which releases reach production.
+
+    Semver precedence, except that under the `hotfix` scheme v1.2.3-hotfix.1 ships
+    after v1.2.3 (semver would put it below, as a pre-release of v1.2.3).
+    """
+    number = hotfix_number(version) if scheme == "hotfix" else None
+    if number is not None:
+        return (version.core, 2, number, version.tag)
+    if not version.pre:
+        return (version.core, 1, 0, version.tag)
+    # Pre-releases (only when asked for) keep semver's order, below their release.
+    return (version.core, 0, version.sort_key()[1], version.tag)
+
+
+def release_tags(
+    tags: Iterable[str],
+    pattern: str = "v*",
+    *,
+    prerelease: bool = False,
+    scheme: Scheme = "patch",
+) -> list[Version]:
+    """The tags matching `pattern` that may be production, in the order they ship."""
+    found = (parse_version(t) for t in tags if fnmatchcase(t, pattern))
+    chosen = [v for v in found if v is not None and (prerelease or is_release(v, scheme))]
+    return sorted(chosen, key=lambda v: release_key(v, scheme))
+
+
 def production_tag(
-    tags: Iterable[str], pattern: str = "v*", exclude: str | None = None
+    tags: Iterable[str],
+    pattern: str = "v*",
+    exclude: str | None = None,
+    *,
+    prerelease: bool = False,
+    scheme: Scheme = "patch",
 ) -> str | None:
-    """The highest version tag matching `pattern`: what production runs.
+    """The highest release tag matching `pattern`: what production runs.
 
     `exclude` leaves out the tag of the release being prepared, so tagging the
-    hotfix does not make it its own baseline.
+    hotfix does not make it its own baseline. Pre-releases count only with
+    `prerelease`.
     """
-    versions = [v for v in version_tags(tags, pattern) if v.tag != exclude]
+    found = release_tags(tags, pattern, prerelease=prerelease, scheme=scheme)
+    versions = [v for v in found if v.tag != exclude]
     return versions[-1].tag if versions else None
+
+
+def same_version(a: str | None, b: str | None) -> bool:
+    """Whether two version strings name one release (`1.2.3` is `v1.2.3`; build metadata aside)."""
+    left = parse_version(a.strip()) if a is not None else None
+    right = parse_version(b.strip()) if b is not None else None
+    if left is None or right is None:
+        return False
+    return (left.core, left.pre) == (right.core, right.pre)
 
 
 def next_version(current: str, scheme: Scheme, existing_tags: Iterable[str] = ()) -> str | None:
@@ -133,11 +186,24 @@ def branch_version(branch: str | None) -> str | None:
     return name if parse_version(name) is not None else None
 
 
-def previous_release(tags: Iterable[str], current: str, pattern: str = "v*") -> str | None:
-    """The highest version tag below `current`: what a rollback goes back to."""
+def previous_release(
+    tags: Iterable[str],
+    current: str,
+    pattern: str = "v*",
+    *,
+    prerelease: bool = False,
+    scheme: Scheme = "patch",
+) -> str | None:
+    """The highest release tag below `current`: what a rollback goes back to.
+
+    The same rule as `production_tag`: a rollback never lands on a pre-release
+    unless pre-releases are asked for.
+    """
     version = parse_version(current)
     if version is None:
         return None
-    below = [v for v in version_tags(tags, pattern) if v.sort_key() < version.sort_key()]
+    key = release_key(version, scheme)
+    found = release_tags(tags, pattern, prerelease=prerelease, scheme=scheme)
+    below = [v for v in found if release_key(v, scheme) < key]
     below = [v for v in below if (v.core, v.pre) != (version.core, version.pre)]
     return below[-1].tag if below else None

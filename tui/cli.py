@@ -88,6 +88,8 @@ def tune_gc() -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script; returns the process exit status."""
     args = _parser().parse_args(argv)
+    if getattr(args, "theme", None) is not None and _bad_theme(args.theme):
+        return EXIT_CONFIG
     if args.command == "demo":
         # Before pydantic and the services are imported: the demo loads them behind its
         # first frame.
@@ -123,15 +125,33 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             return run_report_command(load_config(args.config), fmt=args.format, output=args.output)
         if args.command == "config":
-            loaded = load_config(args.config)
+            from services.runbook import runbook_for
+            from tui.theme_names import theme_names
+
+            loaded = load_config(args.config, themes=theme_names())
+            runbook_for(loaded)  # a custom runbook must parse, not only exist
             print(f"warroom: {args.config or 'warroom.toml'}: valid")
             del loaded
             return 0
-        loaded = load_config(args.config)
+        from tui.theme_names import theme_names
+
+        loaded = load_config(args.config, themes=theme_names())
         return _run_dashboard(loaded, theme=args.theme, read_only=args.read_only)
     except ConfigError as exc:
         print(exc, file=sys.stderr)
         return EXIT_CONFIG
+
+
+def _bad_theme(name: str) -> bool:
+    """Whether `--theme NAME` names no theme; if so the one-line error is printed."""
+    from services.config import ConfigError, unknown_theme
+    from tui.theme_names import theme_names
+
+    names = theme_names()
+    if name in names:
+        return False
+    print(ConfigError("--theme", "", unknown_theme(name, names)), file=sys.stderr)
+    return True
 
 
 def _run_dashboard(loaded: LoadedConfig, *, theme: str | None, read_only: bool) -> int:

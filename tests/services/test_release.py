@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from services.config import GitConfig
+from services.config import ConfigError, GitConfig, parse_config
 from services.release import (
     Plan,
     Refusal,
@@ -21,6 +21,7 @@ from services.release import (
     ref_name_problem,
     release_to_json,
 )
+from tests.services.version_server import Answer, closed_port_url, version_server
 
 
 @pytest.fixture(autouse=True)
@@ -69,12 +70,13 @@ def read(path: Path, **kw: object) -> ReleaseInfo:
 async def test_production_tag_is_the_highest_version_not_the_last_string(repo: Path) -> None:
     info = await read_release(GitConfig(), repo)
     assert info.error is None
-    assert info.production_tag == "v1.11.0-rc.1"
+    assert info.production_tag == "v1.10.0"  # not v1.11.0-rc.1: a pre-release is not production
+    assert read(repo, prerelease=True).production_tag == "v1.11.0-rc.1"
     git(repo, "tag", "v1.11.0")
     info = await read_release(GitConfig(), repo)
     assert info.production_tag == "v1.11.0"
     assert info.next_version == "v1.11.1"
-    assert info.previous_version == "v1.11.0-rc.1"
+    assert info.previous_version == "v1.10.0"
     assert info.branch == "main"
     assert not info.is_hotfix_branch
     assert not info.detached
@@ -84,10 +86,15 @@ async def test_production_tag_is_the_highest_version_not_the_last_string(repo: P
 def test_hotfix_scheme_counts_existing_hotfix_tags(repo: Path) -> None:
     git(repo, "tag", "v1.11.0")
     assert read(repo, scheme="hotfix").next_version == "v1.11.0-hotfix.1"
+    commit(repo, "fix.txt")
     git(repo, "tag", "v1.11.0-hotfix.1")
     info = read(repo, scheme="hotfix")
-    assert info.production_tag == "v1.11.0"
+    # The scheme's hotfix tag is its newest release, not a pre-release below v1.11.0.
+    assert info.production_tag == "v1.11.0-hotfix.1"
     assert info.next_version == "v1.11.0-hotfix.2"
+    assert info.previous_version == "v1.11.0"
+    # Under the patch scheme the same tag is a pre-release and production stays put.
+    assert read(repo).production_tag == "v1.11.0"
 
 
 def test_blast_radius_counts_commits_files_and_lines(repo: Path) -> None:
@@ -115,6 +122,9 @@ def test_blast_radius_counts_commits_files_and_lines(repo: Path) -> None:
         "lines_removed": 1,
         "tag_exists": False,
         "merged_to_main": True,
+        "previous_version": "v1.10.0",
+        "pinned": False,
+        "service": {"state": "unchecked", "version": None, "error": None},
     }
 
 
@@ -220,16 +230,16 @@ async def test_execute_refuses_when_head_moved_and_reports_git_failures(repo: Pa
     info = read(repo)
     plan = plan_branch(info)
     assert isinstance(plan, Plan)
-    git(repo, "branch", "hotfix/v1.11.1")  # created behind the plan's back
+    git(repo, "branch", "hotfix/v1.10.1")  # created behind the plan's back
     result = await execute(plan)
     assert not result.ok
-    assert result.message.startswith("git switch --create hotfix/v1.11.1")
+    assert result.message.startswith("git switch --create hotfix/v1.10.1")
     assert "already exists" in result.message
     assert "\n" not in result.message
 
 
 def test_existing_branch_and_bad_names_are_refused(repo: Path) -> None:
-    git(repo, "branch", "hotfix/v1.11.1")
+    git(repo, "branch", "hotfix/v1.10.1")
     info = read(repo)
     refusal = plan_branch(info)
     assert isinstance(refusal, Refusal) and "already exists" in refusal.message
@@ -278,3 +288,153 @@ async def test_push_goes_to_a_bare_remote_only_when_asked(repo: Path, tmp_path: 
     assert plan.lines[-1] == "git push origin main"
     assert (await execute(plan)).ok
     assert git(remote, "rev-parse", "main") == git(repo, "rev-parse", "main")
+
+
+# --- the production version, told true ---------------------------------------------
+
+
+@pytest.fixture
+def seen(tmp_path: Path) -> Path:
+    """Exactly the tags that once made the bar read `v2.0.0-rc1 → v2.0.1`."""
+    path = tmp_path / "seen"
+    path.mkdir()
+    git(path, "init", "-q", "-b", "main")
+    for tag in ("v1.9.0", "v1.10.0", "v1.10.1-beta", "v2.0.0-rc1"):
+        commit(path, f"{tag}.txt", message=f"work for {tag}")
+        git(path, "tag", "-a", tag, "-m", f"release {tag}")
+    git(path, "tag", "latest")
+    return path
+
+
+def test_pre_releases_and_non_version_tags_are_not_production(seen: Path) -> None:
+    info = read(seen)
+    assert info.error is None
+    assert (info.production_tag, info.next_version, info.previous_version) == (
+        "v1.10.0",
+        "v1.10.1",
+        "v1.9.0",  # the rollback target is a release too, not v1.10.1-beta
+    )
+    assert not info.pinned
+    assert info.commit_count == 2  # the beta's and the rc's commits are not in production
+    plan = plan_branch(info)
+    assert isinstance(plan, Plan)
+    assert plan.lines == ("git switch --create hotfix/v1.10.1 refs/tags/v1.10.0",)
+
+
+def test_pre_releases_count_when_asked(seen: Path) -> None:
+    info = read(seen, prerelease=True)
+    assert (info.production_tag, info.next_version, info.previous_version) == (
+        "v2.0.0-rc1",
+        "v2.0.1",
+        "v1.10.1-beta",
+    )
+
+
+async def test_on_the_hotfix_branch_once_tagged_rollback_returns_to_the_release(
+    seen: Path,
+) -> None:
+    plan = plan_branch(read(seen))
+    assert isinstance(plan, Plan) and (await execute(plan)).ok
+    commit(seen, "fix.txt", message="fix")
+    git(seen, "tag", "-a", "v1.10.1", "-m", "hotfix")
+    info = read(seen)
+    assert info.branch == "hotfix/v1.10.1" and info.tag_exists
+    assert (info.production_tag, info.previous_version) == ("v1.10.0", "v1.10.0")
+
+
+def test_only_pre_releases_means_no_production_yet(tmp_path: Path) -> None:
+    path = tmp_path / "young"
+    path.mkdir()
+    git(path, "init", "-q", "-b", "main")
+    commit(path, "a.txt")
+    for tag in ("v1.0.0-alpha.2", "v1.0.0-beta", "v1.0.0-rc1", "latest"):
+        git(path, "tag", tag)
+    info = read(path)
+    assert info.error is None
+    assert info.production_tag is None and info.next_version is None
+    assert info.previous_version is None
+    refusal = plan_branch(info)
+    assert isinstance(refusal, Refusal) and "no version tags" in refusal.message
+    assert read(path, prerelease=True).production_tag == "v1.0.0-rc1"
+
+
+def test_a_pinned_production_tag_wins(seen: Path) -> None:
+    info = read(seen, production="v1.9.0")
+    assert info.pinned
+    assert (info.production_tag, info.next_version, info.previous_version) == (
+        "v1.9.0",
+        "v1.9.1",
+        None,  # nothing was released before v1.9.0
+    )
+    assert info.commit_count == 3
+    plan = plan_branch(info)
+    assert isinstance(plan, Plan)
+    assert plan.lines == ("git switch --create hotfix/v1.9.1 refs/tags/v1.9.0",)
+    # Pinned to a pre-release on purpose: asked for, so taken.
+    assert read(seen, production="v2.0.0-rc1").production_tag == "v2.0.0-rc1"
+
+
+def test_a_pinned_tag_that_does_not_exist_is_one_line_error(seen: Path) -> None:
+    info = read(seen, production="v1.8.0")
+    assert info.error == f"git: [git] production = 'v1.8.0': no such tag in {seen}"
+    assert info.production_tag is None
+    refusal = plan_branch(info)
+    assert isinstance(refusal, Refusal) and refusal.message == info.error
+
+
+@pytest.mark.parametrize(
+    ("toml", "problem"),
+    [
+        ('production = "latest"', "git.production: 'latest' is not a version tag (e.g. v1.2.3)"),
+        ('version_path = "build.version"', "git.version_path: needs version_url"),
+        ('version_url = "prod.example/version"', "git.version_url: must match pattern"),
+        ('prerelease = "maybe"', "git.prerelease: must be a valid boolean"),
+    ],
+)
+def test_bad_keys_are_one_line_config_errors(toml: str, problem: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_config(f"[git]\n{toml}\n", "warroom.toml")
+    message = str(caught.value)
+    assert message.startswith(f"warroom: warroom.toml: {problem}")
+    assert "\n" not in message
+
+
+def test_the_service_agreeing_with_the_tags(seen: Path) -> None:
+    body = b'{"build": {"version": "1.10.0", "sha": "5114f85"}}'
+    with version_server(Answer(body=body)) as (url, answer):
+        info = read(seen, version_url=f"{url}/version", version_path="build.version")
+    assert answer.requests == ["/version"]
+    assert info.service_state == "agrees"
+    assert info.service_version == "1.10.0" and info.service_error is None
+    assert release_to_json(info)["service"] == {
+        "state": "agrees",
+        "version": "1.10.0",
+        "error": None,
+    }
+
+
+def test_the_service_disagreeing_with_the_tags(seen: Path) -> None:
+    with version_server(Answer(body=b'{"build": {"version": "v1.9.0"}}')) as (url, answer):
+        config = {"version_url": f"{url}/version", "version_path": "build.version"}
+        info = read(seen, **config)
+        assert info.service_state == "differs"
+        assert (info.service_version, info.production_tag) == ("v1.9.0", "v1.10.0")
+        # The service runs the rc: still not what the tags call production.
+        answer.body = b'{"build": {"version": "v2.0.0-rc1"}}'
+        assert read(seen, **config).service_state == "differs"
+        # The hotfix went out before its tag: the service is ahead of the tags.
+        answer.body = b'{"build": {"version": "v1.10.1"}}'
+        live = read(seen, **config)
+        assert live.service_state == "hotfix_live" and live.service_version == "v1.10.1"
+        answer.status = 500
+        down = read(seen, **config)
+    assert down.service_state == "unreadable" and down.service_version is None
+    assert down.service_error == f"service version: {url}/version: HTTP 500"
+    assert down.production_tag == "v1.10.0"  # the tags are still read
+
+
+def test_an_unreachable_service_does_not_hide_the_tags(seen: Path) -> None:
+    info = read(seen, version_url=closed_port_url())
+    assert info.error is None and info.production_tag == "v1.10.0"
+    assert info.service_state == "unreadable"
+    assert info.service_error is not None and "cannot connect" in info.service_error

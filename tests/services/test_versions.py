@@ -14,8 +14,13 @@ from services.versions import (
     parse_version,
     previous_release,
     production_tag,
+    release_tags,
+    same_version,
     version_tags,
 )
+
+SEEN = ["v1.9.0", "v1.10.0", "v1.10.1-beta", "v2.0.0-rc1", "latest"]
+"""The tag set that once made the bar read `v2.0.0-rc1 → v2.0.1`."""
 
 
 @pytest.mark.parametrize(
@@ -82,7 +87,7 @@ def test_versions_order_as_semver_not_strings() -> None:
     ("tags", "pattern", "exclude", "expected"),
     [
         (["v1.9.9", "v1.10.0", "v1.2.0"], "v*", None, "v1.10.0"),
-        (["v1.2.3", "v1.2.4-rc.1"], "v*", None, "v1.2.4-rc.1"),
+        (["v1.2.3", "v1.2.4-rc.1"], "v*", None, "v1.2.3"),
         (["v1.2.3", "v1.2.3-hotfix.1"], "v*", None, "v1.2.3"),
         (["v1.2.3", "latest", "nightly", "v9"], "v*", None, "v1.2.3"),
         (["latest", "nightly"], "v*", None, None),
@@ -149,7 +154,9 @@ def test_hotfix_branches(branch: str | None, hotfix: bool, version: str | None) 
         (["v1.2.3", "v1.2.4", "v1.10.0"], "v1.10.0", "v1.2.4"),
         (["v1.2.3", "v1.2.4"], "v1.2.4", "v1.2.3"),
         (["v1.2.3", "v1.2.3-hotfix.1"], "v1.2.3-hotfix.1", None),
-        (["v1.2.2", "v1.2.3", "v1.2.3-hotfix.1"], "v1.2.3", "v1.2.3-hotfix.1"),
+        (["v1.2.2", "v1.2.3", "v1.2.3-hotfix.1"], "v1.2.3", "v1.2.2"),
+        (["v1.9.0", "v1.10.0", "v1.10.1-beta", "v2.0.0-rc1", "latest"], "v1.10.0", "v1.9.0"),
+        (["v1.2.3-rc.1", "v1.2.3-beta"], "v1.2.3", None),
         (["v1.2.3"], "v1.2.3", None),
         (["v1.2.3"], "latest", None),
     ],
@@ -167,3 +174,87 @@ def test_release_order_is_numeric_tuple_order(cores: list[tuple[int, int, int]])
     ordered = [v.core for v in version_tags(tags)]
     assert ordered == sorted(cores)
     assert production_tag(tags) == "v{}.{}.{}".format(*max(cores))
+
+
+def test_seen_tag_set_production_is_the_highest_release_not_a_pre_release() -> None:
+    assert production_tag(SEEN) == "v1.10.0"
+    assert next_version("v1.10.0", "patch", SEEN) == "v1.10.1"  # the beta does not block it
+    assert previous_release(SEEN, "v1.10.0") == "v1.9.0"  # rollback skips v1.10.1-beta
+    assert [v.tag for v in release_tags(SEEN)] == ["v1.9.0", "v1.10.0"]
+
+
+def test_seen_tag_set_with_pre_releases_asked_for() -> None:
+    assert production_tag(SEEN, prerelease=True) == "v2.0.0-rc1"
+    assert previous_release(SEEN, "v2.0.0-rc1", prerelease=True) == "v1.10.1-beta"
+    assert [v.tag for v in release_tags(SEEN, prerelease=True)] == [
+        "v1.9.0",
+        "v1.10.0",
+        "v1.10.1-beta",
+        "v2.0.0-rc1",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("tags", "prerelease", "expected"),
+    [
+        (["v1.0.0-rc.1", "v1.0.0-beta", "v0.9.0-alpha.2"], False, None),
+        (["v1.0.0-rc.1", "v1.0.0-beta", "v0.9.0-alpha.2"], True, "v1.0.0-rc.1"),
+        (["v1.0.0-rc.1", "v1.0.0"], True, "v1.0.0"),  # a release is above its own rc
+        (["v1.0.0-rc.2", "v1.0.0-rc.10"], True, "v1.0.0-rc.10"),
+        (["v1.2.3", "v1.2.4-alpha", "v1.3.0-beta.1"], False, "v1.2.3"),
+        (["latest", "stable", "v2"], True, None),
+    ],
+)
+def test_pre_releases_only_when_asked(
+    tags: list[str], prerelease: bool, expected: str | None
+) -> None:
+    assert production_tag(tags, prerelease=prerelease) == expected
+
+
+@pytest.mark.parametrize(
+    ("scheme", "tags", "exclude", "production", "previous"),
+    [
+        # The hotfix scheme's own tags are its releases, shipped after what they fix.
+        ("hotfix", ["v1.2.2", "v1.2.3", "v1.2.3-hotfix.1"], None, "v1.2.3-hotfix.1", "v1.2.3"),
+        (
+            "hotfix",
+            ["v1.2.3", "v1.2.3-hotfix.1", "v1.2.3-hotfix.2"],
+            None,
+            "v1.2.3-hotfix.2",
+            "v1.2.3-hotfix.1",
+        ),
+        (
+            "hotfix",
+            ["v1.2.3", "v1.2.3-hotfix.1", "v1.2.3-hotfix.2"],
+            "v1.2.3-hotfix.2",
+            "v1.2.3-hotfix.1",
+            "v1.2.3",
+        ),
+        # ...but other pre-releases are still not production.
+        ("hotfix", ["v1.2.3", "v1.2.3-hotfix.1", "v1.3.0-rc.1"], None, "v1.2.3-hotfix.1", "v1.2.3"),
+        # Under the patch scheme a -hotfix.N tag is a pre-release like any other.
+        ("patch", ["v1.2.2", "v1.2.3", "v1.2.4-hotfix.1"], None, "v1.2.3", "v1.2.2"),
+    ],
+)
+def test_hotfix_scheme_releases(
+    scheme: Scheme, tags: list[str], exclude: str | None, production: str, previous: str
+) -> None:
+    assert production_tag(tags, exclude=exclude, scheme=scheme) == production
+    assert previous_release(tags, production, scheme=scheme) == previous
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "same"),
+    [
+        ("v1.2.3", "1.2.3", True),
+        ("1.2.3+build.7", "v1.2.3", True),
+        (" v1.2.3\n", "v1.2.3", True),
+        ("v1.2.3", "v1.2.4", False),
+        ("v1.2.3-rc.1", "v1.2.3", False),
+        ("abc1234", "v1.2.3", False),
+        (None, "v1.2.3", False),
+        ("v1.2.3", None, False),
+    ],
+)
+def test_same_version(a: str | None, b: str | None, same: bool) -> None:
+    assert same_version(a, b) is same
