@@ -286,6 +286,31 @@ class GitConfig(_Section):
     remote: str = "origin"
     push: bool = False
     max_changed_lines: int = Field(default=200, ge=1)
+    prerelease: bool = False
+    """Whether pre-release tags (v2.0.0-rc1, v1.3.0-beta) may be production or a rollback target."""
+    production: str | None = None
+    """Pin the production tag ("v1.9.0") instead of taking the highest release tag."""
+    version_url: str | None = Field(default=None, pattern=r"^https?://")
+    """A URL where the running service says which version it runs."""
+    version_path: str | None = Field(default=None, min_length=1)
+    """Dotted path of the version in that URL's JSON ("build.version"); unset: plain text."""
+
+    @field_validator("production")
+    @classmethod
+    def _version_tag(cls, value: str | None) -> str | None:
+        # Imported here: the version rules are a leaf module the config needs only for this.
+        from services.versions import parse_version
+
+        if value is not None and parse_version(value) is None:
+            raise ValueError(f"{value!r} is not a version tag (e.g. v1.2.3)")
+        return value
+
+    @field_validator("version_path")
+    @classmethod
+    def _path_needs_url(cls, value: str | None, info: Any) -> str | None:
+        if value is not None and info.data.get("version_url") is None:
+            raise ValueError("needs version_url (the URL whose JSON holds the version)")
+        return value
 
 
 class ActionCommand(_Section):
