@@ -1,43 +1,46 @@
-"""A lean HTTP/1.1 transport for the probes: asyncio protocols and keep-alive pools.
+"""The probes' HTTP/1.1 transport: h11 for the framing, asyncio protocols, keep-alive pools.
 
 `ProbeTransport` is an `httpx.AsyncBaseTransport`, so probes still go through one
-shared `httpx.AsyncClient`; it speaks HTTP/1.1 itself over `asyncio.Protocol`
-connections, plain or TLS. Idle connections are kept per origin (scheme, host, port)
+shared `httpx.AsyncClient`. The wire format (status line, headers, Content-Length,
+chunked and read-until-close bodies, no body for HEAD, 1xx, 204 and 304, interim 1xx
+answers, `Connection: close` both ways) is h11's: this module moves bytes between an
+`asyncio.Protocol` connection and an `h11.Connection`, and maps h11's errors to
+httpx's in one place (`_remote_error`).
+
+What it adds around h11: idle connections are kept per origin (scheme, host, port)
 and reused last-in first-out; one the server closed while idle is dropped, and a
 request that finds its reused connection closed before any byte of the answer is
-sent again once on a fresh connection.
-
-Supported: Content-Length, chunked and read-until-close bodies; no body for HEAD, 1xx,
-204 and 304; `Connection: close` both ways; interim 1xx answers skipped; bodies
-streamed, with reading paused while the reader lags, so a huge body is never
-buffered. The status line and headers together are capped at `HEAD_CAP` bytes, and
-anything longer or malformed is an `httpx.RemoteProtocolError`. The httpx "trace"
-extension is called at the same points httpcore calls it ("connection.connect_tcp",
-"connection.start_tls", "http11.send_request_headers", "http11.send_request_body",
+sent again once on a fresh connection. Bodies are streamed, with reading from the
+socket paused while the reader lags, so a huge body is never buffered; bytes are
+handed to h11 only when it needs more. The status line and headers together are
+capped at `HEAD_CAP` bytes. The httpx "trace" extension is called at the same points
+httpcore calls it ("connection.connect_tcp", "connection.start_tls",
+"http11.send_request_headers", "http11.send_request_body",
 "http11.receive_response_headers", "http11.receive_response_body",
-"http11.response_closed"), and httpx's connect and read timeouts apply.
+"http11.response_closed"), so the probes can tell where a failure struck, and
+httpx's connect and read timeouts apply.
 
 Not supported: proxies (mount an `httpx.AsyncHTTPTransport` for those), HTTP/2,
-`Expect: 100-continue`, protocol upgrades and pipelining. A connection is returned to
-its pool only when its answer was read to the end (or had fully arrived by the time
-the response was closed); a body left unread, an error or a cancellation closes it.
+`Expect: 100-continue`, protocol upgrades and pipelining; an HTTP/1.0 answer closes
+its connection (h11 keeps only HTTP/1.1 connections alive). A connection is returned
+to its pool only when its answer was read to the end (or had fully arrived by the
+time the response was closed); a body left unread, an error or a cancellation
+closes it.
 """
 
 from __future__ import annotations
 
 import asyncio
-import re
 import ssl
 from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Any, cast
 
+import h11
 import httpx
 
 HEAD_CAP = 64 * 1024
-"""Most bytes of a status line and headers; a longer head is a malformed response."""
-CHUNK_LINE_CAP = 4 * 1024
-"""Most bytes of one chunk-size line or trailer line of a chunked body."""
+"""Most bytes of a status line and headers (or of a chunk-size or trailer line)."""
 READ_HIGH = 256 * 1024
 """Buffered bytes at which reading from the socket pauses until the reader catches up."""
 READ_LOW = 64 * 1024
@@ -46,9 +49,8 @@ KEEPALIVE_EXPIRY = 30.0
 
 Trace = Callable[[str, dict[str, Any]], Awaitable[None]]
 Origin = tuple[str, str, int]
+Event = h11.Event | type[h11.NEED_DATA] | type[h11.PAUSED]
 
-_BLANK_LINE = re.compile(rb"\n\r?\n")
-_VERSION = re.compile(rb"HTTP/1\.[0-9]")
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
@@ -57,15 +59,19 @@ class _Stale(Exception):
 
 
 class _Connection(asyncio.Protocol):
-    """One HTTP/1.1 connection: a receive buffer and a future to wait for more."""
+    """One HTTP/1.1 connection: its socket's receive buffer, and h11's view of it."""
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self.loop = loop
         self.transport: asyncio.Transport | None = None
+        self.h11 = h11.Connection(h11.CLIENT, max_incomplete_event_size=HEAD_CAP)
         self.buffer = bytearray()
+        """Bytes received and not yet handed to h11."""
         self.received = 0
         """Bytes received since the current request was sent."""
         self.eof = False
+        self.eof_told = False
+        """Whether h11 was told that the server closed its side."""
         self.error: BaseException | None = None
         self.idle_since = 0.0
         self._waiter: asyncio.Future[bool] | None = None
@@ -84,9 +90,7 @@ class _Connection(asyncio.Protocol):
         if len(self.buffer) >= READ_HIGH and not self._read_paused and self.transport:
             self._read_paused = True
             self.transport.pause_reading()
-        waiter = self._waiter
-        if waiter is not None and not waiter.done():
-            waiter.set_result(True)
+        self._wake()
 
     def eof_received(self) -> bool:
         self.eof = True
@@ -119,17 +123,58 @@ class _Connection(asyncio.Protocol):
 
     @property
     def usable(self) -> bool:
-        """Whether the connection can carry a new request (open, nothing unread)."""
+        """Whether the connection can carry a new request (open, idle, nothing unread)."""
         transport = self.transport
         return (
             not self.eof
             and not self.buffer
+            and self.h11.our_state is h11.IDLE
             and transport is not None
             and not transport.is_closing()
         )
 
+    def send(self, event: h11.Event) -> bytes:
+        """The bytes of `event`; a request h11 refuses to write is httpx's LocalProtocolError."""
+        try:
+            return self.h11.send(event) or b""
+        except h11.LocalProtocolError as exc:
+            raise _local_error(exc) from exc
+
+    def poll(self) -> Event:
+        """The next event from the bytes already here; h11.NEED_DATA when they are not enough."""
+        conn = self.h11
+        while True:
+            state = conn.their_state
+            try:
+                event = conn.next_event()
+            except h11.RemoteProtocolError as exc:
+                raise _remote_error(self, exc, state) from exc
+            if event is not h11.NEED_DATA or not self.buffer:
+                return event
+            # h11 copies what it is given: hand it the buffer only once it needs more,
+            # so unread bytes wait here, where they pause the socket.
+            conn.receive_data(bytes(self.buffer))
+            self.buffer.clear()
+            self.consumed()
+
+    async def next_event(self, timeout: float | None, reused: bool = False) -> Event:
+        """The next event, waiting for bytes as needed; httpx.ReadTimeout after `timeout`."""
+        while True:
+            event = self.poll()
+            if event is not h11.NEED_DATA:
+                return event
+            if self.eof and not self.eof_told:
+                if reused and self.received == 0:
+                    raise _Stale
+                self.eof_told = True
+                self.h11.receive_data(b"")
+                continue
+            await self.wait(timeout)
+
     async def wait(self, timeout: float | None) -> None:
         """Wait for more bytes or the end of the stream; httpx.ReadTimeout after `timeout`."""
+        if self.eof:  # nothing more can come: the next poll decides
+            return
         waiter: asyncio.Future[bool] = self.loop.create_future()
         self._waiter = waiter
         timer = None
@@ -149,6 +194,20 @@ class _Connection(asyncio.Protocol):
         if self._read_paused and len(self.buffer) <= READ_LOW and self.transport:
             self._read_paused = False
             self.transport.resume_reading()
+
+    def finish_cycle(self) -> bool:
+        """After a complete answer: make the connection ready for the next request.
+
+        False when it cannot carry one (either side asked to close, or bytes beyond
+        the answer arrived, which no request asked for).
+        """
+        conn = self.h11
+        if conn.our_state is not h11.DONE or conn.their_state is not h11.DONE:
+            return False
+        if self.buffer or self.poll() is not h11.NEED_DATA:  # bytes (or a close) unasked for
+            return False
+        conn.start_next_cycle()
+        return True
 
     async def write(self, data: bytes) -> None:
         """Send `data`, waiting while the socket's send buffer is full."""
@@ -175,81 +234,66 @@ def _expire(waiter: asyncio.Future[bool]) -> None:
         waiter.set_result(False)
 
 
-def _closed_error(conn: _Connection, what: str) -> httpx.TransportError:
-    """The error for a connection that ended while `what` was awaited."""
-    if conn.error is not None:
-        error: httpx.TransportError = httpx.ReadError(str(conn.error) or what)
-        error.__cause__ = conn.error
-        return error
-    return httpx.RemoteProtocolError(f"server closed the connection {what}")
+def _request_event(request: httpx.Request) -> h11.Request:
+    """The h11 request line and headers of `request`, validated as h11 writes them."""
+    try:
+        return h11.Request(
+            method=request.method, target=request.url.raw_path, headers=request.headers.raw
+        )
+    except h11.LocalProtocolError as exc:
+        raise _local_error(exc) from exc
 
 
-async def _read_head(
-    conn: _Connection, timeout: float | None, reused: bool
-) -> tuple[bytes, int, bytes, list[tuple[bytes, bytes]]]:
-    """(version, status, reason phrase, raw headers) of the next response head."""
-    buffer = conn.buffer
-    scan = 0
-    while True:
-        if scan == 0:  # blank lines before a status line are ignored
-            while buffer and buffer[0] in b"\r\n":
-                del buffer[:1]
-        match = _BLANK_LINE.search(buffer, scan)
-        if match is not None:
-            end = match.start()
-            if match.end() > HEAD_CAP:
-                raise httpx.RemoteProtocolError(f"response head over {HEAD_CAP // 1024} KiB")
-            head = bytes(buffer[:end])
-            del buffer[: match.end()]
-            conn.consumed()
-            return _parse_head(head)
-        if len(buffer) > HEAD_CAP:
-            raise httpx.RemoteProtocolError(f"response head over {HEAD_CAP // 1024} KiB")
-        scan = max(0, len(buffer) - 2)
-        if conn.eof:
-            if reused and conn.received == 0:
-                raise _Stale
-            if buffer:
-                raise httpx.RemoteProtocolError("server closed the connection mid-head")
-            raise _closed_error(conn, "without a response")
-        await conn.wait(timeout)
+def _local_error(exc: h11.LocalProtocolError) -> httpx.LocalProtocolError:
+    """The httpx error for a request h11 refuses to write.
+
+    h11 quotes an invalid header value in its message; a header often carries a
+    secret, so the value is left out.
+    """
+    text = str(exc)
+    for what in ("header value", "header name"):
+        if text.startswith(f"Illegal {what}"):
+            return httpx.LocalProtocolError(
+                f"a request {what} is not valid HTTP (a line break or control character)"
+            )
+    return httpx.LocalProtocolError(text)
 
 
-def _parse_head(head: bytes) -> tuple[bytes, int, bytes, list[tuple[bytes, bytes]]]:
-    lines = head.split(b"\n")
-    status_line = lines[0].rstrip(b"\r")
-    parts = status_line.split(b" ", 2)
-    if (
-        len(parts) < 2
-        or not _VERSION.fullmatch(parts[0])
-        or len(parts[1]) != 3
-        or not parts[1].isdigit()
-    ):
-        raise httpx.RemoteProtocolError(f"malformed status line {status_line[:80]!r}")
-    reason = parts[2] if len(parts) == 3 else b""
-    headers: list[tuple[bytes, bytes]] = []
-    for raw in lines[1:]:
-        line = raw.rstrip(b"\r")
-        if line[:1] in (b" ", b"\t"):  # obsolete line folding: part of the previous value
-            if not headers:
-                raise httpx.RemoteProtocolError("malformed header line")
-            name, value = headers[-1]
-            headers[-1] = (name, value + b" " + line.strip(b" \t"))
-            continue
-        name, sep, value = line.partition(b":")
-        if not sep or not name or name[-1:] in (b" ", b"\t"):
-            raise httpx.RemoteProtocolError(f"malformed header line {line[:80]!r}")
-        headers.append((name, value.strip(b" \t")))
-    return parts[0], int(parts[1]), reason, headers
+def _remote_error(
+    conn: _Connection, exc: h11.RemoteProtocolError, state: object
+) -> httpx.TransportError:
+    """The httpx error for what h11 found wrong with the server's bytes, in our words.
 
-
-def _tokens(value: bytes) -> list[bytes]:
-    return [t.strip(b" \t").lower() for t in value.split(b",")]
-
-
-_FIXED, _CHUNKED, _UNTIL_CLOSE = 0, 1, 2
-# The states of a chunked body.
-_SIZE, _DATA, _DATA_END, _TRAILER = 0, 1, 2, 3
+    `state` is the server's side before the failing event (h11 has set it to ERROR
+    since). The wording names what broke: the head, the body, or the connection.
+    """
+    text = str(exc)
+    in_head = state is h11.SEND_RESPONSE
+    if conn.eof_told:  # the server closed its side before the answer was complete
+        if conn.error is not None:  # a reset, not a clean close
+            error: httpx.TransportError = httpx.ReadError(str(conn.error) or text)
+            error.__cause__ = conn.error
+            return error
+        if not in_head:
+            what = "before the end of the body"
+        elif conn.received == 0:
+            what = "without a response"
+        else:
+            what = "mid-head"
+        return httpx.RemoteProtocolError(f"server closed the connection {what}")
+    if exc.error_status_hint == 431 or text == "Receive buffer too long":
+        if in_head:
+            return httpx.RemoteProtocolError(f"response head over {HEAD_CAP // 1024} KiB")
+        return httpx.RemoteProtocolError("chunked body line too long")
+    if text.startswith("illegal status line"):
+        return httpx.RemoteProtocolError(
+            "malformed status line" + text[len("illegal status line") :]
+        )
+    if text.startswith("illegal chunk header"):
+        return httpx.RemoteProtocolError(
+            "malformed chunk size" + text[len("illegal chunk header") :]
+        )
+    return httpx.RemoteProtocolError(f"malformed response: {text}")
 
 
 class _Body(httpx.AsyncByteStream):
@@ -260,24 +304,16 @@ class _Body(httpx.AsyncByteStream):
         pool: ProbeTransport,
         origin: Origin,
         conn: _Connection,
-        mode: int,
-        length: int,
-        keep_alive: bool,
         timeout: float | None,
         trace: Trace | None,
     ) -> None:
         self._pool = pool
         self._origin = origin
         self._conn: _Connection | None = conn
-        self._mode = mode
-        self._left = length
-        """Bytes left of a fixed body or of the current chunk."""
-        self._chunk_state = _SIZE
-        self._keep_alive = keep_alive
         self._timeout = timeout
         self._trace = trace
         self._started = False
-        self._complete = mode == _FIXED and length == 0
+        self._complete = False
 
     def __aiter__(self) -> _Body:
         return self
@@ -291,101 +327,37 @@ class _Body(httpx.AsyncByteStream):
             if self._trace is not None:
                 await self._trace("http11.receive_response_body.started", {})
         while True:
-            chunk = self._take(conn)
-            if chunk:
-                return chunk
-            if self._complete:
-                raise StopAsyncIteration
-            if conn.eof:  # nothing more will come, and what is here is not enough
-                if self._mode == _UNTIL_CLOSE:
-                    self._complete = True
-                    raise StopAsyncIteration
-                raise _closed_error(conn, "before the end of the body")
-            await conn.wait(self._timeout)
-
-    def _take(self, conn: _Connection) -> bytes:
-        """Body bytes already received (maybe none); marks the body complete at its end."""
-        buffer = conn.buffer
-        if self._mode == _FIXED:
-            if not buffer:
-                return b""
-            n = self._left
-            if len(buffer) <= n:
-                chunk = bytes(buffer)
-                buffer.clear()
-            else:
-                chunk = bytes(buffer[:n])
-                del buffer[:n]
-            self._left -= len(chunk)
-            self._complete = self._left == 0
-            conn.consumed()
-            return chunk
-        if self._mode == _UNTIL_CLOSE:
-            chunk = bytes(buffer)
-            buffer.clear()
-            conn.consumed()
-            return chunk
-        return self._take_chunked(conn)
-
-    def _take_chunked(self, conn: _Connection) -> bytes:
-        buffer = conn.buffer
-        while True:
-            state = self._chunk_state
-            if state == _DATA:
-                if not buffer:
-                    return b""
-                n = self._left
-                chunk = bytes(buffer[:n])
-                del buffer[:n]
-                self._left -= len(chunk)
-                if self._left == 0:
-                    self._chunk_state = _DATA_END
-                conn.consumed()
-                return chunk
-            end = buffer.find(b"\n")
-            if end < 0:
-                if len(buffer) > CHUNK_LINE_CAP:
-                    raise httpx.RemoteProtocolError("chunked body line too long")
-                return b""
-            if end > CHUNK_LINE_CAP:
-                raise httpx.RemoteProtocolError("chunked body line too long")
-            line = bytes(buffer[:end]).rstrip(b"\r")
-            del buffer[: end + 1]
-            if state == _SIZE:
-                size_text = line.split(b";", 1)[0].strip(b" \t")
-                try:
-                    size = int(size_text, 16)
-                except ValueError:
-                    raise httpx.RemoteProtocolError("malformed chunk size") from None
-                if size < 0 or size_text[:1] in (b"+", b"-"):
-                    raise httpx.RemoteProtocolError("malformed chunk size")
-                if size == 0:
-                    self._chunk_state = _TRAILER
-                else:
-                    self._left = size
-                    self._chunk_state = _DATA
-            elif state == _DATA_END:
-                if line:
-                    raise httpx.RemoteProtocolError("chunk not followed by CRLF")
-                self._chunk_state = _SIZE
-            elif not line:  # the blank line after the trailers: the body is complete
+            event = await conn.next_event(self._timeout)
+            if type(event) is h11.Data:
+                if event.data:
+                    return bytes(event.data)
+                continue
+            if type(event) is h11.EndOfMessage:
                 self._complete = True
-                conn.consumed()
-                return b""
+                raise StopAsyncIteration
+            raise httpx.RemoteProtocolError(f"unexpected {event!r} in a response body")
+
+    def _drain_arrived(self, conn: _Connection) -> None:
+        """Read what is already here, never waiting: a short body (a redirect's) may be whole."""
+        try:
+            while True:
+                event = conn.poll()
+                if type(event) is h11.EndOfMessage:
+                    self._complete = True
+                    return
+                if type(event) is not h11.Data:
+                    return
+        except httpx.RemoteProtocolError:
+            return
 
     async def aclose(self) -> None:
         conn = self._conn
         if conn is None:
             return
         self._conn = None
-        if not self._complete and conn.buffer and not conn.eof:
-            # A short body still unread (a redirect's) may already be here in full.
-            try:
-                while self._take(conn):
-                    pass
-            except httpx.RemoteProtocolError:
-                pass
-        if self._complete and self._keep_alive:
+        if not self._complete and not conn.eof:
+            self._drain_arrived(conn)
+        if self._complete and conn.finish_cycle():
             self._pool.release(self._origin, conn)
         else:
             conn.close()
@@ -537,17 +509,20 @@ class ProbeTransport(httpx.AsyncBaseTransport):
     ) -> httpx.Response:
         """Send `request` on `conn` and read the answer's head; the body streams later."""
         try:
-            head, keep_alive = _request_head(request)
             conn.received = 0
             if trace is not None:
                 await trace("http11.send_request_headers.started", {"request": request})
+            head = conn.send(_request_event(request))
             try:
                 body: bytes | None = request.content
             except httpx.RequestNotRead:
                 body = None
             if body is not None:
+                if body:
+                    head += conn.send(h11.Data(data=body))
+                head += conn.send(h11.EndOfMessage())
                 try:
-                    await conn.write(head + body if body else head)
+                    await conn.write(head)
                 except httpx.WriteError:
                     if reused:
                         raise _Stale from None
@@ -556,98 +531,34 @@ class ProbeTransport(httpx.AsyncBaseTransport):
                 await conn.write(head)
                 if trace is not None:
                     await trace("http11.send_request_body.started", {"request": request})
-                chunked = request.headers.get("transfer-encoding", "").lower() == "chunked"
                 stream = request.stream
                 if not isinstance(stream, httpx.AsyncByteStream):
                     raise httpx.LocalProtocolError("a synchronous request body")
                 async for part in stream:
                     if part:
-                        await conn.write(b"%x\r\n%b\r\n" % (len(part), part) if chunked else part)
-                if chunked:
-                    await conn.write(b"0\r\n\r\n")
+                        await conn.write(conn.send(h11.Data(data=part)))
+                await conn.write(conn.send(h11.EndOfMessage()))
             read_timeout = timeouts.get("read")
             if trace is not None:
                 await trace("http11.receive_response_headers.started", {"request": request})
             while True:
-                version, status, reason, headers = await _read_head(conn, read_timeout, reused)
-                if status < 100 or status >= 200 or status == 101:
+                event = await conn.next_event(read_timeout, reused)
+                if type(event) is h11.Response:
                     break
+                if type(event) is not h11.InformationalResponse:  # pragma: no cover
+                    raise httpx.RemoteProtocolError(f"unexpected {event!r} instead of an answer")
                 reused = False  # an interim answer arrived: the connection is live
-            mode, length, response_keep_alive = _framing(request.method, version, status, headers)
             if trace is not None:
                 await trace("http11.receive_response_headers.complete", {"request": request})
         except BaseException:
             conn.close()
             raise
-        body_stream = _Body(
-            self,
-            origin,
-            conn,
-            mode,
-            length,
-            keep_alive and response_keep_alive,
-            read_timeout,
-            trace,
-        )
         return httpx.Response(
-            status,
-            headers=headers,
-            stream=body_stream,
-            extensions={"http_version": version, "reason_phrase": reason},
+            event.status_code,
+            headers=event.headers.raw_items(),
+            stream=_Body(self, origin, conn, read_timeout, trace),
+            extensions={
+                "http_version": b"HTTP/" + event.http_version,
+                "reason_phrase": event.reason,
+            },
         )
-
-
-def _request_head(request: httpx.Request) -> tuple[bytes, bool]:
-    """The request line and headers, and whether the request lets the connection stay."""
-    parts = [request.method.encode("ascii"), b" ", request.url.raw_path, b" HTTP/1.1\r\n"]
-    has_host = False
-    keep_alive = True
-    for name, value in request.headers.raw:
-        if b"\r" in value or b"\n" in value or b"\r" in name or b"\n" in name:
-            raise httpx.LocalProtocolError("a header contains a line break")
-        lower = name.lower()
-        if lower == b"host":
-            has_host = True
-        elif lower == b"connection" and b"close" in _tokens(value):
-            keep_alive = False
-        parts += (name, b": ", value, b"\r\n")
-    if not has_host:
-        parts[4:4] = (b"Host: ", request.url.netloc, b"\r\n")
-    parts.append(b"\r\n")
-    return b"".join(parts), keep_alive
-
-
-def _framing(
-    method: str, version: bytes, status: int, headers: list[tuple[bytes, bytes]]
-) -> tuple[int, int, bool]:
-    """(body mode, fixed length, keep-alive) of a response, per RFC 9112 section 6."""
-    length: int | None = None
-    chunked = False
-    encoded = False
-    close = False
-    keep_alive_token = False
-    for name, value in headers:
-        lower = name.lower()
-        if lower == b"content-length":
-            for item in value.split(b","):
-                item = item.strip(b" \t")
-                if not item.isdigit() or (length is not None and int(item) != length):
-                    raise httpx.RemoteProtocolError("malformed Content-Length")
-                length = int(item)
-        elif lower == b"transfer-encoding":
-            encoded = True
-            chunked = _tokens(value)[-1] == b"chunked"
-        elif lower == b"connection":
-            tokens = _tokens(value)
-            close = close or b"close" in tokens
-            keep_alive_token = keep_alive_token or b"keep-alive" in tokens
-    keep_alive = not close and (version != b"HTTP/1.0" or keep_alive_token)
-    if method == "HEAD" or status < 200 or status in (204, 304):
-        return _FIXED, 0, keep_alive and status != 101
-    if encoded:
-        if chunked:  # a Content-Length beside it is ignored, and the connection not kept
-            return _CHUNKED, 0, keep_alive and length is None
-        return _UNTIL_CLOSE, 0, False
-    if length is not None:
-        return _FIXED, length, keep_alive
-    return _UNTIL_CLOSE, 0, False
