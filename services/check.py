@@ -17,6 +17,7 @@ from services.clock import Clock, SystemClock
 from services.config import Config
 from services.health import Prober, ProbeState, Reason, make_client
 from services.metrics import MetricSampler, MetricState
+from services.redact import mask, mask_payload
 from services.sanitize import clean
 
 
@@ -102,8 +103,12 @@ def _round(value: float | None) -> float | None:
 
 
 def report_to_json(report: CheckReport) -> dict[str, Any]:
-    """The `--json` document: endpoints with state/reason/code/latency, metrics with values."""
-    return {
+    """The `--json` document: endpoints with state/reason/code/latency, metrics with values.
+
+    Secrets from the environment are masked in every string (a metric's error names
+    its URL, whose query may hold a token).
+    """
+    document: dict[str, Any] = {
         "endpoints": [
             {
                 "name": e.name,
@@ -119,6 +124,8 @@ def report_to_json(report: CheckReport) -> dict[str, Any]:
             for m in report.metrics
         ],
     }
+    masked: dict[str, Any] = mask_payload(document)
+    return masked
 
 
 def _fmt_number(value: float | None) -> str:
@@ -166,4 +173,5 @@ def format_table(report: CheckReport) -> str:
         lines += _table(["METRIC", "VALUE", "STATE", "NOTE"], rows)
     if not lines:
         lines.append("nothing to check: no [[endpoint]] or [[metric]] in the config")
-    return "\n".join(lines)
+    # One pass over the finished table: whatever column a secret came back in.
+    return mask("\n".join(lines))

@@ -22,6 +22,7 @@ import httpx
 from services.clock import Clock
 from services.config import NotifyConfig
 from services.events import NOTIFY_FAILED as NOTIFY_FAILED
+from services.redact import mask, mask_payload
 from services.sanitize import clean
 
 SLACK_TEXT_LIMIT = 2900
@@ -47,7 +48,11 @@ class Delivery:
 
 
 def mask_url(url: str) -> str:
-    """The URL without credentials, path or query: "https://hooks.slack.com/…"."""
+    """The URL without credentials, path or query: "https://hooks.slack.com/…".
+
+    The host stays (it says which service failed) unless a secret is in it: URL
+    parsing lower-cases it, and `mask` matches a secret in any case or IDNA form.
+    """
     try:
         parts = urlsplit(url)
         host = parts.hostname or ""
@@ -55,7 +60,7 @@ def mask_url(url: str) -> str:
     except ValueError:
         return "<invalid url>"
     hidden = "/…" if (parts.path not in ("", "/") or parts.query or parts.fragment) else ""
-    return f"{parts.scheme}://{host}{port}{hidden}"
+    return mask(clean(f"{parts.scheme}://{host}{port}{hidden}", 300))
 
 
 def _slack_escape(text: str) -> str:
@@ -150,6 +155,10 @@ class Notifier:
         await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
     def _body(self, config: NotifyConfig, event: str, text: str, fields: dict[str, Any]) -> bytes:
+        # A status update may quote anything (a metric's error, a pasted line): no
+        # secret from the environment leaves in a body, whatever its case or encoding.
+        text = mask(text)
+        fields = mask_payload(fields)
         if config.format == "slack":
             payload = slack_payload(event, text, fields)
         else:
@@ -192,7 +201,8 @@ class Notifier:
         if len(secret) > 1:
             detail = detail.replace(secret, "/…")
         detail = detail or type(exc).__name__
-        return clean(f"{type(exc).__name__}: {detail}", 300)
+        # Masked before the length cap, so a cut cannot leave half a secret behind.
+        return clean(mask(f"{type(exc).__name__}: {detail}"), 300)
 
     def _finish(self, delivery: Delivery) -> Delivery:
         if not delivery.ok:

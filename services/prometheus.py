@@ -17,12 +17,21 @@ from dataclasses import dataclass
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
+from services.redact import mask
+
 SCRAPE_CAP = 16 * 1024 * 1024
 """Most bytes read from one /metrics page."""
 
 
 class PrometheusError(Exception):
-    """A scrape or exposition that cannot be used, with a one-line message."""
+    """A scrape or exposition that cannot be used, with a one-line message.
+
+    The message names the URL, whose query often carries a token from the
+    environment: it is masked here, once, for the Metrics pane and `warroom check`.
+    """
+
+    def __init__(self, message: str) -> None:
+        super().__init__(mask(message))
 
 
 @dataclass(frozen=True)
@@ -58,7 +67,7 @@ def parse_exposition(text: str) -> tuple[PromSample, ...]:
                 )
     except (ValueError, TypeError, IndexError) as exc:
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise PrometheusError(f"malformed exposition: {first[:200]}") from None
+        raise PrometheusError(f"malformed exposition: {mask(first)[:200]}") from None
     return tuple(samples)
 
 
