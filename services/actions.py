@@ -28,6 +28,7 @@ from typing import Literal
 from services import process
 from services.clock import Clock
 from services.config import ActionsConfig
+from services.redact import mask
 from services.sanitize import MAX_LINE, clean_bytes
 
 PLACEHOLDERS = frozenset({"version", "previous_version", "batch"})
@@ -55,8 +56,8 @@ class PreparedAction:
 
     @property
     def line(self) -> str:
-        """The argv as one shell-quoted line, for display."""
-        return shlex.join(self.argv)
+        """The argv as one shell-quoted line, for display (secrets from the environment masked)."""
+        return mask(shlex.join(self.argv))
 
 
 @dataclass(frozen=True)
@@ -185,6 +186,11 @@ class ActionRun:
     """Its process group: every process it started, stopped together."""
     leftovers: int = 0
     """Processes it left running in its group after it exited, which were stopped."""
+
+    @property
+    def line(self) -> str:
+        """The argv as one shell-quoted line, for display (secrets from the environment masked)."""
+        return mask(shlex.join(self.argv))
 
     @property
     def finished(self) -> bool:

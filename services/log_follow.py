@@ -37,6 +37,7 @@ from typing import Literal
 from services.clock import Clock
 from services.config import LogConfig
 from services.log_filter import LogFilter
+from services.redact import mask
 from services.sanitize import MAX_LINE, TRUNCATED_MARK, clean, clean_bytes
 
 MAX_LINE_BYTES = MAX_LINE * 4
@@ -826,7 +827,7 @@ class LogFollower:
         maker: _Maker,
         queue: asyncio.Queue[list[LogItem]],
     ) -> None:
-        shown = shlex.join(argv)
+        shown = mask(shlex.join(argv))  # a token in the argv is shown as ***
         quick_exits = 0
         while True:
             started = self.clock.monotonic()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shlex
 from typing import ClassVar
 
 from textual.app import ComposeResult
@@ -118,7 +117,7 @@ class ActionOutput(Widget, can_focus=True):
         for state in ("running", "succeeded", "failed", "cancelled"):
             self.set_class(run.state == state, f"-{state}")
         self.query_one("#action-status", Static).update(status_line(run))
-        self.query_one("#action-command", Static).update(shlex.join(run.argv))
+        self.query_one("#action-command", Static).update(run.line)
 
     def action_cancel_action(self) -> None:
         run = self.run
