@@ -5,6 +5,11 @@ event appended here and committed durably before the caller is told it happened;
 checklist, the timeline and the report are all replays of these events. Several
 processes may share one journal (the driver over SSH, a read-only projector view), so
 `follow` polls the file for events written by anyone.
+
+A reader never writes: a read-only journal and `read_journal` open the file with
+SQLite's `mode=ro`, create nothing (not even an empty journal) and repair nothing. A
+damaged journal is never shown as an empty incident: readers say what is wrong, and
+only a writer (the driving dashboard) or `warroom journal recover` rebuilds it.
 """
 
 from __future__ import annotations
@@ -14,50 +19,69 @@ import getpass
 import json
 import os
 import sqlite3
+import stat
 import subprocess
 import threading
 from collections.abc import AsyncGenerator, Mapping
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from services.clock import Clock
+from services.journal_format import (
+    EVENT_DAMAGED,
+    JOURNAL_RECOVERED,
+    SCHEMA,
+    SELECT_EVENTS,
+    SYSTEM_ACTOR,
+    Event,
+    JournalDamaged,
+    JournalError,
+    JournalMissing,
+    JournalUnreadable,
+    JournalWriteError,
+    decode_rows,
+    describe_damaged,
+    format_at,
+)
+from services.journal_repair import (
+    Inspection,
+    Recovery,
+    describe_error,
+    file_identity,
+    inspect,
+    recover_file,
+    salvage,
+)
 from services.sanitize import clean
+
+__all__ = [
+    "BUSY_TIMEOUT_MS",
+    "EVENT_DAMAGED",
+    "JOURNAL_RECOVERED",
+    "READ_ONLY_MESSAGE",
+    "SYSTEM_ACTOR",
+    "Event",
+    "Journal",
+    "JournalDamaged",
+    "JournalError",
+    "JournalMissing",
+    "JournalUnreadable",
+    "JournalWriteError",
+    "Recovery",
+    "default_actor",
+    "journal_path",
+    "read_journal",
+    "recover_journal",
+]
 
 BUSY_TIMEOUT_MS = 5000
 """How long a write waits for another process holding the write lock."""
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS events (
-    seq INTEGER PRIMARY KEY,
-    at TEXT NOT NULL,
-    actor TEXT NOT NULL,
-    kind TEXT NOT NULL,
-    payload TEXT NOT NULL
-);
-CREATE TRIGGER IF NOT EXISTS events_no_update BEFORE UPDATE ON events
-BEGIN SELECT RAISE(ABORT, 'the journal is append-only'); END;
-CREATE TRIGGER IF NOT EXISTS events_no_delete BEFORE DELETE ON events
-BEGIN SELECT RAISE(ABORT, 'the journal is append-only'); END;
-"""
-
 READ_ONLY_MESSAGE = "read-only: changes are refused"
 
-
-class JournalWriteError(Exception):
-    """An event could not be saved; the message is one line fit for a NOT SAVED banner."""
-
-
-@dataclass(frozen=True)
-class Event:
-    """One committed journal entry: who did what, when, with its details."""
-
-    seq: int
-    at: datetime
-    actor: str
-    kind: str
-    payload: dict[str, Any] = field(default_factory=dict)
+RECOVER_HINT = "`warroom journal recover` moves it aside and rebuilds it from its readable events"
 
 
 def journal_path(state_dir: Path, incident_id: str) -> Path:
@@ -89,27 +113,6 @@ def default_actor(env: Mapping[str, str] | None = None) -> str:
     return clean(name, 200)
 
 
-def _format_at(at: datetime) -> str:
-    return at.astimezone(UTC).isoformat(timespec="microseconds")
-
-
-def _row_to_event(row: tuple[Any, ...]) -> Event:
-    seq, at, actor, kind, payload = row
-    try:
-        data = json.loads(payload)
-    except (TypeError, ValueError):
-        data = {"raw": str(payload)}
-    if not isinstance(data, dict):
-        data = {"value": data}
-    return Event(
-        seq=int(seq),
-        at=datetime.fromisoformat(str(at)),
-        actor=str(actor),
-        kind=str(kind),
-        payload=data,
-    )
-
-
 def _connect(target: str, uri: bool = False) -> sqlite3.Connection:
     conn = sqlite3.connect(
         target,
@@ -118,6 +121,9 @@ def _connect(target: str, uri: bool = False) -> sqlite3.Connection:
         check_same_thread=False,
         uri=uri,
     )
+    # Text is read as bytes and decoded per row (journal_format.decode_row): one bad
+    # byte makes one damaged event, not an exception that hides the whole journal.
+    conn.text_factory = bytes
     conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
     return conn
 
@@ -125,81 +131,100 @@ def _connect(target: str, uri: bool = False) -> sqlite3.Connection:
 def _prepare(conn: sqlite3.Connection) -> None:
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=FULL")
-    conn.executescript(_SCHEMA)
+    conn.executescript(SCHEMA)
 
 
-def _check(conn: sqlite3.Connection) -> None:
-    """Raise sqlite3.DatabaseError when the file is damaged."""
-    results = [str(row[0]) for row in conn.execute("PRAGMA quick_check").fetchall()]
-    if results != ["ok"]:
-        problems = [line for text in results for line in text.splitlines() if "***" not in line]
-        raise sqlite3.DatabaseError(f"integrity check: {(problems or ['no answer'])[0]}")
-    # A file cut inside a page can pass the structural check and read back zeros:
-    # every row must still be a whole event.
-    last = 0
-    for row in conn.execute("SELECT seq, at, actor, kind, payload FROM events ORDER BY seq"):
-        if not _sound(tuple(row), last):
-            raise sqlite3.DatabaseError(f"integrity check: event {row[0]} is damaged")
-        last = int(row[0])
+def _wal(path: Path) -> Path:
+    return Path(f"{path}-wal")
 
 
-def _sound(row: tuple[Any, ...], last: int) -> bool:
-    """Whether a row read from a damaged file is a whole event, not debris."""
-    seq, at, actor, kind, payload = row
-    if not isinstance(seq, int) or seq <= last:
-        return False
-    if not all(isinstance(v, str) for v in (at, actor, kind, payload)) or not kind:
-        return False
+def _open_reader(path: Path, *, lasting: bool) -> tuple[sqlite3.Connection, bool]:
+    """A read-only connection to an existing journal, and whether it is immutable.
+
+    SQLite's `mode=ro` on a WAL database creates the `-wal`/`-shm` files when no writer
+    has; so when there is no `-wal` (no writer has the journal open) the file is read
+    as immutable, which touches nothing. A lasting reader switches to `mode=ro` once a
+    writer appears (`Journal._reader_stale`). Raises `JournalMissing` or
+    `JournalUnreadable` with a one-line message naming the file.
+    """
     try:
-        datetime.fromisoformat(at)
-        return isinstance(json.loads(payload), dict)
-    except ValueError:
-        return False
+        info = path.stat()
+    except FileNotFoundError:
+        raise JournalMissing(f"journal {path}: does not exist") from None
+    except OSError as exc:
+        raise JournalUnreadable(f"journal {path}: cannot read: {describe_error(exc)}") from None
+    if stat.S_ISDIR(info.st_mode):
+        raise JournalUnreadable(f"journal {path}: is a directory, not a journal file")
+    if not stat.S_ISREG(info.st_mode):
+        raise JournalUnreadable(f"journal {path}: is not a regular file")
+    try:
+        with path.open("rb") as handle:
+            handle.read(1)
+    except OSError as exc:
+        raise JournalUnreadable(f"journal {path}: cannot read: {describe_error(exc)}") from None
+    base = f"file:{quote(str(path))}?mode=ro"
+    attempts = [(base, False), (f"{base}&immutable=1", True)]
+    if not _wal(path).exists():
+        attempts.reverse()
+    problem = ""
+    for uri, immutable in attempts:
+        try:
+            conn = _connect(uri, uri=True)
+        except sqlite3.Error as exc:
+            problem = describe_error(exc)
+            continue
+        try:
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        except sqlite3.OperationalError as exc:
+            # `mode=ro` in a read-only directory without a `-shm`: immutable still reads.
+            conn.close()
+            problem = describe_error(exc)
+            continue
+        except sqlite3.DatabaseError:
+            pass  # damage: the inspection names it
+        return conn, immutable
+    raise JournalUnreadable(f"journal {path}: cannot read: {problem}")
 
 
-def _salvage(damaged: Path) -> list[tuple[Any, ...]]:
-    """Every events row still readable from a damaged file, in seq order."""
-    rows: list[tuple[Any, ...]] = []
+def read_journal(path: Path) -> list[Event]:
+    """Every event of a journal, for a one-shot reader such as the report.
+
+    It opens the file read-only and changes nothing. A row that is not a whole event
+    comes back as an `EVENT_DAMAGED` event (`Event.damaged`). Raises `JournalMissing`,
+    `JournalUnreadable` or `JournalDamaged`, each with one line naming the file.
+    """
+    conn, _ = _open_reader(Path(path), lasting=False)
     try:
-        conn = sqlite3.connect(f"file:{damaged}?mode=ro", uri=True)
-    except sqlite3.Error:
-        return rows
-    try:
-        last = 0
-        floor = 0
-        while True:
-            try:
-                cursor = conn.execute(
-                    "SELECT seq, at, actor, kind, payload FROM events WHERE seq > ? ORDER BY seq",
-                    (last,),
-                )
-                for row in cursor:
-                    if _sound(row, last):
-                        rows.append(tuple(row))
-                        last = int(row[0])
-                break
-            except sqlite3.Error:
-                pass
-            # A damaged page stopped the scan: probe further and further past it, so
-            # rows beyond one bad page are still saved. `floor` only grows: no loops.
-            start = max(last, floor)
-            resumed = False
-            for power in range(25):
-                probe = start + (1 << power)
-                try:
-                    found = conn.execute(
-                        "SELECT seq FROM events WHERE seq >= ? ORDER BY seq LIMIT 1", (probe,)
-                    ).fetchone()
-                except sqlite3.Error:
-                    continue
-                if found is not None:
-                    last, floor, resumed = int(found[0]) - 1, probe, True
-                break
-            if not resumed:
-                break
+        inspection = inspect(conn, Path(path))
+    except sqlite3.Error as exc:
+        raise JournalUnreadable(f"journal {path}: cannot read: {describe_error(exc)}") from None
     finally:
         conn.close()
-    return rows
+    if inspection.problem is not None:
+        raise JournalDamaged(f"journal {path}: damaged ({inspection.problem}); {RECOVER_HINT}")
+    return inspection.events
+
+
+def recover_journal(path: Path, clock: Clock) -> Recovery | None:
+    """Rebuild a damaged journal from its readable events (explicit recovery).
+
+    Returns None when the journal is sound (nothing is changed), else the `Recovery`
+    (the damaged file is kept beside the rebuilt one). Raises `JournalMissing` or
+    `JournalUnreadable` when there is nothing to recover, and `JournalWriteError`
+    when the place cannot be written (nothing is moved then).
+    """
+    path = Path(path)
+    conn, _ = _open_reader(path, lasting=False)
+    try:
+        inspection = inspect(conn, path)
+    finally:
+        conn.close()
+    if inspection.problem is None and not inspection.damaged_rows:
+        return None
+    recovery = recover_file(path, clock, inspection)
+    if recovery is None:
+        raise JournalWriteError(f"journal {path}: another process rebuilt it meanwhile")
+    return recovery
 
 
 class Journal:
@@ -207,18 +232,26 @@ class Journal:
 
     def __init__(
         self,
-        conn: sqlite3.Connection,
+        conn: sqlite3.Connection | None,
         path: Path,
         clock: Clock,
         actor: str,
         read_only: bool,
         write_problem: str | None = None,
         recovery: str | None = None,
+        damage: str | None = None,
     ) -> None:
         self._conn = conn
         self._lock = threading.Lock()
         self._appended = 0
         """Commits through this connection (SQLite's `data_version` counts only others')."""
+        self._identity = file_identity(path) if conn is not None else None
+        """The file the connection reads (a rebuild by another process makes a new one)."""
+        self._immutable = False
+        """The connection reads the file as immutable (no writer yet: see `_open_reader`)."""
+        self._last_at: datetime | None = None
+        self._memory = False
+        """An in-memory stand-in: the file could not be opened at all."""
         self.path = path
         self.clock = clock
         self.actor = actor
@@ -227,102 +260,256 @@ class Journal:
         """Why appends will fail even though the journal opened (unwritable dir), or None."""
         self.recovery = recovery
         """A one-line message when the file was damaged and rebuilt on open, else None."""
+        self.damage = damage
+        """What is wrong with the journal file, one line for a persistent banner: damaged
+        and rebuilt, damaged and shown as far as readable, damaged events, unreadable.
+        None while the journal is sound."""
+
+    @property
+    def missing(self) -> bool:
+        """A read-only journal waiting for its file: nobody has opened the incident yet.
+
+        It reads as empty and `follow` picks the file up once a driver creates it.
+        """
+        return self._conn is None
 
     # --- opening -----------------------------------------------------------------
 
     @classmethod
     def open(cls, path: Path, clock: Clock, actor: str, read_only: bool = False) -> Journal:
-        """Open (creating when allowed) the journal at `path`, recovering a damaged file.
+        """Open the journal at `path`: a writer creates it and rebuilds a damaged file;
+        a read-only journal changes nothing (see `read_journal` for a strict reader).
 
-        It never raises for an unwritable place: the journal then opens read-only or
-        empty, and `append` raises `JournalWriteError` saying why.
+        It never raises for a place that cannot be written or read: the journal then
+        opens read-only or empty, `append` raises `JournalWriteError` saying why, and
+        `damage` says what is wrong with the file.
         """
         path = Path(path)
+        if read_only:
+            return cls._open_read_only(path, clock, actor, read_only=True)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
+            if path.is_dir():
+                raise IsADirectoryError(21, "is a directory, not a journal file")
             conn = _connect(str(path))
         except (OSError, sqlite3.Error) as exc:
-            problem = f"cannot write journal {path}: {_describe(exc)}"
-            return cls._open_fallback(path, clock, actor, read_only, problem)
-        recovery: str | None = None
+            problem = f"cannot write journal {path}: {describe_error(exc)}"
+            return cls._open_read_only(path, clock, actor, read_only=False, problem=problem)
         try:
             _prepare(conn)
-            _check(conn)
+            inspection = inspect(conn, path)
         except sqlite3.OperationalError as exc:
-            # Cannot write here (read-only file or dir, locked): not damage.
+            # Cannot write here (read-only file or dir, locked, full): not damage.
             conn.close()
-            problem = f"cannot write journal {path}: {_describe(exc)}"
-            return cls._open_fallback(path, clock, actor, read_only, problem)
+            problem = f"cannot write journal {path}: {describe_error(exc)}"
+            return cls._open_read_only(path, clock, actor, read_only=False, problem=problem)
         except sqlite3.DatabaseError as exc:
+            # Not even the schema could be read: damaged at its root. Whatever a
+            # read-only look still finds is what the rebuild keeps.
             conn.close()
-            recovery = _recover(path, clock, exc)
-            conn = _connect(str(path))
-            _prepare(conn)
-        return cls(conn, path, clock, actor, read_only, None, recovery)
+            inspection = _inspect_read_only(path, f"opening: {describe_error(exc)}")
+        if inspection.problem is None:
+            damage = None
+            if inspection.damaged_rows:
+                damage = (
+                    f"journal {path.name}: {describe_damaged(inspection.events)}; {RECOVER_HINT}"
+                )
+            return cls(conn, path, clock, actor, False, damage=damage)
+        conn.close()
+        return cls._recover_on_open(path, clock, actor, inspection)
 
     @classmethod
-    def _open_fallback(
-        cls, path: Path, clock: Clock, actor: str, read_only: bool, problem: str
+    def _recover_on_open(
+        cls, path: Path, clock: Clock, actor: str, inspection: Inspection
     ) -> Journal:
-        if path.exists():
-            try:
-                conn = _connect(f"file:{path}?mode=ro", uri=True)
-                conn.execute("SELECT count(*) FROM events").fetchone()
-                return cls(conn, path, clock, actor, read_only, problem)
-            except sqlite3.Error:
-                pass
-        conn = _connect(":memory:")
-        conn.executescript(_SCHEMA)
-        return cls(conn, path, clock, actor, read_only, problem)
+        """The driver meets a damaged file: rebuild it, say so, and carry on appending."""
+        try:
+            recovery = recover_file(path, clock, inspection)
+        except JournalWriteError as exc:
+            journal = cls._open_read_only(path, clock, actor, read_only=False, problem=str(exc))
+            return journal
+        if recovery is None:  # another dashboard rebuilt it first: use theirs
+            return cls.open(path, clock, actor)
+        conn = _connect(str(path))
+        _prepare(conn)
+        message = recovery.message
+        return cls(conn, path, clock, actor, False, recovery=message, damage=message)
+
+    @classmethod
+    def _open_read_only(
+        cls, path: Path, clock: Clock, actor: str, *, read_only: bool, problem: str | None = None
+    ) -> Journal:
+        """Read what can be read without writing: a viewer, or a writer that cannot write."""
+        try:
+            conn, immutable = _open_reader(path, lasting=True)
+        except JournalMissing:
+            if read_only:
+                return cls(None, path, clock, actor, True)
+            journal = cls(_memory_journal(), path, clock, actor, read_only, problem)
+            journal._memory = True
+            return journal
+        except JournalUnreadable as exc:
+            conn = _memory_journal()
+            journal = cls(conn, path, clock, actor, read_only, problem or str(exc), damage=str(exc))
+            journal._memory = True
+            return journal
+        journal = cls(conn, path, clock, actor, read_only, problem)
+        journal._immutable = immutable
+        try:
+            inspection = inspect(conn, path)
+        except sqlite3.Error as exc:
+            inspection = Inspection(f"reading: {describe_error(exc)}")
+        if inspection.problem is not None:
+            journal.damage = (
+                f"journal {path.name} is damaged ({inspection.problem}): showing its "
+                f"{len(inspection.events)} readable events; {RECOVER_HINT}"
+            )
+        elif inspection.damaged_rows:
+            journal.damage = (
+                f"journal {path.name}: {describe_damaged(inspection.events)}; {RECOVER_HINT}"
+            )
+        return journal
 
     # --- writing -----------------------------------------------------------------
 
-    def append(self, kind: str, payload: Mapping[str, Any] | None = None) -> Event:
-        """Commit one event durably and return it; raise `JournalWriteError` on failure."""
+    def append(
+        self, kind: str, payload: Mapping[str, Any] | None = None, actor: str | None = None
+    ) -> Event:
+        """Commit one event durably and return it; raise `JournalWriteError` on failure.
+
+        `actor` overrides the journal's (the human at this keyboard): automated events
+        (health changes, alerts, escalation crossings) pass `SYSTEM_ACTOR`.
+        """
+        event = self._append(kind, payload, actor, once=False)
+        assert event is not None
+        return event
+
+    def append_once(
+        self, kind: str, payload: Mapping[str, Any] | None = None, actor: str | None = None
+    ) -> Event | None:
+        """Append unless an event of `kind` is already in the journal (then None).
+
+        The check and the insert share one write transaction, so two dashboards started
+        together journal `incident.opened` once between them.
+        """
+        return self._append(kind, payload, actor, once=True)
+
+    def _append(
+        self, kind: str, payload: Mapping[str, Any] | None, actor: str | None, *, once: bool
+    ) -> Event | None:
         if self.read_only:
             raise JournalWriteError(READ_ONLY_MESSAGE)
         if self.write_problem is not None:
-            raise JournalWriteError(f"NOT SAVED: {self.write_problem}")
+            raise JournalWriteError(self.write_problem)
         if not kind:
-            raise JournalWriteError("NOT SAVED: an event needs a kind")
+            raise JournalWriteError("an event needs a kind")
+        who = clean(actor, 200) if actor else self.actor
         at = self.clock.now()
         body = json.dumps(dict(payload or {}), ensure_ascii=False, sort_keys=True, default=str)
         with self._lock:
             try:
-                self._conn.execute("BEGIN IMMEDIATE")
+                conn = self._current()
+                assert conn is not None  # a writer always has a connection
+                conn.execute("BEGIN IMMEDIATE")
                 try:
-                    cursor = self._conn.execute(
+                    if (
+                        once
+                        and conn.execute(
+                            "SELECT 1 FROM events WHERE kind = ? LIMIT 1", (kind,)
+                        ).fetchone()
+                    ):
+                        conn.execute("COMMIT")
+                        return None
+                    cursor = conn.execute(
                         "INSERT INTO events (at, actor, kind, payload) VALUES (?, ?, ?, ?)",
-                        (_format_at(at), self.actor, kind, body),
+                        (format_at(at), who, kind, body),
                     )
-                    self._conn.execute("COMMIT")
+                    conn.execute("COMMIT")
                     self._appended += 1
                 except BaseException:
-                    if self._conn.in_transaction:
-                        self._conn.execute("ROLLBACK")
+                    if conn.in_transaction:
+                        conn.execute("ROLLBACK")
                     raise
             except sqlite3.Error as exc:
                 raise JournalWriteError(
-                    f"NOT SAVED: journal {self.path.name}: {_describe(exc)}"
+                    f"journal {self.path.name}: {describe_error(exc)}"
                 ) from None
         seq = cursor.lastrowid
         assert seq is not None
-        return Event(seq=seq, at=at, actor=self.actor, kind=kind, payload=json.loads(body))
+        return Event(seq=seq, at=at, actor=who, kind=kind, payload=json.loads(body))
 
-    async def record(self, kind: str, payload: Mapping[str, Any] | None = None) -> Event:
+    async def record(
+        self, kind: str, payload: Mapping[str, Any] | None = None, actor: str | None = None
+    ) -> Event:
         """`append` run in a thread, for callers on the event loop."""
-        return await asyncio.to_thread(self.append, kind, payload)
+        return await asyncio.to_thread(self.append, kind, payload, actor)
+
+    async def record_once(
+        self, kind: str, payload: Mapping[str, Any] | None = None, actor: str | None = None
+    ) -> Event | None:
+        """`append_once` run in a thread, for callers on the event loop."""
+        return await asyncio.to_thread(self.append_once, kind, payload, actor)
 
     # --- reading -----------------------------------------------------------------
 
     def events(self, after_seq: int = 0) -> list[Event]:
-        """Every committed event with seq above `after_seq`, oldest first."""
+        """Every committed event with seq above `after_seq`, oldest first.
+
+        A row that is not a whole event comes back as an `EVENT_DAMAGED` event; when
+        pages are damaged, the rows still readable are returned and `damage` says so.
+        """
         with self._lock:
-            rows = self._conn.execute(
-                "SELECT seq, at, actor, kind, payload FROM events WHERE seq > ? ORDER BY seq",
-                (after_seq,),
-            ).fetchall()
-        return [_row_to_event(row) for row in rows]
+            conn = self._current()
+            if conn is None:
+                return []
+            try:
+                rows = conn.execute(
+                    f"{SELECT_EVENTS} WHERE seq > ? ORDER BY seq", (after_seq,)
+                ).fetchall()
+            except sqlite3.OperationalError as exc:
+                if "no such table" in str(exc):
+                    return []  # a driver is creating the journal right now
+                raise JournalUnreadable(
+                    f"journal {self.path}: cannot read: {describe_error(exc)}"
+                ) from None
+            except sqlite3.DatabaseError as exc:
+                rows, _ = salvage(conn, after_seq)
+                if self.damage is None:
+                    self.damage = (
+                        f"journal {self.path.name} is damaged ({describe_error(exc)}): "
+                        f"showing its readable events; {RECOVER_HINT}"
+                    )
+        events = decode_rows(rows, self._last_at)
+        if events:
+            self._last_at = events[-1].at
+        return events
+
+    def _current(self) -> sqlite3.Connection | None:
+        """The connection, reopened when the file appeared, was rebuilt by another
+        process, or (for an immutable reader) a writer began using it. Holds `_lock`."""
+        if self._memory:
+            return self._conn
+        if (
+            self._conn is not None
+            and file_identity(self.path) in (None, self._identity)
+            and not (self._immutable and _wal(self.path).exists())
+        ):
+            return self._conn
+        if self._conn is None and not self.path.exists():
+            return None
+        try:
+            if self.read_only or self._immutable or self.write_problem is not None:
+                conn, immutable = _open_reader(self.path, lasting=True)
+            else:
+                conn, immutable = _connect(str(self.path)), False
+                _prepare(conn)
+        except (JournalError, sqlite3.Error):
+            return self._conn
+        if self._conn is not None:
+            self._conn.close()
+        self._conn, self._immutable = conn, immutable
+        self._identity = file_identity(self.path)
+        return conn
 
     async def follow(
         self, poll: float = 0.5, after_seq: int = 0
@@ -332,28 +519,36 @@ class Journal:
         The first batch holds everything after `after_seq` (the whole journal by
         default); empty polls yield nothing. A poll first asks SQLite whether anything
         was committed since the last read (a few microseconds, on the event loop);
-        the events are read in a thread only when something was.
+        the events are read in a thread only when something was. A read-only journal
+        whose file does not exist yet waits for it.
         """
         last = after_seq
-        seen: tuple[int, int] | None = None
+        seen: tuple[int, ...] | None = None
         while True:
             version = self._version()
             if version is None or version != seen:
-                batch = await asyncio.to_thread(self.events, last)
+                try:
+                    batch = await asyncio.to_thread(self.events, last)
+                except JournalUnreadable as exc:
+                    self.damage = str(exc)
+                    batch = []
                 seen = version
                 if batch:
                     last = batch[-1].seq
                     yield batch
             await asyncio.sleep(poll)
 
-    def _version(self) -> tuple[int, int] | None:
-        """What changes with every commit (other connections', then this one's); None
-        when unknown (a write holds the connection, or the database cannot say)."""
+    def _version(self) -> tuple[int, ...] | None:
+        """What changes with every commit (other connections', then this one's) or when
+        the file appears or is replaced; None when unknown (a write holds the
+        connection, or the database cannot say)."""
+        if self._conn is None or self._immutable:
+            return None  # waiting for the file, or for a writer: `events` looks
         if not self._lock.acquire(blocking=False):
             return None
         try:
             row = self._conn.execute("PRAGMA data_version").fetchone()
-            return (int(row[0]), self._appended)
+            return (int(row[0]), self._appended, *(file_identity(self.path) or (0, 0)))
         except sqlite3.Error:
             return None
         finally:
@@ -362,35 +557,27 @@ class Journal:
     def close(self) -> None:
         """Close the database (checkpointing the WAL when this is the last user)."""
         with self._lock:
-            self._conn.close()
+            if self._conn is not None:
+                self._conn.close()
 
 
-def _describe(exc: BaseException) -> str:
-    text = str(exc).strip() or type(exc).__name__
-    return clean(text.splitlines()[0] if text else text, 300)
-
-
-def _recover(path: Path, clock: Clock, exc: BaseException) -> str:
-    """Move a damaged journal aside and rebuild `path` from its readable rows."""
-    stamp = clock.now().astimezone(UTC).strftime("%Y%m%dT%H%M%S%fZ")
-    damaged = path.with_name(f"{path.name}.damaged-{stamp}")
-    path.replace(damaged)
-    for suffix in ("-wal", "-shm"):
-        side = Path(f"{path}{suffix}")
-        if side.exists():
-            side.replace(Path(f"{damaged}{suffix}"))
-    rows = _salvage(damaged)
-    conn = _connect(str(path))
+def _inspect_read_only(path: Path, problem: str) -> Inspection:
+    """Inspect a file a writer could not even prepare; `problem` says why."""
     try:
-        _prepare(conn)
-        conn.execute("BEGIN IMMEDIATE")
-        conn.executemany(
-            "INSERT INTO events (seq, at, actor, kind, payload) VALUES (?, ?, ?, ?, ?)", rows
-        )
-        conn.execute("COMMIT")
+        conn, _ = _open_reader(path, lasting=False)
+    except JournalError:
+        return Inspection(problem, identity=file_identity(path))
+    try:
+        found = inspect(conn, path)
+    except sqlite3.Error:
+        return Inspection(problem, identity=file_identity(path))
     finally:
         conn.close()
-    return (
-        f"journal {path.name} was damaged ({_describe(exc)}): recovered {len(rows)} events; "
-        f"the damaged file is kept as {damaged.name}"
-    )
+    return Inspection(found.problem or problem, found.events, found.highest_seq, found.identity)
+
+
+def _memory_journal() -> sqlite3.Connection:
+    """An empty stand-in for a journal that cannot be opened (appends are refused)."""
+    conn = _connect(":memory:")
+    conn.executescript(SCHEMA)
+    return conn

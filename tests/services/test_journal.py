@@ -16,7 +16,9 @@ import pytest
 
 from services.clock import ManualClock
 from services.journal import (
+    JOURNAL_RECOVERED,
     READ_ONLY_MESSAGE,
+    SYSTEM_ACTOR,
     Event,
     Journal,
     JournalWriteError,
@@ -158,7 +160,7 @@ def test_unwritable_place_gives_a_write_error_not_a_crash(
     assert journal.write_problem is not None
     with pytest.raises(JournalWriteError) as info:
         journal.append("item.done", {"item": "p01.a"})
-    assert str(info.value).startswith("NOT SAVED: cannot write journal")
+    assert str(info.value).startswith("cannot write journal")
     assert "\n" not in str(info.value)
     assert journal.events() == []
 
@@ -170,7 +172,7 @@ def test_read_only_directory(tmp_path: Path, clock: ManualClock) -> None:
     state.chmod(0o500)
     try:
         journal = Journal.open(state / "INC-1.sqlite3", clock, "alice")
-        with pytest.raises(JournalWriteError, match=r"^NOT SAVED: "):
+        with pytest.raises(JournalWriteError, match=r"^cannot write journal "):
             journal.append("item.done", {"item": "p01.a"})
     finally:
         state.chmod(0o700)
@@ -184,7 +186,7 @@ def test_disk_full_is_a_write_error_and_nothing_half_written(
     # SQLite's own page limit makes the next growth fail exactly as a full disk does.
     pages = journal._conn.execute("PRAGMA page_count").fetchone()[0]
     journal._conn.execute(f"PRAGMA max_page_count={pages}")
-    with pytest.raises(JournalWriteError, match=r"^NOT SAVED: journal INC-1.sqlite3: .*full"):
+    with pytest.raises(JournalWriteError, match=r"^journal INC-1.sqlite3: .*full"):
         for _ in range(50):
             journal.append("item.note", {"item": "p01.a", "text": "x" * 4000})
     saved = journal.events()
@@ -216,10 +218,19 @@ def test_journal_cut_at_a_random_byte_recovers_what_is_readable(
     journal = Journal.open(path, clock, "alice")
     recovered = journal.events()
     by_seq = {e.seq: e for e in original}
-    assert all(by_seq[e.seq] == e for e in recovered)
-    if journal.recovery is not None:
-        assert "recovered" in journal.recovery and "damaged" in journal.recovery
-        assert len(list(path.parent.glob("INC-1.sqlite3.damaged-*Z"))) == 1
+    # A cut anywhere is damage: the driver's journal is rebuilt and says what it lost.
+    assert journal.recovery is not None and journal.damage == journal.recovery
+    assert "recovered" in journal.recovery and "damaged" in journal.recovery
+    assert len(list(path.parent.glob("INC-1.sqlite3.damaged-*Z"))) == 1
+    *kept, note = recovered
+    assert all(by_seq[e.seq] == e for e in kept)
+    assert (note.kind, note.actor) == (JOURNAL_RECOVERED, SYSTEM_ACTOR)
+    assert note.seq > 60 and note.payload["recovered"] == len(kept)
+    lost = {s for a, b in note.payload["lost"] for s in range(a, b + 1)}
+    missing = set(by_seq) - {e.seq for e in kept}
+    # Every event not kept is named: in a lost range, or after the last seq seen.
+    after = note.payload["maybe_lost_after"]
+    assert lost <= missing and missing - lost == {s for s in missing if s > after}
     after = journal.append("item.done", {"item": "p02.next"})
     assert after.seq > max((e.seq for e in recovered), default=0)
     journal.close()
