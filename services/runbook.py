@@ -56,6 +56,8 @@ class Item:
     """The option of the phase's choice this item belongs to, if any."""
     action: str | None = None
     """The `[actions]` command that performs it: a successful run ticks the item."""
+    marks_deploy: bool = False
+    """Ticking it means production now runs the hotfix: the deploy is marked."""
 
 
 @dataclass(frozen=True)
@@ -251,7 +253,15 @@ def parse_runbook(raw: Mapping[str, Any], file: str, lang: Lang) -> Runbook:
             r.keys(
                 raw_item,
                 i_path,
-                ["id", "commands", "requires", "option", "action", *_text_keys("text")],
+                [
+                    "id",
+                    "commands",
+                    "requires",
+                    "option",
+                    "action",
+                    "marks_deploy",
+                    *_text_keys("text"),
+                ],
             )
             item_id = r.ident(raw_item, i_path)
             if item_id in item_ids or item_id in phase_ids:
@@ -269,6 +279,9 @@ def parse_runbook(raw: Mapping[str, Any], file: str, lang: Lang) -> Runbook:
             action = raw_item.get("action")
             if action is not None and (not isinstance(action, str) or not action):
                 raise r.fail(f"{i_path}.action", "must be the name of an [actions] command")
+            marks_deploy = raw_item.get("marks_deploy", False)
+            if not isinstance(marks_deploy, bool):
+                raise r.fail(f"{i_path}.marks_deploy", "must be true or false")
             item_requires = r.strings(raw_item, i_path, "requires")
             pending.append((f"{i_path}.requires", item_requires))
             items.append(
@@ -279,6 +292,7 @@ def parse_runbook(raw: Mapping[str, Any], file: str, lang: Lang) -> Runbook:
                     requires=item_requires,
                     option=option,
                     action=action,
+                    marks_deploy=marks_deploy,
                 )
             )
         phases.append(

@@ -1,6 +1,6 @@
 """What one running dashboard needs: the config, the clock, and the services built from them.
 
-The screen asks the runtime for services; nothing here touches Textual.
+The screen asks the runtime for its incident session; nothing here touches Textual.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from pathlib import Path
 from services.clock import Clock
 from services.config import LoadedConfig
 from services.journal import Journal, default_actor, journal_path
+from services.session import IncidentSession
 
 
 @dataclass
@@ -25,9 +26,29 @@ class Runtime:
     """False: start no worker and open no journal (snapshots feed fixed data)."""
     demo_root: Path | None = None
     actor: str = field(default_factory=lambda: default_actor(os.environ))
+    journals: list[Journal] = field(default_factory=list, repr=False)
+    """The journals opened through `open_journal`, closed by `close`."""
 
     def open_journal(self) -> Journal:
         """Open the incident's journal (blocking: call it in a thread)."""
         config = self.loaded.config
         path = journal_path(self.loaded.state_dir, config.incident.id)
-        return Journal.open(path, self.clock, self.actor, read_only=self.read_only)
+        journal = Journal.open(path, self.clock, self.actor, read_only=self.read_only)
+        self.journals.append(journal)
+        return journal
+
+    def close(self) -> None:
+        """Close the journals this runtime opened (the app calls it as it ends)."""
+        journals, self.journals = self.journals, []
+        for journal in journals:
+            journal.close()
+
+    def session(self) -> IncidentSession:
+        """The incident session of this dashboard: the services, wired, and the journal."""
+        return IncidentSession(
+            self.loaded,
+            self.clock,
+            actor=self.actor,
+            read_only=self.read_only,
+            open_journal=self.open_journal,
+        )

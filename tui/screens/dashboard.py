@@ -7,8 +7,6 @@ become journal events; the journal's stream brings the new state back down.
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import work
@@ -18,27 +16,13 @@ from textual.reactive import reactive
 from textual.screen import Screen
 
 from services import escalation as esc
-from services.alerts import ALERT_RAISED, HEALTH_CHANGED, Alert, AlertTracker
 from services.escalation import EscalationState
-from services.health import HealthSnapshot, Prober, ProbeState, make_client
+from services.health import HealthSnapshot
 from services.incident import IncidentSummary
-from services.journal import Event, Journal, JournalWriteError
-from services.log_filter import LogFilter
-from services.log_follow import LogBatch, LogBuffer, LogFollower
-from services.metrics import MetricSampler, MetricsSnapshot
-from services.notify import Delivery, Notifier
-from services.redact import redact
-from services.runbook import (
-    CHOICE_MADE,
-    ITEM_DONE,
-    ITEM_NA,
-    ITEM_NOTE,
-    ITEM_UNDONE,
-    Runbook,
-    RunbookState,
-    replay,
-    runbook_for,
-)
+from services.journal import Event, Journal
+from services.metrics import MetricsSnapshot
+from services.runbook import Runbook, RunbookState, replay
+from services.session import IncidentSession, SessionState
 from tui.runtime import Runtime
 from tui.starting import WIDE_AT
 from widgets.escalation_view import EscalationView
@@ -65,8 +49,6 @@ if TYPE_CHECKING:
 
 WINDOWS = (300.0, 1800.0, 7200.0)
 """Graph windows cycled by `w`: 5m, 30m, 2h."""
-DEPLOY_ITEMS = frozenset({"p10.deploy-production", "p09.bg-switch", "p09.rolling-next"})
-"""Runbook items whose tick means production now runs the hotfix (marks the deploy)."""
 
 
 class DashboardScreen(PaintCache, Screen[None]):
@@ -98,38 +80,20 @@ class DashboardScreen(PaintCache, Screen[None]):
     escalation: reactive[EscalationState | None] = reactive(None, repaint=False)
     release: reactive[ReleaseInfo | None] = reactive(None, repaint=False)
 
-    _due_health: HealthSnapshot | None = None
-    """The latest health, not yet shown (see `_hand_down`)."""
-    _due_metrics: MetricsSnapshot | None = None
-    """The latest metrics, not yet shown (see `_hand_down`)."""
-    _held_log: LogView | None = None
-    """The log pane, when it holds lines not yet shown (see `_hand_down`)."""
-    _due_alerts: list[Alert]
-    """Alerts raised (and journaled) since the last tick, not yet shown."""
-
     def __init__(self, runtime: Runtime) -> None:
         super().__init__()
         self.runtime = runtime
-        self._due_alerts = []
-        config = runtime.loaded.config
-        self.runbook: Runbook = runbook_for(runtime.loaded)
-        self.journal: Journal | None = None
-        self.events: list[Event] = []
-        self._save_error: str | None = None
-        self._started = config.incident.started
-        self.log_buffer = LogBuffer(log_filter=LogFilter.parse(self._initial_filter()))
-        self.sampler: MetricSampler | None = None
-        self.prober: Prober | None = None
-        self.notifier: Notifier | None = None
-        self.alerts = AlertTracker({m.name: m.min_duration for m in config.metric})
+        self.session: IncidentSession = runtime.session()
+        self.runbook: Runbook = self.session.runbook
+        self.events: tuple[Event, ...] = ()
+        """The journal as last shown, in sequence order."""
         self._detail: HealthDetail | None = None
         self._window = 0
 
     # --- composition ---------------------------------------------------------------
 
     def _initial_filter(self) -> str:
-        logs = self.runtime.loaded.config.log
-        return logs[0].filter if logs else ""
+        return self.session.initial_filter
 
     def compose(self) -> ComposeResult:
         config = self.runtime.loaded.config
@@ -180,288 +144,90 @@ class DashboardScreen(PaintCache, Screen[None]):
         self.query_one(RunbookView).focus()
         self.query_one(FilterBar).display = False
         self.query_one(ProjectorView).display = False
-        self.summary = self._summary(None)
+        self.summary = self.session.state().summary
         self.runbook_state = replay(self.runbook, [])
         if self.runtime.live:
-            self._start_services()
+            self._run_session()
+            if self.runtime.loaded.config.git is not None:
+                # After the first frame: reading git is not what the first glance needs.
+                self.call_after_refresh(self._watch_release)
 
     def on_resize(self) -> None:
         self.set_class(self.size.width >= WIDE_AT, "-wide")
 
-    # --- services ------------------------------------------------------------------
-
-    def _start_services(self) -> None:
-        config = self.runtime.loaded.config
-        client = make_client(config.endpoint)
-        if config.endpoint:
-            self.prober = Prober(config.endpoint, client, self.runtime.clock)
-            self._run_health()
-        if config.metric:
-            self.sampler = MetricSampler(config.metric, client, self.runtime.clock)
-            self._run_metrics()
-        if config.notify and not self.runtime.read_only:
-            self.notifier = Notifier(
-                config.notify,
-                client,
-                self.runtime.clock,
-                record=self._record,
-                incident=config.incident.id,
-                on_result=self._on_delivery,
-            )
-        if config.log:
-            self._run_logs()
-        if config.git is not None:
-            # After the first frame: reading git is not what the first glance needs.
-            self.call_after_refresh(self._watch_release)
-        self._run_journal()
-
-    @work(group="health", exit_on_error=False)
-    async def _run_health(self) -> None:
-        assert self.prober is not None
-        async for snapshot in self.prober.stream():
-            if self._holding:
-                self._due_health = snapshot
-            else:
-                self.health = snapshot
-            if self.sampler is not None:
-                self.sampler.feed_health(snapshot)
-            detail = self._detail
-            if detail is not None and detail.is_attached and detail.status is not None:
-                status = snapshot.get(detail.status.name)
-                if status is not None:
-                    detail.status = status
-            changes, alerts = self.alerts.observe_health(snapshot)
-            for change in changes:
-                self._record(HEALTH_CHANGED, change.payload())
-            self._raise(alerts)
-
-    @work(group="metrics", exit_on_error=False)
-    async def _run_metrics(self) -> None:
-        assert self.sampler is not None
-        async for snapshot in self.sampler.stream():
-            if self._holding:
-                self._due_metrics = snapshot
-            else:
-                self.metrics = snapshot
-            self._raise(self.alerts.observe_metrics(snapshot, self.runtime.clock.monotonic()))
-
-    def _raise(self, alerts: Sequence[Alert]) -> None:
-        """Journal each alert now; show them with the panes' next second (`_hand_down`),
-        when the pane that shows the failure shows it too."""
-        for alert in alerts:
-            self._record(ALERT_RAISED, alert.payload())
-        self._due_alerts.extend(alerts)
-        if not self._holding:
-            self._show_alerts()
-
-    def _show_alerts(self) -> None:
-        """One toast (and one bell) for the alerts raised in the same second."""
-        alerts, self._due_alerts = self._due_alerts, []
-        if not alerts:
-            return
-        if len(alerts) == 1:
-            title, text = "Alert", alerts[0].text
-        else:
-            title, text = f"{len(alerts)} alerts", "\n".join(a.text for a in alerts)
-        self.notify(text, title=title, severity="error", timeout=15, markup=False)
-        if self.runtime.loaded.config.ui.bell:
-            self.app.bell()
-
-    @work(group="logs", exit_on_error=False)
-    async def _run_logs(self) -> None:
-        loaded = self.runtime.loaded
-        follower = LogFollower(
-            loaded.config.log,
-            loaded.base_dir,
-            self.runtime.clock,
-            log_filter=self.log_buffer.log_filter,
-        )
-        view = self.query_one(LogView)
-        async for batch in follower.stream():
-            shown = self.log_buffer.append(batch)
-            if shown and self._holding:
-                view.hold(shown)
-                self._held_log = view
-            elif shown:
-                view.append(shown)
-            if self.sampler is not None:
-                names = {log.name for log in loaded.config.log}
-                for name, lines in _lines_by_log(batch, names).items():
-                    self.sampler.feed_log_lines(name, lines)
-
-    @work(group="journal", exit_on_error=False)
-    async def _run_journal(self) -> None:
-        self.journal = await asyncio.to_thread(self.runtime.open_journal)
-        journal = self.journal
-        if journal.recovery:
-            self.notify(
-                journal.recovery, title="Journal recovered", severity="warning", markup=False
-            )
-        if journal.write_problem and not journal.read_only:
-            self._save_error = journal.write_problem
-        self._ingest(await asyncio.to_thread(journal.events))
-        if self._started is None:
-            now = self.runtime.clock.now()
-            self._started = esc.ensure_started(None, self.events, now, self._record)
-        self._apply_deploy_mark()
-        self._tick()
-        self.set_interval(1.0, self._tick)
-        async for batch in journal.follow(poll=0.5, after_seq=self._last_seq()):
-            if self._ingest(batch):
-                self._tick()  # another instance's ack or status update shows at once
-
-    def _last_seq(self) -> int:
-        return self.events[-1].seq if self.events else 0
-
-    def _ingest(self, batch: Sequence[Event]) -> bool:
-        """Add the events not seen yet (this screen's own come back from the journal too)."""
-        last = self._last_seq()
-        fresh = [event for event in batch if event.seq > last]
-        if not fresh:
-            return False
-        self.events.extend(fresh)
-        self.runbook_state = replay(self.runbook, self.events)
-        if any(event.kind == esc.DEPLOY_MARKED for event in fresh):
-            self._apply_deploy_mark()
-        return True
-
-    def _apply_deploy_mark(self) -> None:
-        """Tell the samplers when the deploy happened (from any instance's journal)."""
-        marks = [event.at for event in self.events if event.kind == esc.DEPLOY_MARKED]
-        if not marks:
-            return
-        if self.sampler is not None:
-            self.sampler.mark_deploy(marks[-1])
-        if self.prober is not None:
-            self.prober.mark_deploy(marks[-1])
-
-    def _record(self, kind: str, payload: dict[str, Any]) -> None:
-        """Journal an event from the UI loop (rare events: crossings, alerts)."""
-        if self.journal is None or self.runtime.read_only:
-            return
-        try:
-            self._ingest([self.journal.append(kind, self._redacted(payload))])
-        except JournalWriteError as exc:
-            self._not_saved(str(exc))
-
-    async def record(self, kind: str, payload: dict[str, Any]) -> bool:
-        """Journal a user's change off the UI loop; True once it is durable."""
-        if self.journal is None:
-            self.notify("The journal is still opening; try again.", severity="warning")
-            return False
-        if self.runtime.read_only:
-            self.notify("Read-only: changes are refused.", severity="warning")
-            return False
-        try:
-            event = await self.journal.record(kind, self._redacted(payload))
-        except JournalWriteError as exc:
-            self._not_saved(str(exc))
-            return False
-        self._save_error = None
-        self._ingest([event])
-        self._tick()
-        return True
-
-    def _redacted(self, payload: dict[str, Any]) -> dict[str, Any]:
-        """The payload with every value from the environment masked (argv, errors)."""
-        masked: dict[str, Any] = redact(payload, self.runtime.loaded.secrets)
-        return masked
-
-    def _not_saved(self, message: str) -> None:
-        self._save_error = message
-        self.summary = self._summary(self.escalation)
-        self.notify(message, title="NOT SAVED", severity="error", timeout=10, markup=False)
-
-    def _on_delivery(self, delivery: Delivery) -> None:
-        if not delivery.ok:
-            self.notify(
-                f"Webhook {delivery.url} failed: {delivery.error}",
-                severity="warning",
-                markup=False,
-            )
-
-    async def _announce(self, kind: str, text: str) -> None:
-        if self.notifier is not None:
-            await self.notifier.send(
-                kind, text, {"incident": self.runtime.loaded.config.incident.id}
-            )
-
-    # --- the clock -------------------------------------------------------------------
+    # --- the session ------------------------------------------------------------------
 
     @property
-    def _holding(self) -> bool:
-        """Whether new samples wait for the clock's next second (`_hand_down`): once it
-        runs; before, they are shown as they come."""
-        return self.escalation is not None
+    def journal(self) -> Journal | None:
+        """The incident's journal, once the session has opened it."""
+        return self.session.journal
 
-    def _hand_down(self) -> None:
-        """Show the health, metrics, log lines and alerts that came in since the last tick.
+    @work(group="session", exit_on_error=False)
+    async def _run_session(self) -> None:
+        view = self.query_one(LogView)
+        async for state in self.session.stream():
+            self._show(state, view)
 
-        Once the clock runs, the panes take new samples on its tick: they repaint in the
-        frame the clock repaints anyway, not in frames of their own.
-        """
-        if self._due_health is not None:
-            self.health, self._due_health = self._due_health, None
-        if self._due_metrics is not None:
-            self.metrics, self._due_metrics = self._due_metrics, None
-        if self._held_log is not None:
-            self._held_log.flush()
-            self._held_log = None
-        self._show_alerts()
+    def _show(self, state: SessionState, view: LogView) -> None:
+        """Hand one state down to the panes; toast what happened since the last one."""
+        if state.events is not self.events:
+            self.events = state.events
+            self.runbook_state = state.runbook
+        self.summary = state.summary
+        self.escalation = state.escalation
+        self.health = state.health
+        self.metrics = state.metrics
+        if state.new_lines:
+            view.append(state.new_lines)
+        detail = self._detail
+        if state.health is not None and detail is not None and detail.is_attached:
+            status = state.health.get(detail.status.name) if detail.status else None
+            if status is not None:
+                detail.status = status
+        self._toast(state)
 
-    def _tick(self) -> None:
-        self._hand_down()
+    def _toast(self, state: SessionState) -> None:
         config = self.runtime.loaded.config
-        if self._started is None:
-            return
-        result = esc.tick(
-            config.escalation,
-            self._started,
-            self.runtime.clock.now(),
-            self.events,
-            self._record if not self.runtime.read_only else _ignore,
-            health=self._health_summary(),
-            default_severity=config.incident.severity,
-        )
-        self.escalation = result.state
-        self.summary = self._summary(result.state)
-        for level in result.crossed:
+        alerts = state.alerts
+        if alerts:
+            # One toast (and one bell) for the alerts of one state.
+            if len(alerts) == 1:
+                title, text = "Alert", alerts[0].text
+            else:
+                title, text = f"{len(alerts)} alerts", "\n".join(a.text for a in alerts)
+            self.notify(text, title=title, severity="error", timeout=15, markup=False)
+            if config.ui.bell:
+                self.app.bell()
+        for level in state.crossed:
             text = esc.crossing_text(config.escalation.levels, level.index)
             self.notify(text, title="Escalation", severity="warning", timeout=30, markup=False)
             if config.ui.bell and config.escalation.bell:
                 self.app.bell()
-            self.run_worker(self._announce("escalation", text), group="notify")
+        for notice in state.notices:
+            timeout = 10 if notice.level == "error" else 5
+            self.notify(
+                notice.text,
+                title=notice.title,
+                severity=notice.level,
+                timeout=timeout,
+                markup=False,
+            )
 
-    def _health_summary(self) -> str:
-        snapshot = self.health
-        if snapshot is None or not snapshot.endpoints:
-            return "no endpoints"
-        return ", ".join(f"{e.name} {e.state.word}" for e in snapshot.endpoints)
-
-    def _summary(self, state: EscalationState | None) -> IncidentSummary:
-        incident = self.runtime.loaded.config.incident
-        return IncidentSummary(
-            id=incident.id,
-            title=incident.title,
-            severity=state.severity if state is not None else incident.severity,
-            # Whole seconds, as shown: a second tick within the same second repaints nothing.
-            elapsed_s=float(int(state.elapsed)) if state is not None else None,
-            resolved=state.resolved if state is not None else False,
-            read_only=self.runtime.read_only,
-            save_error=self._save_error,
-        )
+    async def record(self, kind: str, payload: dict[str, Any]) -> bool:
+        """Journal a user's change; True once it is committed and shown."""
+        return await self.session.record(kind, payload)
 
     # --- runbook ---------------------------------------------------------------------
 
     async def on_runbook_view_toggle_requested(self, message: RunbookView.ToggleRequested) -> None:
-        kind = ITEM_DONE if message.done else ITEM_UNDONE
-        saved = await self.record(kind, {"item": message.item_id})
-        deploys = message.done and message.item_id in DEPLOY_ITEMS
-        if saved and deploys and not self._deploy_marked():
-            await self.action_mark_deploy()
+        if not await self.session.toggle(message.item_id, message.done):
+            return
+        if message.done and self.session.deploy_marked and self._marks_deploy(message.item_id):
+            self.notify("Deploy marked: baseline set, post-deploy watch started.")
 
-    def _deploy_marked(self) -> bool:
-        return any(event.kind == esc.DEPLOY_MARKED for event in self.events)
+    def _marks_deploy(self, item_id: str) -> bool:
+        item = self.runbook.item(item_id)
+        return item is not None and item.marks_deploy
 
     def _item_text(self, item_id: str) -> str:
         item = self.runbook.item(item_id)
@@ -475,7 +241,7 @@ class DashboardScreen(PaintCache, Screen[None]):
             PromptScreen("Note", subject=self._item_text(message.item_id))
         )
         if text:
-            await self.record(ITEM_NOTE, {"item": message.item_id, "text": text})
+            await self.session.note(message.item_id, text)
 
     @work(group="prompt")
     async def on_runbook_view_not_applicable_requested(
@@ -487,7 +253,7 @@ class DashboardScreen(PaintCache, Screen[None]):
             PromptScreen("Not applicable: why?", subject=self._item_text(message.item_id))
         )
         if reason:
-            await self.record(ITEM_NA, {"item": message.item_id, "reason": reason})
+            await self.session.not_applicable(message.item_id, reason)
 
     @work(group="prompt")
     async def on_runbook_view_choice_requested(self, message: RunbookView.ChoiceRequested) -> None:
@@ -497,7 +263,7 @@ class DashboardScreen(PaintCache, Screen[None]):
             ChoiceScreen("Choose one", message.options, message.selected)
         )
         if option is not None and option != message.selected:
-            await self.record(CHOICE_MADE, {"choice": message.choice_id, "option": option})
+            await self.session.choose(message.choice_id, option)
 
     def on_runbook_view_timeline_requested(self, message: RunbookView.TimelineRequested) -> None:
         self.action_timeline()
@@ -505,7 +271,7 @@ class DashboardScreen(PaintCache, Screen[None]):
     def action_timeline(self) -> None:
         from widgets.timeline import TimelineScreen
 
-        self.app.push_screen(TimelineScreen(self.events, self.runbook))
+        self.app.push_screen(TimelineScreen(list(self.events), self.runbook))
 
     def action_guidance(self) -> None:
         from widgets.guidance import GuidanceScreen
@@ -528,55 +294,22 @@ class DashboardScreen(PaintCache, Screen[None]):
             graph.window = WINDOWS[self._window]  # type: ignore[attr-defined]
 
     async def action_mark_deploy(self) -> None:
-        if await self.record(esc.DEPLOY_MARKED, {}):
+        if await self.session.mark_deploy():
             self.notify("Deploy marked: baseline set, post-deploy watch started.")
-            await self._announce("deploy", "Hotfix deployed to production.")
 
     # --- escalation --------------------------------------------------------------------
 
     async def action_ack(self) -> None:
-        state = self.escalation
-        payload = esc.ack_payload(state) if state is not None else None
-        if payload is None:
-            self.notify("No escalation level reached yet: nothing to acknowledge.")
-            return
-        if await self.record(esc.ESCALATION_ACK, payload):
+        if await self.session.ack():
             self.notify(f"Acknowledged by {self.runtime.actor}.", markup=False)
 
     @work(group="prompt")
     async def action_status(self) -> None:
         from widgets.status_composer import StatusComposer
 
-        draft = self._status_draft()
-        text = await self.app.push_screen_wait(StatusComposer(draft))
-        if text and await self.record(esc.STATUS_SENT, {"text": text}):
-            await self._announce("status", text)
+        text = await self.app.push_screen_wait(StatusComposer(self.session.status_draft()))
+        if text and await self.session.send_status(text):
             self.notify("Status update sent.")
-
-    def _status_draft(self) -> str:
-        state = self.runbook_state
-        phase = ""
-        next_step = ""
-        if state is not None and state.current is not None:
-            current = state.phases[state.current]
-            phase = current.phase.title
-            opened = [item for item in current.items if item.status == "open"]
-            next_step = opened[0].item.text if opened else ""
-        error = self.metrics.get("Error rate") if self.metrics is not None else None
-        trend = ""
-        if error is not None and error.current is not None:
-            trend = error.delta_text() or f"error rate {error.current:.1f}{error.unit}"
-        escalation = self.escalation
-        return esc.compose_status(
-            incident=self.runtime.loaded.config.incident.title,
-            severity=escalation.severity if escalation else "",
-            elapsed=escalation.elapsed if escalation else 0.0,
-            phase=phase,
-            health=self._health_summary(),
-            error_trend=trend,
-            version="",
-            next_step=next_step,
-        )
 
     @work(group="prompt")
     async def action_resolve(self) -> None:
@@ -592,11 +325,11 @@ class DashboardScreen(PaintCache, Screen[None]):
                 confirm_label="Resolve",
             )
         )
-        if confirmed and await self.record(esc.INCIDENT_RESOLVED, {}):
-            await self._announce("resolved", "Incident resolved.")
+        if confirmed:
+            await self.session.resolve()
 
     async def action_set_severity(self, severity: str) -> None:
-        await self.record(esc.SEVERITY_CHANGED, {"severity": severity})
+        await self.session.set_severity(severity)
 
     # --- release -----------------------------------------------------------------------
 
@@ -619,22 +352,13 @@ class DashboardScreen(PaintCache, Screen[None]):
     def _refresh_release(self) -> None:
         self.run_worker(self._controller().refresh_release(), group="release")
 
-    def gates(self) -> dict[str, bool]:
-        """Whether each endpoint and metric holds now, by name, for rolling deploys."""
-        held: dict[str, bool] = {}
-        if self.health is not None:
-            for endpoint in self.health.endpoints:
-                held[endpoint.name] = endpoint.state is ProbeState.UP
-        if self.metrics is not None:
-            for series in self.metrics.series:
-                held[series.name] = series.state in ("ok", "warn")
-        return held
-
     def action_release(self) -> None:
         from tui.screens.release import ReleaseScreen
 
         self.app.push_screen(
-            ReleaseScreen(self.runtime, self.record, self.gates, controller=self._controller())
+            ReleaseScreen(
+                self.runtime, self.record, self.session.gates, controller=self._controller()
+            )
         )
 
     def action_rollback(self) -> None:
@@ -700,18 +424,5 @@ class DashboardScreen(PaintCache, Screen[None]):
             self.query_one(LogView).focus()
 
     def on_filter_bar_filter_changed(self, message: FilterBar.FilterChanged) -> None:
-        shown = self.log_buffer.set_filter(message.log_filter)
+        shown = self.session.set_filter(message.log_filter)
         self.query_one(LogView).replace(shown, message.log_filter)
-
-
-def _lines_by_log(batch: LogBatch, names: set[str]) -> dict[str, list[str]]:
-    """The batch's line texts by `[[log]]` name (a glob's files are tagged `name:file`)."""
-    by_log: dict[str, list[str]] = {}
-    for line in batch.lines:
-        name = line.source if line.source in names else line.source.rsplit(":", 1)[0]
-        by_log.setdefault(name, []).append(line.text)
-    return by_log
-
-
-def _ignore(kind: str, payload: dict[str, Any]) -> None:
-    """A read-only viewer journals nothing; the driving instance does."""

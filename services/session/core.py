@@ -1,0 +1,556 @@
+"""The incident session: the engine behind every screen of one incident.
+
+It builds the services from the config and wires them to each other (health feeds the
+metrics and the alerts, the logs feed the metrics, alerts and escalation steps go to
+the journal, the deploy mark goes to the samplers), writes the journal off the event
+loop, and hands out ONE ordered stream of immutable states plus the commands a screen
+may send. A screen never wires services together and never writes the journal itself.
+
+One path for state: every change, this instance's or another's, reaches the state by
+reading the journal in sequence order, and each event is applied exactly once. A
+command returns once its event is committed AND applied, so a tick shows done only
+after it is durable, and never before an earlier event of another instance.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Callable, Sequence
+from datetime import datetime
+from typing import Any
+
+import httpx
+
+from services import escalation as esc
+from services import events as kinds
+from services.alerts import Alert, AlertTracker
+from services.clock import Clock
+from services.config import LoadedConfig
+from services.escalation import EscalationState, LevelInfo
+from services.health import HealthSnapshot, Prober, ProbeState, make_client
+from services.incident import IncidentSummary
+from services.journal import Event, Journal, JournalWriteError
+from services.log_filter import LogFilter
+from services.log_follow import LogBatch, LogBuffer, LogFollower, LogItem
+from services.metrics import MetricSampler, MetricsSnapshot
+from services.notify import Delivery, Notifier
+from services.redact import redact
+from services.runbook import Runbook, RunbookState, replay, runbook_for
+from services.session.state import Notice, NoticeLevel, SessionState
+
+JournalOpener = Callable[[], Journal]
+"""Opens the incident's journal (blocking: the session calls it in a thread)."""
+
+FOLLOW_POLL = 0.5
+"""Seconds between looks for other instances' events (the safety net of `follow`)."""
+TICK = 1.0
+"""Seconds between steps of the incident clock."""
+
+
+class IncidentSession:
+    """One incident as one engine: services built and wired, state streamed, commands.
+
+    `stream()` starts everything and yields `SessionState`s until the consumer stops;
+    the commands (`toggle`, `note`, `ack`, ...) may be called while it runs and return
+    True once their event is committed and applied.
+    """
+
+    def __init__(
+        self,
+        loaded: LoadedConfig,
+        clock: Clock,
+        *,
+        actor: str,
+        open_journal: JournalOpener,
+        read_only: bool = False,
+        runbook: Runbook | None = None,
+        client: httpx.AsyncClient | None = None,
+    ) -> None:
+        self.loaded = loaded
+        self.clock = clock
+        self.actor = actor
+        self.read_only = read_only
+        self.runbook = runbook if runbook is not None else runbook_for(loaded)
+        config = loaded.config
+        self._open_journal = open_journal
+        self._client = client
+        self.journal: Journal | None = None
+        self._events: tuple[Event, ...] = ()
+        self._runbook: RunbookState = replay(self.runbook, [])
+        self._escalation: EscalationState | None = None
+        self._health: HealthSnapshot | None = None
+        self._metrics: MetricsSnapshot | None = None
+        self._started: datetime | None = config.incident.started
+        self._save_error: str | None = None
+        self.log_buffer = LogBuffer(log_filter=LogFilter.parse(self.initial_filter))
+        self.alerts = AlertTracker({m.name: m.min_duration for m in config.metric})
+        self.prober: Prober | None = None
+        self.sampler: MetricSampler | None = None
+        self.notifier: Notifier | None = None
+        # What happened since the last state handed out (shown once).
+        self._new_lines: list[LogItem] = []
+        self._new_alerts: list[Alert] = []
+        self._crossed: list[LevelInfo] = []
+        self._notices: list[Notice] = []
+        self._changed = asyncio.Event()
+        self._commands = asyncio.Lock()
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._streaming = False
+
+    # --- what the screens read --------------------------------------------------------
+
+    @property
+    def initial_filter(self) -> str:
+        """The error log's filter at start: the first `[[log]]`'s own."""
+        logs = self.loaded.config.log
+        return logs[0].filter if logs else ""
+
+    @property
+    def events(self) -> tuple[Event, ...]:
+        """Every journal event applied so far, in sequence order."""
+        return self._events
+
+    @property
+    def last_seq(self) -> int:
+        """The last journal event applied."""
+        return self._events[-1].seq if self._events else 0
+
+    def state(self) -> SessionState:
+        """The state now, taking what happened since the previous state (shown once)."""
+        state = SessionState(
+            seq=self.last_seq,
+            events=self._events,
+            runbook=self._runbook,
+            summary=self._summary(),
+            escalation=self._escalation,
+            health=self._health,
+            metrics=self._metrics,
+            journal_open=self.journal is not None,
+            new_lines=tuple(self._new_lines),
+            alerts=tuple(self._new_alerts),
+            crossed=tuple(self._crossed),
+            notices=tuple(self._notices),
+        )
+        self._new_lines.clear()
+        self._new_alerts.clear()
+        self._crossed.clear()
+        self._notices.clear()
+        return state
+
+    def _summary(self) -> IncidentSummary:
+        incident = self.loaded.config.incident
+        state = self._escalation
+        return IncidentSummary(
+            id=incident.id,
+            title=incident.title,
+            severity=state.severity if state is not None else incident.severity,
+            # Whole seconds, as shown: a second step within the same second changes nothing.
+            elapsed_s=float(int(state.elapsed)) if state is not None else None,
+            resolved=state.resolved if state is not None else False,
+            read_only=self.read_only,
+            save_error=self._save_error,
+        )
+
+    def gates(self) -> dict[str, bool]:
+        """Whether each endpoint and metric holds now, by name (rolling deploys)."""
+        held: dict[str, bool] = {}
+        if self._health is not None:
+            for endpoint in self._health.endpoints:
+                held[endpoint.name] = endpoint.state is ProbeState.UP
+        if self._metrics is not None:
+            for series in self._metrics.series:
+                held[series.name] = series.state in ("ok", "warn")
+        return held
+
+    def health_summary(self) -> str:
+        """Every endpoint's state in words, for status updates and the watch window."""
+        snapshot = self._health
+        if snapshot is None or not snapshot.endpoints:
+            return "no endpoints"
+        return ", ".join(f"{e.name} {e.state.word}" for e in snapshot.endpoints)
+
+    def status_draft(self) -> str:
+        """A status update pre-filled from the live state, for the user to edit."""
+        state = self._runbook
+        phase = next_step = ""
+        if state.current is not None:
+            current = state.phases[state.current]
+            phase = current.phase.title
+            opened = [item for item in current.items if item.status == "open"]
+            next_step = opened[0].item.text if opened else ""
+        error = self._metrics.get("Error rate") if self._metrics is not None else None
+        trend = ""
+        if error is not None and error.current is not None:
+            trend = error.delta_text() or f"error rate {error.current:.1f}{error.unit}"
+        escalation = self._escalation
+        return esc.compose_status(
+            incident=self.loaded.config.incident.title,
+            severity=escalation.severity if escalation else "",
+            elapsed=escalation.elapsed if escalation else 0.0,
+            phase=phase,
+            health=self.health_summary(),
+            error_trend=trend,
+            version="",
+            next_step=next_step,
+        )
+
+    def set_filter(self, log_filter: LogFilter) -> tuple[LogItem, ...]:
+        """Apply a new error-log filter to the whole backlog; returns what is now shown."""
+        return self.log_buffer.set_filter(log_filter)
+
+    # --- the stream -------------------------------------------------------------------
+
+    async def stream(self) -> AsyncIterator[SessionState]:
+        """Start the services and yield the state whenever it changed, in order.
+
+        Once the clock runs, health, metrics and log lines are handed out with its next
+        step (one repaint a second); journal events (a tick, another instance's ack)
+        are handed out at once. Stopping the iteration stops every service and closes
+        the journal.
+        """
+        if self._streaming:
+            raise RuntimeError("an incident session has one stream")
+        self._streaming = True
+        self._start()
+        try:
+            yield self.state()
+            while True:
+                await self._changed.wait()
+                self._changed.clear()
+                yield self.state()
+        finally:
+            await self.close()
+
+    def _publish(self, now: bool = False) -> None:
+        """Hand out a new state: at once, or (while the clock runs) with its next step."""
+        if now or self._escalation is None:
+            self._changed.set()
+
+    def _start(self) -> None:
+        config = self.loaded.config
+        if self._client is None and (config.endpoint or config.metric or config.notify):
+            self._client = make_client(config.endpoint)
+        client = self._client
+        if config.endpoint and client is not None:
+            self.prober = Prober(config.endpoint, client, self.clock)
+            self._spawn(self._run_health())
+        if config.metric and client is not None:
+            self.sampler = MetricSampler(config.metric, client, self.clock)
+            self._spawn(self._run_metrics())
+        if config.notify and client is not None and not self.read_only:
+            self.notifier = Notifier(
+                config.notify,
+                client,
+                self.clock,
+                record=self._record_soon,
+                incident=config.incident.id,
+                on_result=self._on_delivery,
+            )
+        if config.log:
+            self._spawn(self._run_logs())
+        self._spawn(self._run_journal())
+
+    def _spawn(self, coro: Any) -> None:
+        task = asyncio.create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._task_done)
+
+    def _task_done(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.discard(task)
+        if task.cancelled() or task.exception() is None:
+            return
+        # A service that failed for good: say so once instead of dying silently.
+        exc = task.exception()
+        self._notice(f"{type(exc).__name__}: {exc}", "Service stopped", "error")
+
+    async def close(self) -> None:
+        """Stop every service and close the journal (idempotent)."""
+        tasks, self._tasks = list(self._tasks), set()
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(BaseException):
+                await task
+        if self.notifier is not None:
+            with contextlib.suppress(Exception):
+                await self.notifier.aclose()
+        if self._client is not None:
+            with contextlib.suppress(Exception):
+                await self._client.aclose()
+        journal, self.journal = self.journal, None
+        if journal is not None:
+            journal.close()
+
+    # --- the services ------------------------------------------------------------------
+
+    async def _run_health(self) -> None:
+        assert self.prober is not None
+        async for snapshot in self.prober.stream():
+            self._health = snapshot
+            if self.sampler is not None:
+                self.sampler.feed_health(snapshot)
+            changes, alerts = self.alerts.observe_health(snapshot)
+            for change in changes:
+                await self._write(kinds.HEALTH_CHANGED, change.payload(), system=True)
+            await self._raise(alerts)
+            self._publish()
+
+    async def _run_metrics(self) -> None:
+        assert self.sampler is not None
+        async for snapshot in self.sampler.stream():
+            self._metrics = snapshot
+            await self._raise(self.alerts.observe_metrics(snapshot, self.clock.monotonic()))
+            self._publish()
+
+    async def _raise(self, alerts: Sequence[Alert]) -> None:
+        for alert in alerts:
+            await self._write(kinds.ALERT_RAISED, alert.payload(), system=True)
+        self._new_alerts.extend(alerts)
+
+    async def _run_logs(self) -> None:
+        loaded = self.loaded
+        follower = LogFollower(
+            loaded.config.log, loaded.base_dir, self.clock, log_filter=self.log_buffer.log_filter
+        )
+        names = {log.name for log in loaded.config.log}
+        async for batch in follower.stream():
+            shown = self.log_buffer.append(batch)
+            if shown:
+                self._new_lines.extend(shown)
+                self._publish()
+            if self.sampler is not None:
+                for name, lines in _lines_by_log(batch, names).items():
+                    self.sampler.feed_log_lines(name, lines)
+
+    async def _run_journal(self) -> None:
+        journal = await asyncio.to_thread(self._open_journal)
+        self.journal = journal
+        if journal.recovery:
+            self._notice(journal.recovery, "Journal recovered", "warning")
+        if journal.write_problem and not journal.read_only:
+            self._save_error = journal.write_problem
+        self._apply(await asyncio.to_thread(journal.events))
+        if self._started is None:
+            self._started = esc.incident_start(None, self._events)
+        if self._started is None and not self.read_only:
+            now = self.clock.now()
+            await self._write(kinds.INCIDENT_OPENED, esc.opening_payload(now), system=True)
+            self._started = esc.incident_start(None, self._events) or now
+        self._spawn(self._run_clock())
+        self._publish(now=True)
+        async for batch in journal.follow(poll=FOLLOW_POLL, after_seq=self.last_seq):
+            self._apply(batch)
+
+    async def _run_clock(self) -> None:
+        while True:
+            await self._step()
+            await asyncio.sleep(TICK)
+
+    async def _step(self) -> None:
+        """One second of the incident clock: journal what fired, hand out the state."""
+        if self._started is None:
+            if self.read_only:
+                # A viewer waits for a driving instance to open the incident.
+                self._started = esc.incident_start(None, self._events)
+            if self._started is None:
+                self._publish(now=True)
+                return
+        fired: list[tuple[str, dict[str, Any]]] = []
+        result = esc.tick(
+            self.loaded.config.escalation,
+            self._started,
+            self.clock.now(),
+            self._events,
+            lambda kind, payload: fired.append((kind, payload)),
+            health=self.health_summary(),
+            default_severity=self.loaded.config.incident.severity,
+        )
+        self._escalation = result.state
+        for kind, payload in fired:
+            await self._write(kind, payload, system=True)
+        if not self.read_only:
+            self._crossed.extend(result.crossed)
+            for level in result.crossed:
+                text = esc.crossing_text(self.loaded.config.escalation.levels, level.index)
+                self._announce("escalation", text)
+        self._publish(now=True)
+
+    # --- the journal: one path in ----------------------------------------------------
+
+    def _apply(self, batch: Sequence[Event]) -> None:
+        """Apply the events not applied yet, in sequence order (each exactly once).
+
+        Every read returns all the events committed after a point, so what has been
+        applied is always a whole prefix of the journal and `seq` alone tells what is new.
+        """
+        last = self.last_seq
+        fresh = [event for event in batch if event.seq > last]
+        if not fresh:
+            return
+        self._events = (*self._events, *fresh)
+        self._runbook = replay(self.runbook, self._events)
+        if any(event.kind == kinds.DEPLOY_MARKED for event in fresh):
+            self._apply_deploy_mark()
+        if self._escalation is not None and self._started is not None:
+            # Acks, severity and resolution show at once, not with the next second.
+            self._escalation = esc.compute_state(
+                self.loaded.config.escalation,
+                self._started,
+                self.clock.now(),
+                self._events,
+                self.loaded.config.incident.severity,
+            )
+        self._publish(now=True)
+
+    async def _catch_up(self) -> None:
+        """Read and apply everything committed so far (this instance's and others')."""
+        journal = self.journal
+        if journal is not None:
+            self._apply(await asyncio.to_thread(journal.events, self.last_seq))
+
+    def _apply_deploy_mark(self) -> None:
+        marks = [event.at for event in self._events if event.kind == kinds.DEPLOY_MARKED]
+        if not marks:
+            return
+        if self.sampler is not None:
+            self.sampler.mark_deploy(marks[-1])
+        if self.prober is not None:
+            self.prober.mark_deploy(marks[-1])
+
+    async def _write(self, kind: str, payload: dict[str, Any], *, system: bool = False) -> bool:
+        """Commit one event (in a thread), then apply the journal up to it."""
+        journal = self.journal
+        if journal is None or self.read_only:
+            return False
+        masked: dict[str, Any] = redact(payload, self.loaded.secrets)
+        try:
+            await journal.record(kind, masked)
+        except JournalWriteError as exc:
+            self._save_error = str(exc)
+            self._notice(str(exc), "NOT SAVED", "error")
+            return False
+        if self._save_error is not None:
+            self._save_error = None
+            self._publish(now=True)
+        await self._catch_up()
+        return True
+
+    def _record_soon(self, kind: str, payload: dict[str, Any]) -> None:
+        """Journal an event from a synchronous callback (a webhook that gave up)."""
+        self._spawn(self._write(kind, payload, system=True))
+
+    def _notice(self, text: str, title: str = "", level: NoticeLevel = "information") -> None:
+        self._notices.append(Notice(text, title, level))
+        self._publish(now=True)
+
+    def _on_delivery(self, delivery: Delivery) -> None:
+        if not delivery.ok:
+            self._notice(f"Webhook {delivery.url} failed: {delivery.error}", "", "warning")
+
+    def _announce(self, kind: str, text: str) -> None:
+        if self.notifier is not None:
+            fields = {"incident": self.loaded.config.incident.id}
+            self._spawn(self.notifier.send(kind, text, fields))
+
+    # --- commands ------------------------------------------------------------------------
+
+    def refusal(self) -> str | None:
+        """Why no change can be made now, or None."""
+        if self.read_only:
+            return "Read-only: changes are refused."
+        if self.journal is None:
+            return "The journal is still opening; try again."
+        return None
+
+    async def record(self, kind: str, payload: dict[str, Any]) -> bool:
+        """Journal a user's change; True once it is committed and applied."""
+        refusal = self.refusal()
+        if refusal is not None:
+            self._notice(refusal, "", "warning")
+            return False
+        return await self._write(kind, payload)
+
+    async def toggle(self, item_id: str, done: bool) -> bool:
+        """Tick (or untick) a runbook item; a press that changes nothing journals nothing.
+
+        Presses are taken one at a time against the journal as it stands, so two quick
+        presses never record `done, done`. Ticking an item that `marks_deploy` marks the
+        deploy, once.
+        """
+        async with self._commands:
+            await self._catch_up()
+            item = self._runbook.item(item_id)
+            if item is None:
+                return False
+            if (item.status == "done") == done:
+                return True
+            kind = kinds.ITEM_DONE if done else kinds.ITEM_UNDONE
+            if not await self.record(kind, {"item": item_id}):
+                return False
+            if done and item.item.marks_deploy and not self.deploy_marked:
+                await self.mark_deploy(item=item_id)
+            return True
+
+    @property
+    def deploy_marked(self) -> bool:
+        """Whether anyone has marked the production deploy."""
+        return any(event.kind == kinds.DEPLOY_MARKED for event in self._events)
+
+    async def mark_deploy(self, **details: Any) -> bool:
+        """Mark the production deploy now: the baseline, the watch window, a webhook."""
+        if not await self.record(kinds.DEPLOY_MARKED, dict(details)):
+            return False
+        self._announce("deploy", "Hotfix deployed to production.")
+        return True
+
+    async def note(self, item_id: str, text: str) -> bool:
+        """Attach a note to a runbook item."""
+        return await self.record(kinds.ITEM_NOTE, {"item": item_id, "text": text})
+
+    async def not_applicable(self, item_id: str, reason: str) -> bool:
+        """Mark a runbook item not applicable, with the reason."""
+        return await self.record(kinds.ITEM_NA, {"item": item_id, "reason": reason})
+
+    async def choose(self, choice_id: str, option: str) -> bool:
+        """Pick one alternative of a runbook choice (Blue-Green or Rolling)."""
+        return await self.record(kinds.CHOICE_MADE, {"choice": choice_id, "option": option})
+
+    async def ack(self) -> bool:
+        """Acknowledge the escalation level reached; False when none is."""
+        state = self._escalation
+        payload = esc.ack_payload(state) if state is not None else None
+        if payload is None:
+            self._notice("No escalation level reached yet: nothing to acknowledge.")
+            return False
+        return await self.record(kinds.ESCALATION_ACK, payload)
+
+    async def send_status(self, text: str) -> bool:
+        """Journal a status update and send it to the webhooks."""
+        if not await self.record(kinds.STATUS_SENT, {"text": text}):
+            return False
+        self._announce("status", text)
+        return True
+
+    async def resolve(self) -> bool:
+        """Resolve the incident: the clock and the ladder stop."""
+        if not await self.record(kinds.INCIDENT_RESOLVED, {}):
+            return False
+        self._announce("resolved", "Incident resolved.")
+        return True
+
+    async def set_severity(self, severity: str) -> bool:
+        """Change the incident's severity (SEV1..SEV4)."""
+        if severity not in kinds.SEVERITIES:
+            self._notice(f"unknown severity {severity!r}", "", "warning")
+            return False
+        return await self.record(kinds.SEVERITY_CHANGED, {"severity": severity})
+
+
+def _lines_by_log(batch: LogBatch, names: set[str]) -> dict[str, list[str]]:
+    """The batch's line texts by `[[log]]` name (a glob's files are tagged `name:file`)."""
+    by_log: dict[str, list[str]] = {}
+    for line in batch.lines:
+        name = line.source if line.source in names else line.source.rsplit(":", 1)[0]
+        by_log.setdefault(name, []).append(line.text)
+    return by_log

@@ -1,0 +1,62 @@
+"""What the incident session hands to a screen: one immutable state at a time."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from services.alerts import Alert
+from services.escalation import EscalationState, LevelInfo
+from services.health import HealthSnapshot
+from services.incident import IncidentSummary
+from services.journal import Event
+from services.log_follow import LogItem
+from services.metrics import MetricsSnapshot
+from services.runbook import RunbookState
+
+NoticeLevel = Literal["information", "warning", "error"]
+
+
+@dataclass(frozen=True)
+class Notice:
+    """Something to tell the user once (a refused change, a failed webhook, NOT SAVED)."""
+
+    text: str
+    title: str = ""
+    level: NoticeLevel = "information"
+
+
+@dataclass(frozen=True)
+class SessionState:
+    """Everything a screen shows of the incident, as of one moment.
+
+    The first fields are the whole current state; the last ones (`new_lines`, `alerts`,
+    `crossed`, `notices`) are what happened since the previous state of the same stream,
+    to be shown once.
+    """
+
+    seq: int
+    """The last journal event applied (every event up to it, none after)."""
+    events: tuple[Event, ...]
+    """The journal, in sequence order."""
+    runbook: RunbookState
+    summary: IncidentSummary
+    escalation: EscalationState | None
+    """None until the journal has been read and the clock has started."""
+    health: HealthSnapshot | None
+    metrics: MetricsSnapshot | None
+    journal_open: bool
+    """Whether the journal has been opened (changes are possible, unless read-only)."""
+    new_lines: tuple[LogItem, ...] = ()
+    """Log items that match the filter, arrived since the previous state."""
+    alerts: tuple[Alert, ...] = ()
+    """Alerts raised (and journaled) since the previous state."""
+    crossed: tuple[LevelInfo, ...] = ()
+    """Escalation levels that fired since the previous state."""
+    notices: tuple[Notice, ...] = ()
+    """Messages for the user since the previous state."""
+
+    @property
+    def deploy_marked(self) -> bool:
+        """Whether the production deploy has been marked, by anyone."""
+        return any(event.kind == "deploy.marked" for event in self.events)
