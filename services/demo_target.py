@@ -1211,6 +1211,8 @@ repo = "repo"
 tag_pattern = "v*"
 scheme = "patch"
 main_branch = "main"
+version_url = {_toml(url + "/health")}
+version_path = "releaseId"
 
 [actions]
 batches = {ROLLING_BATCHES}

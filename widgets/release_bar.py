@@ -1,4 +1,10 @@
-"""The release at a glance: production tag -> next version, branch, blast radius, tag state."""
+"""The release at a glance, in plain words: what production runs, the hotfix, the blast radius.
+
+The first line reads as a sentence ("prod v1.2.3 → hotfix v1.2.4 (not tagged yet) · on
+hotfix/v1.2.4"); a third line appears only when the running service is checked and has
+something to say (it runs another version, the hotfix is already live, or it could
+not be asked).
+"""
 
 from __future__ import annotations
 
@@ -11,38 +17,61 @@ from services.release import ReleaseInfo
 from widgets.paint_cache import PaintCache
 
 
+def _tag_state(info: ReleaseInfo) -> str:
+    if not info.tag_exists:
+        return "not tagged yet"
+    if info.tag_pushed is None:
+        return "tagged"
+    return "tagged and pushed" if info.tag_pushed else "tagged, not pushed"
+
+
 def head_line(info: ReleaseInfo) -> str:
-    """First line: what production runs, what comes next, and where HEAD is."""
+    """First line: what production runs, the hotfix and its tag, and where HEAD is."""
     if info.error:
         return info.error
-    prod = info.production_tag or "no version tag"
-    nxt = info.next_version or "?"
     where = "detached HEAD" if info.detached else f"on {info.branch}"
-    flags = "  · uncommitted changes" if info.dirty else ""
-    return f"{prod} → {nxt}  {where}{flags}"
+    flags = " · uncommitted changes" if info.dirty else ""
+    if info.production_tag is None:
+        return f"prod: no release tag yet · {where}{flags}"
+    prod = f"prod {info.production_tag}" + (" (pinned)" if info.pinned else "")
+    if info.next_version is None:
+        return f"{prod} · {where}{flags}"
+    return f"{prod} → hotfix {info.next_version} ({_tag_state(info)}) · {where}{flags}"
 
 
 def stats_line(info: ReleaseInfo) -> str:
-    """Second line: blast radius since the production tag, and the tag and merge state."""
-    if info.error:
+    """Second line: the blast radius since the production tag, and whether main has the fix."""
+    if info.error or info.production_tag is None:
         return ""
     commits = "commit" if info.commit_count == 1 else "commits"
     files = "file" if info.files_changed == 1 else "files"
     radius = (
         f"{info.commit_count} {commits} · {info.files_changed} {files} · "
-        f"+{info.lines_added} −{info.lines_removed}"
+        f"+{info.lines_added} −{info.lines_removed} since {info.production_tag}"
     )
     if info.too_big:
         radius += f" (over {info.max_changed_lines} lines)"
-    tag = info.next_version or "tag"
-    if not info.tag_exists:
-        tag_state = f"{tag} not tagged"
-    elif info.tag_pushed is None:
-        tag_state = f"{tag} tagged"
-    else:
-        tag_state = f"{tag} tagged, {'pushed' if info.tag_pushed else 'not pushed'}"
-    merged = "merged to main" if info.merged_to_main else "not merged to main"
-    return f"{radius}  │  {tag_state} · {merged}"
+    if info.branch == info.main_branch:
+        # On main itself "merged into main" says nothing.
+        return radius
+    main = info.main_branch
+    merged = f"merged into {main}" if info.merged_to_main else f"not merged into {main} yet"
+    return f"{radius} · {merged}"
+
+
+def service_line(info: ReleaseInfo) -> str:
+    """Third line: what the running service reports, when it tells something; else empty."""
+    if info.error:
+        return ""
+    state = info.service_state
+    if state == "differs":
+        tags = info.production_tag or "no release"
+        return f"service reports {info.service_version}, tags say {tags}"
+    if state == "hotfix_live":
+        return f"service reports {info.service_version}: the hotfix is live"
+    if state == "unreadable":
+        return info.service_error or "service version unknown"
+    return ""
 
 
 class _Line(PaintCache, Static):
@@ -50,7 +79,7 @@ class _Line(PaintCache, Static):
 
 
 class ReleaseBar(PaintCache, Widget):
-    """Two lines about the release; git text is shown as plain text, never markup."""
+    """Two or three lines about the release; git and service text shown plain, never markup."""
 
     DEFAULT_CSS = """
     ReleaseBar {
@@ -73,6 +102,10 @@ class ReleaseBar(PaintCache, Widget):
     ReleaseBar.-error #release-head {
         color: $error;
     }
+    ReleaseBar.-service-warning #release-service {
+        color: $warning;
+        text-style: bold;
+    }
     ReleaseBar.-empty {
         display: none;
     }
@@ -85,8 +118,10 @@ class ReleaseBar(PaintCache, Widget):
         # Kept, not queried: the bar may hear of a release while the screen goes away.
         self._head = _Line("", id="release-head", markup=False)
         self._stats = _Line("", id="release-stats", markup=False)
+        self._service = _Line("", id="release-service", markup=False)
         yield self._head
         yield self._stats
+        yield self._service
 
     def on_mount(self) -> None:
         self._show(self.info)
@@ -100,7 +135,16 @@ class ReleaseBar(PaintCache, Widget):
         self.set_class(info is not None and info.error is not None, "-error")
         self.set_class(info is not None and info.dirty, "-dirty")
         self.set_class(info is not None and info.too_big, "-too-big")
-        head, stats = self._head, self._stats
+        self.set_class(
+            info is not None and info.service_state in ("differs", "unreadable"),
+            "-service-warning",
+        )
+        head, stats, service = self._head, self._stats, self._service
         head.update("" if info is None else head_line(info))
-        stats.update("" if info is None else stats_line(info))
-        stats.display = info is not None and info.error is None
+        stats_text = "" if info is None else stats_line(info)
+        stats.update(stats_text)
+        stats.display = bool(stats_text)
+        service_text = "" if info is None else service_line(info)
+        service.update(service_text)
+        # The line takes a row only when there is something to say.
+        service.display = bool(service_text)

@@ -135,7 +135,7 @@ async def test_bar_shows_production_and_next_version_and_commands_show_argv(
 ) -> None:
     app = Harness(runtime_for(load_config(demo.config_path)))
     async with app.run_test(size=(140, 40)) as pilot:
-        await until(pilot, lambda: "v1.2.3 → v1.2.4" in bar_text(app))
+        await until(pilot, lambda: "prod v1.2.3 → hotfix v1.2.4 (not tagged yet)" in bar_text(app))
         assert "on main" in bar_text(app)
         await until(pilot, lambda: "reading git" not in _list_text(app))
         listed = _list_text(app)
@@ -352,7 +352,8 @@ async def test_branch_fix_tag_and_merge_back_run_for_real(demo: DemoTarget) -> N
         with Repo(demo.repo_path) as repo:
             assert "v1.2.4" in [t.name for t in repo.tags]
         # Back on main, the new tag is the baseline of the next hotfix.
-        await until(pilot, lambda: "v1.2.4 → v1.2.5  on main" in bar_text(app))
+        next_hotfix = "prod v1.2.4 → hotfix v1.2.5 (not tagged yet) · on main"
+        await until(pilot, lambda: next_hotfix in bar_text(app))
 
 
 async def test_without_git_the_actions_say_what_is_missing(demo: DemoTarget) -> None:

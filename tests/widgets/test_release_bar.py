@@ -1,4 +1,4 @@
-"""The release bar renders a ReleaseInfo as plain text with state classes."""
+"""The release bar says, in plain words, what production runs and what the hotfix is."""
 
 from __future__ import annotations
 
@@ -38,6 +38,12 @@ def lines(app: Harness) -> tuple[str, str]:
     return str(head.render()), str(stats.render())
 
 
+def service_text(app: Harness) -> str | None:
+    """The service line's text, or None while it takes no row."""
+    line = app.query_one(ReleaseBar).query_one("#release-service", Static)
+    return str(line.render()) if line.display else None
+
+
 async def test_shows_tags_branch_and_blast_radius_verbatim() -> None:
     app = Harness()
     async with app.run_test(size=(120, 10)) as pilot:
@@ -46,9 +52,10 @@ async def test_shows_tags_branch_and_blast_radius_verbatim() -> None:
         bar.info = INFO
         await pilot.pause()
         head, stats = lines(app)
-        assert head == "v1.9.9 → v1.10.0  on hotfix/[b]v1.10.0[/]"
-        assert stats == ("2 commits · 1 file · +12 −3  │  v1.10.0 not tagged · not merged to main")
+        assert head == "prod v1.9.9 → hotfix v1.10.0 (not tagged yet) · on hotfix/[b]v1.10.0[/]"
+        assert stats == "2 commits · 1 file · +12 −3 since v1.9.9 · not merged into main yet"
         assert not bar.has_class("-empty") and not bar.has_class("-too-big")
+        assert service_text(app) is None  # the service is not checked: no row for it
 
 
 async def test_too_big_dirty_and_tag_state_toggle_classes() -> None:
@@ -69,15 +76,17 @@ async def test_too_big_dirty_and_tag_state_toggle_classes() -> None:
         await pilot.pause()
         head, stats = lines(app)
         assert bar.has_class("-too-big") and bar.has_class("-dirty")
-        assert head.endswith("uncommitted changes")
-        assert "+250 −3 (over 200 lines)" in stats
-        assert "v1.10.0 tagged, pushed · merged to main" in stats
+        assert head.endswith(" · uncommitted changes")
+        assert "hotfix v1.10.0 (tagged and pushed)" in head
+        assert stats.endswith("+250 −3 since v1.9.9 (over 200 lines) · merged into main")
+        bar.info = replace(INFO, tag_exists=True, tag_pushed=False)
+        await pilot.pause()
+        assert "hotfix v1.10.0 (tagged, not pushed)" in lines(app)[0]
         bar.info = replace(INFO, tag_exists=True, tag_pushed=None, detached=True, branch=None)
         await pilot.pause()
         head, stats = lines(app)
         assert not bar.has_class("-too-big")
-        assert "detached HEAD" in head
-        assert "v1.10.0 tagged ·" in stats
+        assert head == "prod v1.9.9 → hotfix v1.10.0 (tagged) · detached HEAD"
 
 
 async def test_error_is_one_line_and_marked() -> None:
@@ -93,3 +102,61 @@ async def test_error_is_one_line_and_marked() -> None:
         bar.info = None
         await pilot.pause()
         assert bar.has_class("-empty")
+
+
+async def test_on_main_the_merge_state_is_not_a_riddle() -> None:
+    from dataclasses import replace
+
+    app = Harness()
+    async with app.run_test(size=(120, 10)) as pilot:
+        bar = app.query_one(ReleaseBar)
+        bar.info = replace(INFO, branch="main", is_hotfix_branch=False, merged_to_main=True)
+        await pilot.pause()
+        head, stats = lines(app)
+        assert head.endswith("· on main")
+        assert stats == "2 commits · 1 file · +12 −3 since v1.9.9"  # no "merged into main"
+
+
+async def test_pinned_and_missing_production() -> None:
+    from dataclasses import replace
+
+    app = Harness()
+    async with app.run_test(size=(120, 10)) as pilot:
+        bar = app.query_one(ReleaseBar)
+        bar.info = replace(INFO, pinned=True)
+        await pilot.pause()
+        assert lines(app)[0].startswith("prod v1.9.9 (pinned) → hotfix v1.10.0")
+        bar.info = ReleaseInfo(repo_dir=Path("/srv/app"), branch="main")
+        await pilot.pause()
+        assert lines(app)[0] == "prod: no release tag yet · on main"
+        assert not bar.query_one("#release-stats").display
+
+
+async def test_the_service_line_says_when_the_service_and_the_tags_disagree() -> None:
+    from dataclasses import replace
+
+    app = Harness()
+    async with app.run_test(size=(120, 10)) as pilot:
+        bar = app.query_one(ReleaseBar)
+        bar.info = replace(INFO, service_state="agrees", service_version="1.9.9")
+        await pilot.pause()
+        assert service_text(app) is None  # agreement takes no row
+        assert not bar.has_class("-service-warning")
+        height = bar.size.height
+
+        bar.info = replace(INFO, service_state="differs", service_version="v1.9.0[/]")
+        await pilot.pause()
+        assert service_text(app) == "service reports v1.9.0[/], tags say v1.9.9"
+        assert bar.has_class("-service-warning")
+        assert bar.size.height == height + 1
+
+        bar.info = replace(INFO, service_state="hotfix_live", service_version="v1.10.0")
+        await pilot.pause()
+        assert service_text(app) == "service reports v1.10.0: the hotfix is live"
+        assert not bar.has_class("-service-warning")
+
+        error = "service version: http://127.0.0.1:9/version: HTTP 500"
+        bar.info = replace(INFO, service_state="unreadable", service_error=error)
+        await pilot.pause()
+        assert service_text(app) == error
+        assert bar.has_class("-service-warning")
