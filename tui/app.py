@@ -10,15 +10,13 @@ dashboard are imported once the first frame is on screen.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import gc
-import signal
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
-from textual import work
 from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.command import Provider
@@ -89,7 +87,13 @@ class WarroomApp(App[int]):
         self._theme_name = theme or self._remembered or configured or DEFAULT_THEME
 
     def get_driver_class(self) -> type[Driver]:
+        # The quiet driver copies Textual's input loop and reads its parser's state: only
+        # on the Textual it was written for (widgets.internals decides); else the stock one.
+        from widgets.internals import HOOKS_ENABLED
+
         driver = super().get_driver_class()
+        if not HOOKS_ENABLED:
+            return driver
         if driver.__name__ == "LinuxDriver" and driver.__module__ == "textual.drivers.linux_driver":
             from tui.driver import QuietDriver
 
@@ -107,12 +111,6 @@ class WarroomApp(App[int]):
         for theme in THEMES:
             self.register_theme(theme)
         self._apply_theme(self._theme_name)
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGHUP):
-            # A dropped SSH session (SIGHUP) or a kill must still restore the terminal
-            # and close the journal; every acknowledged tick is already on disk.
-            with contextlib.suppress(NotImplementedError, RuntimeError):
-                loop.add_signal_handler(sig, self.exit)
         if self._runtime is not None:
             self._show_dashboard(self._runtime)
         else:
@@ -124,18 +122,36 @@ class WarroomApp(App[int]):
     def _apply_theme(self, name: str) -> None:
         self.theme = name if name in self.available_themes else DEFAULT_THEME
 
-    @work(thread=True, group="start", exit_on_error=False)
     def _start(self, start: StartScreen) -> None:
+        # A daemon thread, not a Textual thread worker: the event loop's shutdown waits
+        # for its executor's threads, so a quit (or SIGHUP) during loading would wait for
+        # the loading to finish; a daemon thread is simply left behind.
+        threading.Thread(
+            target=self._load, args=(start,), name="warroom-start", daemon=True
+        ).start()
+
+    def _load(self, start: StartScreen) -> None:
         assert self._starter is not None
         try:
             runtime = self._starter()
-            self.call_from_thread(start.preview_logs, runtime)
+            if self._quitting:
+                return  # quit (or a signal) while loading: the process is ending
+            self._from_thread(start.preview_logs, runtime)
             start.previewed.wait(PREVIEW_WAIT)
+            if self._quitting:
+                return
             import tui.screens.dashboard  # noqa: F401  (the heavy import, off the UI loop)
         except Exception as exc:  # a bad config, an unwritable state dir: reported on exit
-            self.call_from_thread(self._failed, exc)
+            if not self._quitting:
+                self._from_thread(self._failed, exc)
             return
-        self.call_from_thread(self._started, runtime)
+        if not self._quitting:
+            self._from_thread(self._started, runtime)
+
+    def _from_thread(self, callback: Callable[..., object], *args: object) -> None:
+        # The app may have ended meanwhile (quit while loading): then there is no one to tell.
+        with contextlib.suppress(RuntimeError):
+            self.call_from_thread(callback, *args)
 
     def _failed(self, exc: BaseException) -> None:
         self.start_error = exc
@@ -198,6 +214,9 @@ class WarroomApp(App[int]):
         # A command still running gets SIGINT and a moment to be journaled.
         if self._release is not None:
             await self._release.shutdown(timeout=2.0)
+        if self._runtime is not None:
+            # Last: the journal is checkpointed and its WAL removed, as on any clean close.
+            self._runtime.close()
 
     async def action_quit(self) -> None:
         self.exit(0)

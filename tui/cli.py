@@ -71,6 +71,14 @@ def _parser() -> argparse.ArgumentParser:
     report = with_config(sub.add_parser("report", help="write the incident report"))
     report.add_argument("--format", choices=["md", "json"], default="md")
     report.add_argument("--output", metavar="FILE", help="write to FILE instead of stdout")
+
+    journal = sub.add_parser("journal", help="check or recover the incident journal")
+    journal.add_argument(
+        "action",
+        choices=["check", "recover"],
+        help="check: is it sound (read-only); recover: rebuild a damaged one",
+    )
+    with_config(journal)
     return parser
 
 
@@ -88,6 +96,12 @@ def tune_gc() -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script; returns the process exit status."""
     args = _parser().parse_args(argv)
+    if args.command in (None, "demo"):
+        # First thing: a closed terminal or a kill ends the dashboard promptly from here
+        # on, even while Textual is still being imported.
+        from tui.stopping import STOPPER
+
+        STOPPER.install()
     if getattr(args, "theme", None) is not None and _bad_theme(args.theme):
         return EXIT_CONFIG
     if args.command == "demo":
@@ -124,6 +138,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from tui.headless import run_report_command
 
             return run_report_command(load_config(args.config), fmt=args.format, output=args.output)
+        if args.command == "journal":
+            from tui.headless import run_journal_command
+
+            return run_journal_command(load_config(args.config), action=args.action)
         if args.command == "config":
             from services.runbook import runbook_for
             from tui.theme_names import theme_names
@@ -157,6 +175,7 @@ def _bad_theme(name: str) -> bool:
 def _run_dashboard(loaded: LoadedConfig, *, theme: str | None, read_only: bool) -> int:
     # The config is checked before the screen opens, so a bad one never flashes it.
     from tui.app import make_runtime, start_app
+    from tui.stopping import STOPPER
 
     app = start_app(
         lambda: make_runtime(loaded, read_only=read_only),
@@ -164,7 +183,13 @@ def _run_dashboard(loaded: LoadedConfig, *, theme: str | None, read_only: bool) 
         config_theme=loaded.config.ui.theme,
     )
     tune_gc()
-    app.run()
+    STOPPER.attach(app)
+    try:
+        app.run()
+    finally:
+        STOPPER.finishing()
+    if STOPPER.signum is not None:
+        return STOPPER.exit_status
     if app.start_error is not None:
         return report_start_error(app.start_error)
     return app.return_code or 0
