@@ -201,9 +201,13 @@ async def test_production_streams_output_and_marks_the_deploy(demo: DemoTarget) 
         lines = output_lines(app)
         assert "==> deploying v1.2.4 to production (3 instances)" in lines
         assert "    auth-api-3: pulled v1.2.4, restarted, healthy" in lines
+        (started,) = app.recorder.of("action.started")
         (finished,) = app.recorder.of("action.finished")
-        assert finished["name"] == "production"
-        assert finished["argv"] == [str(demo.bin_dir / "deploy-production.sh"), "v1.2.4"]
+        assert app.recorder.kinds().index("action.started") == 0
+        assert started["name"] == finished["name"] == "production"
+        assert started["argv"] == [str(demo.bin_dir / "deploy-production.sh"), "v1.2.4"]
+        assert started["pid"] == started["pgid"] == finished["pid"] > 0
+        assert finished["argv"] == started["argv"] and finished["version"] == "v1.2.4"
         assert finished["exit_code"] == 0 and finished["duration"] > 0
         assert app.recorder.of("deploy.marked") == [{"action": "production", "version": "v1.2.4"}]
         assert demo.mode == "fixed" and demo.version == "1.2.4"
@@ -232,11 +236,53 @@ async def test_a_run_goes_on_when_the_screen_is_closed_and_ctrl_c_cancels_it(
             await until(pilot, lambda: "==> deploying v1.2.4" in " ".join(output_lines(app)))
             app.screen.query_one(ActionOutput).focus()
             await pilot.press("ctrl+c")
-            await until(pilot, lambda: "action.finished" in app.recorder.kinds(), timeout=8)
-            (finished,) = app.recorder.of("action.finished")
-            assert finished["state"] == "cancelled"
-            assert "deploy.marked" not in app.recorder.kinds()
+            await until(pilot, lambda: "action.cancelled" in app.recorder.kinds(), timeout=8)
+            assert app.recorder.kinds() == ["action.started", "action.cancelled"]
+            (cancelled,) = app.recorder.of("action.cancelled")
+            assert cancelled["state"] == "cancelled" and cancelled["exit_code"] < 0
+            assert cancelled["pgid"] == app.recorder.of("action.started")[0]["pgid"]
             assert slow.mode == "broken"
+
+
+class HeldRecorder(Recorder):
+    """A journal slow to commit `action.started`: held until the test lets it go."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.release_started = asyncio.Event()
+
+    async def __call__(self, kind: str, payload: dict[str, Any]) -> bool:
+        if kind == "action.started":
+            self.events.append(("action.started (pending)", payload))
+            await self.release_started.wait()
+        return await super().__call__(kind, payload)
+
+
+async def test_action_started_is_journaled_before_any_output_shows(
+    demo: DemoTarget, tmp_path: Path
+) -> None:
+    marker = tmp_path / "printed"
+    demo.config_path.write_text(
+        demo.config_path.read_text()
+        + "\n[actions.commands.quick]\n"
+        + f'argv = ["sh", "-c", "echo first output; touch {marker}; sleep 45"]\n'
+    )
+    app = Harness(runtime_for(load_config(demo.config_path)))
+    app.recorder = recorder = HeldRecorder()
+    async with app.run_test(size=(140, 40)) as pilot:
+        await until(pilot, lambda: "v1.2.4" in bar_text(app))
+        await choose(pilot, "cmd:quick")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await pilot.press("y")
+        # The command has printed, but its start is not yet on record: nothing shows.
+        await until(pilot, lambda: marker.exists() and bool(recorder.events))
+        assert app.controller.run is None and output_lines(app) == []
+        assert "action.started" not in recorder.kinds()
+        recorder.release_started.set()
+        await until(pilot, lambda: "first output" in output_lines(app))
+        assert recorder.kinds()[-1] == "action.started"
+        app.controller.cancel()
+        await until(pilot, lambda: "action.cancelled" in recorder.kinds())
 
 
 async def test_read_only_runs_nothing_and_says_so(demo: DemoTarget) -> None:

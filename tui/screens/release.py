@@ -27,7 +27,16 @@ from textual.timer import Timer
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
-from services.actions import ActionError, ActionRun, ActionRunner, PreparedAction, RollingPlan
+from services.actions import (
+    ActionError,
+    ActionRun,
+    ActionRunner,
+    PreparedAction,
+    RollingPlan,
+    RunState,
+)
+from services.journal import Journal, JournalWriteError, journal_path
+from services.redact import redact
 from services.release import (
     ActionKind,
     ActionResult,
@@ -80,6 +89,23 @@ _GIT_TITLES: dict[str, tuple[ActionKind, str]] = {kind: (kind, t) for kind, t in
 REFRESH_EVERY = 10.0
 """Seconds between re-reads of the git state while the screen is open."""
 
+STARTED = "action.started"
+"""Journaled when a command's process starts: name, argv (secrets masked), pid, pgid."""
+END_EVENTS: dict[RunState, str] = {
+    "succeeded": "action.finished",
+    "failed": "action.failed",
+    "cancelled": "action.cancelled",
+    # Never journaled as an end (a run's last snapshot is never running); listed so
+    # the table is total.
+    "running": "action.finished",
+}
+"""The journal event of a command's end, by how it ended (exit status and duration)."""
+
+QUIT_GRACE = 2.0
+"""Seconds between SIGTERM and SIGKILL when the user confirmed stopping to quit."""
+SHUTDOWN_GRACE = 0.5
+"""The same when the app is going away regardless (terminal closed, killed)."""
+
 
 class ReleaseController:
     """Owns the action runner, the latest run and the rolling plan, for the app's lifetime.
@@ -118,6 +144,9 @@ class ReleaseController:
         self._task: asyncio.Task[Any] | None = None
         self._gate_task: asyncio.Task[None] | None = None
         self._listeners: list[Listener] = []
+        self._closing = False
+        self.running_label: str | None = None
+        """The running command as the user knows it (`production v1.2.4`), or None."""
 
     # --- state -----------------------------------------------------------------------
 
@@ -254,10 +283,18 @@ class ReleaseController:
     ) -> ActionRun:
         display = next(self._display_ids)
         final: ActionRun | None = None
-        async for snapshot in self.runner.run(name, **values):
-            final = replace(snapshot, run_id=display)
-            self.run = final
-            self._changed()
+        try:
+            async for snapshot in self.runner.run(name, **values):
+                if snapshot.pid is not None and snapshot.seq == 1:
+                    # Journaled before the run (and so any of its output) is shown: a
+                    # process is on record from its start, whatever happens afterwards.
+                    self.running_label = _label(name, values)
+                    await record(STARTED, self._payload(name, values, snapshot, started=True))
+                final = replace(snapshot, run_id=display)
+                self.run = final
+                self._changed()
+        finally:
+            self.running_label = None
         assert final is not None  # the runner always yields a final snapshot
         ok = final.state == "succeeded"
         self.message = status_line(final)
@@ -269,6 +306,30 @@ class ReleaseController:
         await self._journal(record, name, values, final, rolling)
         return final
 
+    def _payload(
+        self, name: str, values: dict[str, str | int | None], run: ActionRun, started: bool
+    ) -> dict[str, Any]:
+        """What the journal keeps of a run; secrets in the argv are masked here, so no
+        recorder can keep them whatever it does itself."""
+        payload: dict[str, Any] = {"name": name, "argv": list(run.argv)}
+        if run.pid is not None:
+            payload["pid"] = run.pid
+            payload["pgid"] = run.pgid
+        if not started:
+            payload["state"] = run.state
+            payload["exit_code"] = run.exit_code
+            payload["duration"] = round(run.duration, 3)
+            if run.leftovers:
+                payload["leftovers_stopped"] = run.leftovers
+            if run.error is not None:
+                payload["error"] = run.error
+        if values.get("version") is not None:
+            payload["version"] = values["version"]
+        if values.get("batch") is not None:
+            payload["batch"] = values["batch"]
+        masked: dict[str, Any] = redact(payload, self.runtime.loaded.secrets)
+        return masked
+
     async def _journal(
         self,
         record: Record,
@@ -277,18 +338,8 @@ class ReleaseController:
         run: ActionRun,
         rolling: bool,
     ) -> None:
-        payload: dict[str, Any] = {
-            "name": name,
-            "argv": list(run.argv),
-            "exit_code": run.exit_code,
-            "duration": round(run.duration, 3),
-            "state": run.state,
-        }
-        if run.error is not None:
-            payload["error"] = run.error
-        if values.get("batch") is not None:
-            payload["batch"] = values["batch"]
-        await record("action.finished", payload)
+        record = self._while_open(record)
+        await record(END_EVENTS[run.state], self._payload(name, values, run, started=False))
         ok = run.state == "succeeded"
         deployed = name == PRODUCTION or (
             rolling and self.rolling is not None and self.rolling.complete
@@ -307,6 +358,36 @@ class ReleaseController:
                 },
             )
 
+    def _while_open(self, record: Record) -> Record:
+        """`record`, or, once the app is closing, a journal handle of the controller's own.
+
+        As the app ends its screens close first, and the dashboard's journal with them;
+        the end of a command stopped then must still be on record.
+        """
+
+        async def keep(kind: str, payload: dict[str, Any]) -> bool:
+            if not self._closing:
+                return await record(kind, payload)
+            return await asyncio.to_thread(self._append_directly, kind, payload)
+
+        return keep
+
+    def _append_directly(self, kind: str, payload: dict[str, Any]) -> bool:
+        """Blocking: append one event through a journal handle opened for it."""
+        runtime = self.runtime
+        if runtime.read_only:
+            return False
+        incident = runtime.loaded.config.incident.id
+        path = journal_path(runtime.loaded.state_dir, incident)
+        journal = Journal.open(path, runtime.clock, runtime.actor)
+        try:
+            journal.append(kind, redact(payload, runtime.loaded.secrets))
+        except JournalWriteError:
+            return False
+        finally:
+            journal.close()
+        return True
+
     async def _watch_gates(self) -> None:
         # Between batches the gates must hold for `gate_for`; watched here, not in a
         # screen, so the rollout keeps counting while the dashboard is shown.
@@ -321,22 +402,47 @@ class ReleaseController:
             await asyncio.sleep(self._gate_poll)
 
     def cancel(self) -> bool:
-        """Ask the running command to stop (SIGINT, then SIGTERM); False if none runs."""
+        """Ask the running command to stop (SIGINT, SIGTERM, SIGKILL to its whole group);
+        False if none runs."""
         return self.runner.cancel()
 
-    async def shutdown(self, timeout: float = 2.0) -> None:
-        """The app is exiting: stop watching the gates, interrupt a running command and
-        give it `timeout` seconds to end (and be journaled) before cutting it off."""
+    async def stop(self, grace: float = QUIT_GRACE, journal_timeout: float = 5.0) -> None:
+        """Stop a running command's whole process group (SIGTERM, then SIGKILL after
+        `grace`) and wait until its end is journaled (`action.cancelled`).
+
+        For quitting: returns once nothing it started runs and the journal has its end,
+        or after `journal_timeout` more seconds if the journal does not answer.
+        """
+        task = self._task
+        await self.runner.stop(grace)
+        if task is not None and not task.done():
+            await asyncio.wait({task}, timeout=journal_timeout)
+
+    async def shutdown(self, timeout: float = 2.0, grace: float = SHUTDOWN_GRACE) -> None:
+        """The app is exiting (a quit, a closed terminal): stop watching the gates, stop a
+        running command's whole group quickly (SIGTERM, SIGKILL after `grace`), and give
+        its end `timeout` seconds to be journaled."""
+        self._closing = True
         if self._gate_task is not None:
             self._gate_task.cancel()
         task = self._task
         if task is None or task.done():
             return
-        self.runner.cancel()
-        await asyncio.wait({task}, timeout=timeout)
+        await self.stop(grace, timeout)
         if not task.done():
+            # The journal did not answer in time: the group is already gone; do not hang.
             task.cancel()
         await asyncio.gather(task, return_exceptions=True)
+
+
+def _label(name: str, values: Mapping[str, str | int | None]) -> str:
+    """How a running command is named to the user: `production v1.2.4`, `rolling batch 2`."""
+    parts = [name]
+    if values.get("batch") is not None:
+        parts.append(f"batch {values['batch']}")
+    if values.get("version") is not None:
+        parts.append(str(values["version"]))
+    return clean(" ".join(parts), 120)
 
 
 def plan_for(kind: ActionKind, info: ReleaseInfo) -> Plan | Refusal:
@@ -366,7 +472,8 @@ async def rollback_flow(
     """Roll production back after the previous version is typed; the last run, or None.
 
     Usable from any screen (the dashboard's ctrl+r): run it in a worker. The run and
-    its journaling (`action.finished`, `rollback.finished`) go on if the caller goes away.
+    its journaling (`action.started`, its end, `rollback.finished`) go on if the caller
+    goes away.
     """
 
     def say(message: str, severity: SeverityLevel = "information") -> None:
