@@ -219,6 +219,30 @@ class WarroomApp(App[int]):
             self._runtime.close()
 
     async def action_quit(self) -> None:
+        # A deploy is not stopped by a stray `q`: ask first; on yes its whole process
+        # group is stopped and its end journaled before the app exits.
+        release = self._release
+        label = release.running_label if release is not None else None
+        if release is None or label is None:
+            self.exit(0)
+            return
+        if not any(w.group == "quit" and not w.is_finished for w in self.workers):
+            self.run_worker(self._quit_while_running(release, label), group="quit")
+
+    async def _quit_while_running(self, release: ReleaseController, label: str) -> None:
+        from tui.screens.release import ask
+        from widgets.confirm import ConfirmScreen
+
+        lines = [
+            "y: stop it and everything it started, journal that, then quit.",
+            "n: keep it running.",
+        ]
+        dialog = ConfirmScreen(f"{label} is running: stop it and quit?", lines, "Stop and quit")
+        if not await ask(self, dialog):
+            self.notify(f"{label} keeps running.", markup=False)
+            return
+        self.notify(f"Stopping {label}…", markup=False)
+        await release.stop()
         self.exit(0)
 
 
