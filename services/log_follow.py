@@ -20,13 +20,17 @@ import asyncio
 import concurrent.futures
 import contextlib
 import glob as globbing
+import gzip
+import io
 import itertools
+import math
 import os
 import re
 import shlex
 import signal
 import stat
 import threading
+import time
 from collections import deque
 from collections.abc import AsyncGenerator, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -36,6 +40,7 @@ from typing import Literal
 
 from services.clock import Clock
 from services.config import LogConfig
+from services.file_watch import FileWatch
 from services.log_filter import LogFilter
 from services.redact import mask
 from services.sanitize import MAX_LINE, TRUNCATED_MARK, clean, clean_bytes
@@ -416,7 +421,128 @@ def tail_lines(path: Path | str, n: int, log_filter: LogFilter | None = None) ->
 
 # --- following one file ----------------------------------------------------------------
 
+FINGERPRINT_BYTES = 64
+"""Bytes remembered at the start of a file and just before the read offset."""
+COPY_SUFFIX = re.compile(r"[.\-_]")
+"""What follows a log's name in the name of its rotated copy: `.1`, `-20260101`, `.1.gz`."""
+MAX_COPIES_LOOKED_AT = 8
+MAX_COPY_READ = 64 << 20
+"""Bytes taken from a rotated copy at most (what was written since the last poll)."""
+
+
+class _Fingerprint:
+    """The first bytes of a file and the bytes just before the read offset.
+
+    A file truncated and written again between two polls can be as large as before; if
+    these bytes changed, it is not the content that was read, and is read again from 0.
+    (A refill that repeats the very same bytes at both places cannot be told apart; logs
+    carry timestamps, so it does not happen in practice.) Mutable: one per followed file,
+    advanced by every read.
+    """
+
+    __slots__ = ("head", "tail")
+
+    def __init__(self, head: bytes = b"", tail: bytes = b"") -> None:
+        self.head = head
+        self.tail = tail
+
+    @classmethod
+    def of(cls, fd: int, offset: int) -> _Fingerprint:
+        """The fingerprint of an open file read up to `offset`."""
+        if offset <= 0:
+            return cls()
+        head = os.pread(fd, min(FINGERPRINT_BYTES, offset), 0)
+        start = max(0, offset - FINGERPRINT_BYTES)
+        return cls(head, os.pread(fd, offset - start, start))
+
+    def advance(self, fd: int, offset: int, data: bytes) -> None:
+        """Take in `data`, just read from `fd` at `offset`."""
+        if len(self.head) < FINGERPRINT_BYTES:
+            if offset == len(self.head):
+                self.head += data[: FINGERPRINT_BYTES - offset]
+            else:
+                self.head = os.pread(fd, FINGERPRINT_BYTES, 0)
+        if len(data) >= FINGERPRINT_BYTES:
+            self.tail = data[-FINGERPRINT_BYTES:]
+        else:
+            self.tail = (self.tail + data)[-FINGERPRINT_BYTES:]
+
+    def differs(self, fd: int, offset: int) -> bool:
+        """Whether the open file no longer holds these bytes where they were read."""
+        if offset <= 0:
+            return False
+        if self.tail and os.pread(fd, len(self.tail), offset - len(self.tail)) != self.tail:
+            return True
+        return bool(self.head) and os.pread(fd, len(self.head), 0) != self.head
+
+    def matches(self, stream: io.BufferedIOBase, offset: int) -> bool:
+        """Whether a seekable copy holds these bytes where they were read up to `offset`."""
+        stream.seek(0)
+        if stream.read(len(self.head)) != self.head:
+            return False
+        stream.seek(offset - len(self.tail))
+        return stream.read(len(self.tail)) == self.tail
+
+
+def _open_copy(path: str) -> io.BufferedIOBase:
+    """A rotated copy, decompressed as it is read when logrotate compressed it."""
+    if path.endswith(".gz"):
+        return gzip.open(path, "rb")
+    return open(path, "rb")
+
+
+def _find_copy(path: Path, offset: int, seen: _Fingerprint) -> tuple[str, bytes] | None:
+    """A rotated copy of `path` that holds what was read up to `offset`, and its rest.
+
+    Looks at the newest few files beside `path` named like its rotations (`app.log.1`,
+    `app.log-20260101`, `app.log.1.gz`); a copy is the one whose first bytes and bytes
+    before `offset` are those read from `path`.
+    """
+    if offset <= 0 or not (seen.head or seen.tail):
+        return None
+    try:
+        entries = [
+            entry
+            for entry in os.scandir(path.parent)
+            if entry.name.startswith(path.name)
+            and COPY_SUFFIX.match(entry.name, len(path.name))
+            and entry.is_file()
+        ]
+        entries.sort(key=lambda entry: entry.stat().st_mtime_ns, reverse=True)
+    except OSError:
+        return None
+    for entry in entries[:MAX_COPIES_LOOKED_AT]:
+        try:
+            with _open_copy(entry.path) as stream:
+                if seen.matches(stream, offset):
+                    stream.seek(offset)
+                    return entry.name, stream.read(MAX_COPY_READ)
+        except (OSError, EOFError, ValueError):
+            continue  # unreadable, still being written, or not gzip after all
+    return None
+
+
 _FileState = Literal["new", "waiting", "inaccessible", "open", "error"]
+
+DRAIN_SECONDS = 2.0
+"""How long a file a followed name left is still read after it last grew."""
+
+
+def _deadline() -> float:
+    # Real time: how long a writer takes to reopen its log is a matter of I/O, not of the
+    # incident's clock.
+    return time.monotonic() + DRAIN_SECONDS
+
+
+@dataclass(slots=True)
+class _Draining:
+    """A file the followed name left (rotated, removed), still read while it grows."""
+
+    fd: int
+    ident: tuple[int, int]
+    offset: int
+    assembler: LineAssembler
+    until: float
 
 
 class _FileTail:
@@ -446,25 +572,43 @@ class _FileTail:
         self.offset = 0
         self.state: _FileState = "new"
         self.assembler = LineAssembler()
+        self.fingerprint = _Fingerprint()
+        self.mtime_ns = 0
+        self.draining: list[_Draining] = []
 
     def close(self) -> None:
         if self.fd is not None:
             with contextlib.suppress(OSError):
                 os.close(self.fd)
             self.fd = None
+        for old in self.draining:
+            with contextlib.suppress(OSError):
+                os.close(old.fd)
+        self.draining.clear()
 
     def poll(self) -> tuple[list[LogItem], bool]:
         """New items since the last poll, and whether more is waiting to be read."""
         out: list[LogItem] = []
         shown = self.name
+        if self.draining and self._drain(out):
+            return out, True
         try:
             st = os.stat(shown)
         except (FileNotFoundError, NotADirectoryError):
             if self.fd is not None:
                 if self._read(out):
                     return out, True
+                try:
+                    renamed = os.fstat(self.fd).st_nlink > 0
+                except OSError:
+                    renamed = False
                 self._end_of_old_file(out)
-                out.append(self.maker.event("deleted", f"{shown} was removed; waiting for it"))
+                if renamed:
+                    # Rotation seen between the rename and the new file's creation.
+                    text = f"{shown} was renamed; waiting for the new file"
+                    out.append(self.maker.event("rotated", text))
+                else:
+                    out.append(self.maker.event("deleted", f"{shown} was removed; waiting for it"))
                 self.state = "waiting"
             elif self.state != "waiting":
                 out.append(self.maker.event("waiting", f"waiting for {shown}"))
@@ -476,7 +620,12 @@ class _FileTail:
         except OSError as exc:
             return self._error(out, f"{shown}: {exc.strerror or exc}"), False
         ident = (st.st_dev, st.st_ino)
-        if self.fd is not None and ident == self.ident and st.st_size == self.offset:
+        if (
+            self.fd is not None
+            and ident == self.ident
+            and st.st_size == self.offset
+            and st.st_mtime_ns == self.mtime_ns
+        ):
             return out, False  # the same file, read to its end: a quiet log costs one stat
         if self.fd is not None and ident != self.ident:
             if self._read(out):
@@ -488,16 +637,39 @@ class _FileTail:
         if self.fd is None and not self._open(out, st, ident):
             return out, False
         assert self.fd is not None
+        self.mtime_ns = st.st_mtime_ns
         size = os.fstat(self.fd).st_size
-        if size < self.offset:
-            flushed = self.assembler.flush()
-            if flushed is not None:
-                out.append(self.maker.raw(*flushed))
-            out.append(
-                self.maker.event("truncated", f"{shown} was truncated; reading from the start")
-            )
-            self.offset = 0
+        # Smaller than what was read: truncated. As large or larger, but the bytes read
+        # last (or the first ones) are no longer there: truncated and written again
+        # past the old size between two polls, which a size check alone cannot see.
+        if size < self.offset or self.fingerprint.differs(self.fd, self.offset):
+            self._truncated(out)
         return out, self._read(out)
+
+    def _truncated(self, out: list[LogItem]) -> None:
+        """Start again from 0, first taking what was not yet read from a rotated copy.
+
+        `logrotate copytruncate` copies the file and then truncates it: the lines written
+        since the last poll are only in the copy (`app.log.1`), found by the fingerprint
+        of what was read, and read from the offset reached.
+        """
+        copy = _find_copy(self.path, self.offset, self.fingerprint)
+        recovered = ""
+        if copy is not None:
+            name, rest = copy
+            raws, truncated = self.assembler.split(rest)
+            out.extend(self.maker.raws(raws, truncated))
+            recovered = f" ({len(raws)} unread lines taken from {name})" if raws else ""
+        flushed = self.assembler.flush()
+        if flushed is not None:
+            out.append(self.maker.raw(*flushed))
+        out.append(
+            self.maker.event(
+                "truncated", f"{self.name} was truncated; reading from the start{recovered}"
+            )
+        )
+        self.offset = 0
+        self.fingerprint = _Fingerprint()
 
     def _open(self, out: list[LogItem], st: os.stat_result, ident: tuple[int, int]) -> bool:
         shown = str(self.path)
@@ -529,6 +701,8 @@ class _FileTail:
             self.from_end = False
         else:
             self.offset = max(self.known.get(self.ident, 0), 0)
+        self.fingerprint = _Fingerprint.of(fd, self.offset)
+        self.mtime_ns = opened.st_mtime_ns
         if self.state in ("waiting", "inaccessible", "error"):
             out.append(self.maker.event("following", f"following {shown}"))
         self.state = "open"
@@ -547,26 +721,64 @@ class _FileTail:
                 return False
             if not data:
                 return False
+            self.fingerprint.advance(self.fd, self.offset, data)
             self.offset += len(data)
             budget -= len(data)
             out.extend(self.maker.raws(*self.assembler.split(data)))
         return True
 
     def _end_of_old_file(self, out: list[LogItem]) -> None:
-        flushed = self.assembler.flush()
+        """The followed name left this file (rotated or removed): keep reading it a while.
+
+        A writer keeps writing to the old file until it reopens its log (logrotate's
+        `postrotate` HUP); those lines are read for `DRAIN_SECONDS` after it last grew.
+        """
+        if self.fd is None or self.ident is None:
+            return
+        self.draining.append(
+            _Draining(self.fd, self.ident, self.offset, self.assembler, _deadline())
+        )
+        self.fd = None
+        self.assembler = LineAssembler()
+
+    def _drain(self, out: list[LogItem]) -> bool:
+        """Read what was added to files the name left; True when more is waiting."""
+        for old in list(self.draining):
+            budget = MAX_READ_PER_POLL
+            while budget > 0:
+                try:
+                    data = os.pread(old.fd, min(READ_CHUNK, budget), old.offset)
+                except OSError:
+                    data = b""
+                if not data:
+                    break
+                old.offset += len(data)
+                old.until = _deadline()
+                budget -= len(data)
+                out.extend(self.maker.raws(*old.assembler.split(data)))
+            if budget <= 0:
+                return True
+            if time.monotonic() >= old.until:
+                self._finish(old, out)
+        return False
+
+    def _finish(self, old: _Draining, out: list[LogItem]) -> None:
+        """Stop reading a file the name left: its partial last line is a line after all."""
+        self.draining.remove(old)
+        flushed = old.assembler.flush()
         if flushed is not None:
             out.append(self.maker.raw(*flushed))
-        if self.ident is not None and self.fd is not None:
-            try:
-                gone = os.fstat(self.fd).st_nlink == 0
-            except OSError:
-                gone = True
-            if gone:
-                # Deleted: its inode number may be reused by a new file, forget it.
-                self.known.pop(self.ident, None)
-            else:
-                self.known[self.ident] = self.offset
-        self.close()
+        try:
+            gone = os.fstat(old.fd).st_nlink == 0
+        except OSError:
+            gone = True
+        if gone:
+            # Deleted: its inode number may be reused by a new file, forget it.
+            self.known.pop(old.ident, None)
+        else:
+            self.known[old.ident] = old.offset
+        with contextlib.suppress(OSError):
+            os.close(old.fd)
 
     def _inaccessible(self, out: list[LogItem]) -> list[LogItem]:
         if self.state != "inaccessible":
@@ -764,10 +976,12 @@ class LogFollower:
         )
         loop = asyncio.get_running_loop()
         stop = _Stop()
+        # Woken at each write where the system can tell (as `tail -F` is), else polled.
+        watch = FileWatch.create([path])
         ended: asyncio.Future[None] = loop.create_future()
         thread = threading.Thread(
             target=self._poll_path,
-            args=(source, queue, loop, stop, ended),
+            args=(source, queue, loop, stop, watch, ended),
             name=f"log-follow {config.name}",
             daemon=True,
         )
@@ -776,10 +990,14 @@ class LogFollower:
             await asyncio.shield(ended)
         finally:
             stop.set()
+            if watch is not None:
+                watch.wake()
             # The poll in flight finishes and the thread closes the files itself, so no
             # descriptor is ever closed under a read.
             with contextlib.suppress(BaseException):
                 await ended
+            if watch is not None:
+                watch.close()
 
     def _poll_path(
         self,
@@ -787,35 +1005,61 @@ class LogFollower:
         queue: asyncio.Queue[list[LogItem]],
         loop: asyncio.AbstractEventLoop,
         stop: _Stop,
+        watch: FileWatch | None,
         ended: asyncio.Future[None],
     ) -> None:
         """Poll one path source in its own thread until `stop`; settle `ended` when done.
 
         An idle file costs a `stat` per `poll_interval` here and nothing on the event
-        loop, which is only woken when there are lines to hand over.
+        loop. With a `watch`, a write wakes the thread at once and is read at once (a
+        line that lives on disk for a moment, as under `copytruncate`, is not missed);
+        what is read is still handed over at most once per `batch_window`, so the event
+        loop is woken no more often than without it.
         """
         error: Exception | None = None
+        pending: list[LogItem] = []
+        handed = -math.inf
+        inflight: concurrent.futures.Future[None] | None = None
         try:
             opening = True
             while not stop.is_set():
                 items, more = source.poll()
+                now = time.monotonic()
                 if opening:
                     # The opening backlog stays whole, in a batch of its own.
                     if items:
-                        _hand_over(_Backlog(items), queue, loop, stop)
+                        inflight = _hand_over(_Backlog(items), queue, loop, stop)
                     opening = False
-                else:
+                    handed = now
+                    items = []
+                pending.extend(items)
+                if pending and (
+                    more or now - handed >= self.batch_window or len(pending) >= self.max_batch
+                ):
                     # A long read goes out in pieces, so no batch holds the consumer (and
                     # the event loop) for long.
-                    for start in range(0, len(items), self.max_batch):
-                        _hand_over(items[start : start + self.max_batch], queue, loop, stop)
-                if not more:
+                    for start in range(0, len(pending), self.max_batch):
+                        piece = pending[start : start + self.max_batch]
+                        inflight = _hand_over(piece, queue, loop, stop, inflight)
+                    pending = []
+                    handed = now
+                if more:
+                    continue
+                if pending:
+                    timeout = self.batch_window - (now - handed)
+                else:
                     # A log being written is read again soon, in small steps; an idle
                     # one is looked at every `poll_interval`.
-                    stop.wait(self.batch_window if items else self.poll_interval)
+                    timeout = self.batch_window if items else self.poll_interval
+                if watch is not None:
+                    watch.wait(timeout)
+                else:
+                    stop.wait(timeout)
         except Exception as exc:  # reported by the source's task, as any other failure
             error = exc
         finally:
+            if inflight is not None:
+                inflight.cancel()  # nobody reads the queue any more: drop a waiting put
             source.close()
             with contextlib.suppress(RuntimeError):  # the event loop is already closed
                 loop.call_soon_threadsafe(_settle, ended, error)
@@ -886,19 +1130,32 @@ def _hand_over(
     queue: asyncio.Queue[list[LogItem]],
     loop: asyncio.AbstractEventLoop,
     stop: _Stop,
-) -> None:
-    """Queue `items` from a polling thread, waiting while the queue is full (until `stop`)."""
-    future = asyncio.run_coroutine_threadsafe(queue.put(items), loop)
+    previous: concurrent.futures.Future[None] | None = None,
+) -> concurrent.futures.Future[None] | None:
+    """Queue `items` from a polling thread; returns the put in flight.
+
+    The thread does not wait for its own put: it goes back to reading at once (a line
+    that is on disk only for a moment is read in that moment). It waits for the
+    `previous` put before queueing the next, so a full queue still holds the reader
+    back and batches stay in order. None when stopped while waiting.
+    """
+    if previous is not None and not _settled(previous, stop):
+        return None
+    return asyncio.run_coroutine_threadsafe(queue.put(items), loop)
+
+
+def _settled(future: concurrent.futures.Future[None], stop: _Stop) -> bool:
+    """Wait for a put to finish; False when `stop` came first (the put is dropped)."""
     while True:
         try:
             future.result(timeout=0.1)
-            return
+            return True
         except concurrent.futures.TimeoutError:
             if stop.is_set():
                 future.cancel()
-                return
+                return False
         except concurrent.futures.CancelledError:
-            return
+            return False
 
 
 class _Stop:
