@@ -446,6 +446,13 @@ class ActionRunner:
         live.escalation = asyncio.create_task(live.child.stop(self._grace, _CANCEL_SIGNALS))
         return True
 
+    def kill_now(self) -> None:
+        """Last resort, callable from any thread (the process is about to end at once):
+        SIGKILL the running action's whole group, with no wait and no journal."""
+        live = self._live
+        if live is not None:
+            live.child.send(signal.SIGKILL)
+
     async def stop(self, grace: float = process.DEFAULT_GRACE) -> bool:
         """Stop the running action now (SIGTERM, then SIGKILL after `grace`) and return
         once its whole group is gone; hurries a cancel already under way.

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
+import threading
 from pathlib import Path
 
 import psutil
@@ -296,6 +297,23 @@ async def test_stop_hurries_a_cancel_and_returns_when_the_group_is_gone() -> Non
             assert not running(sleep)
     assert runs[-1].state == "cancelled" and runs[-1].exit_code == -9
     assert not await r.stop()  # nothing left to stop
+
+
+async def test_kill_now_from_another_thread_ends_the_whole_group() -> None:
+    # The last resort when the process must end at once: no grace, no waiting.
+    r = runner(config(deploy=["sh", "-c", "sleep 45 & echo $!; wait"]), grace=120)
+    sleep = 0
+    runs: list[ActionRun] = []
+    async for snap in r.run("deploy"):
+        runs.append(snap)
+        if snap.new_lines and not sleep:
+            sleep = int(snap.new_lines[0])
+            killer = threading.Thread(target=r.kill_now)
+            killer.start()
+            killer.join()
+    assert runs[-1].state == "failed" and runs[-1].exit_code == -9
+    assert not running(sleep)
+    r.kill_now()  # nothing running: nothing happens
 
 
 # --- permissions ---------------------------------------------------------------

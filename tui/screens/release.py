@@ -51,6 +51,7 @@ from services.release import (
 )
 from services.sanitize import clean
 from tui.runtime import Runtime
+from tui.stopping import STOPPER
 from widgets.action_output import ActionOutput, status_line
 from widgets.confirm import ConfirmScreen, TypedConfirmScreen
 from widgets.key_bar import KeyBar
@@ -103,8 +104,9 @@ END_EVENTS: dict[RunState, str] = {
 
 QUIT_GRACE = 2.0
 """Seconds between SIGTERM and SIGKILL when the user confirmed stopping to quit."""
-SHUTDOWN_GRACE = 0.5
-"""The same when the app is going away regardless (terminal closed, killed)."""
+SHUTDOWN_GRACE = 0.3
+"""The same when the app is going away regardless (terminal closed, killed): short,
+as the process ends a second after such a signal (`tui.stopping.DEADLINE`)."""
 
 
 class ReleaseController:
@@ -144,6 +146,9 @@ class ReleaseController:
         self._task: asyncio.Task[Any] | None = None
         self._gate_task: asyncio.Task[None] | None = None
         self._listeners: list[Listener] = []
+        # Should the app not end in time after a signal, the process exits at once and
+        # only the stopper's cleanups run: the command's group must not outlive it.
+        STOPPER.add_cleanup(self.runner.kill_now)
         self._closing = False
         self.running_label: str | None = None
         """The running command as the user knows it (`production v1.2.4`), or None."""
