@@ -15,7 +15,8 @@ from typing import Any
 
 from services.config import IncidentConfig
 from services.escalation import current_severity
-from services.journal import Event
+from services.journal import EVENT_DAMAGED, JOURNAL_RECOVERED, Event
+from services.journal_format import format_ranges
 from services.runbook import (
     CHOICE_MADE,
     ITEM_DONE,
@@ -74,8 +75,25 @@ def describe(event: Event, runbook: Runbook) -> str:
                 label = phase.choice.label(str(payload.get("option", "")))
                 return f"chose {phase.choice.title}: {label}"
         return f"chose {_value(payload.get('choice', ''))}: {_value(payload.get('option', ''))}"
+    if event.kind == EVENT_DAMAGED:
+        was = _value(payload.get("kind", "")) or "unknown kind"
+        return f"damaged event (was {was}): {_value(payload.get('problem', ''))}"
+    if event.kind == JOURNAL_RECOVERED:
+        lost = payload.get("lost")
+        ranges = format_ranges(lost) if isinstance(lost, list) and _is_ranges(lost) else ""
+        return (
+            f"journal rebuilt after damage ({_value(payload.get('problem', ''))}): "
+            f"{_value(payload.get('recovered', '?'))} events recovered, "
+            + (f"lost seq {ranges}" if ranges else "no gap found")
+        )
     details = ", ".join(f"{k}={_value(v)}" for k, v in sorted(payload.items()))
     return f"{event.kind}: {details}" if details else event.kind
+
+
+def _is_ranges(value: object) -> bool:
+    return isinstance(value, list) and all(
+        isinstance(r, list) and len(r) == 2 and all(isinstance(n, int) for n in r) for r in value
+    )
 
 
 def _item_entry(state: ItemState) -> dict[str, Any]:
@@ -109,7 +127,9 @@ def build_report(
     """The whole report as plain data, ready for `render_json` or `render_markdown`."""
     ordered = sorted(events, key=lambda e: e.seq)
     state = replay(runbook, ordered)
-    started = incident.started or (ordered[0].at if ordered else None)
+    # A damaged event's time is borrowed (its own may be unreadable): never a start.
+    whole = [e for e in ordered if not e.damaged]
+    started = incident.started or (whole[0].at if whole else None)
     resolved = next((e.at for e in ordered if e.kind in RESOLVED_KINDS), None)
     end = resolved or now
     duration = (end - started).total_seconds() if started is not None else None
@@ -188,6 +208,15 @@ def build_report(
             for e in ordered
             if e.kind == "health.changed"
         ],
+        "damaged": [
+            {
+                "seq": e.seq,
+                "kind": e.payload.get("kind") or None,
+                "problem": e.payload.get("problem", ""),
+            }
+            for e in ordered
+            if e.damaged
+        ],
         "timeline": timeline,
     }
 
@@ -259,6 +288,9 @@ def render_markdown(report: dict[str, Any]) -> str:
         f"{progress['finished']}/{progress['total']} items finished"
     )
     out.append(f"- Generated: {report['generated']}")
+    if report["damaged"]:
+        seqs = ", ".join(f"#{row['seq']}" for row in report["damaged"])
+        out.append(f"- Damaged journal events: {seqs} (see below; the rest is shown)")
     out += ["", "## Open items", ""]
     if report["open_items"]:
         out += [f"- {_md(i['id'])}: {_md(i['text'])}" for i in report["open_items"]]
@@ -295,6 +327,12 @@ def render_markdown(report: dict[str, Any]) -> str:
         for row in report["health"]:
             reason = f" ({_md(row['reason'])})" if row["reason"] else ""
             out.append(f"- {row['at']} {_md(row['endpoint'])}: {row['from']} → {row['to']}{reason}")
+        out.append("")
+    if report["damaged"]:
+        out += ["## Damaged journal events", ""]
+        for row in report["damaged"]:
+            was = f" (was {_md(row['kind'])})" if row["kind"] else ""
+            out.append(f"- #{row['seq']}{was}: {_md(row['problem'])}")
         out.append("")
     out += ["## Timeline", ""]
     if report["timeline"]:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from services.config import IncidentConfig
-from services.journal import Event
+from services.journal import EVENT_DAMAGED, JOURNAL_RECOVERED, Event
 from services.report import build_report, format_duration, render_json, render_markdown
 from services.runbook import Lang, builtin_runbook
 
@@ -153,3 +153,42 @@ def test_untrusted_text_cannot_inject_markdown_or_escapes() -> None:
 )
 def test_format_duration(seconds: float, text: str) -> None:
     assert format_duration(seconds) == text
+
+
+def test_a_damaged_event_is_named_and_the_rest_is_reported() -> None:
+    events = _events()
+    damaged = Event(
+        1,
+        datetime(1970, 1, 1, tzinfo=UTC),
+        "?",
+        EVENT_DAMAGED,
+        {"kind": "item.done", "problem": "payload is not JSON", "excerpt": "#item"},
+    )
+    untimed = IncidentConfig(id="INC-42", title="Login accepts any password")
+    report = build_report(untimed, builtin_runbook("en"), [damaged, *events[1:]], T0)
+    assert report["damaged"] == [{"seq": 1, "kind": "item.done", "problem": "payload is not JSON"}]
+    # The damaged event's borrowed time never becomes the incident's start.
+    assert report["incident"]["started"] == "2026-11-26T04:06:00Z"
+    assert report["timeline"][0]["summary"] == "damaged event (was item.done): payload is not JSON"
+    whole = build_report(untimed, builtin_runbook("en"), events, T0)
+    # Only the damaged tick is missing; every other tick still counts.
+    assert report["progress"]["finished"] == whole["progress"]["finished"] - 1
+    assert report["phases"][0]["items"][0]["state"] == "open"
+    text = render_markdown(report)
+    assert "- Damaged journal events: #1 (see below; the rest is shown)" in text
+    assert "## Damaged journal events\n\n- #1 (was item.done): payload is not JSON\n" in text
+
+
+def test_a_rebuilt_journal_says_what_was_lost() -> None:
+    rebuilt = Event(
+        300,
+        T0,
+        "warroom",
+        JOURNAL_RECOVERED,
+        {"recovered": 190, "lost": [[12, 27], [40, 40]], "problem": "integrity check: x"},
+    )
+    report = build_report(INCIDENT, builtin_runbook("en"), [rebuilt], T0)
+    assert report["timeline"][0]["summary"] == (
+        "journal rebuilt after damage (integrity check: x): 190 events recovered, "
+        "lost seq 12-27, 40"
+    )
