@@ -97,16 +97,23 @@ def read_service_version(
             httpx.Client(timeout=timeout, trust_env=False) as client,
             client.stream("GET", url, headers={"Accept": "application/json, text/plain"}) as answer,
         ):
-            if not 200 <= answer.status_code < 300:
+            ok = 200 <= answer.status_code < 300
+            # A health document answers 503 while production is failing (during an
+            # incident, that is) and still names the release; a JSON version at the
+            # path is taken whatever the status. Plain text needs a 2xx: an error
+            # page's first line is not a version.
+            if not ok and path is None:
                 return ServiceVersion(where, error=f"HTTP {answer.status_code}")
             body = bytearray()
             for chunk in answer.iter_bytes():
                 body += chunk
                 if len(body) > MAX_BODY:
                     return ServiceVersion(where, error=f"the answer is over {MAX_BODY} bytes")
-        return ServiceVersion(where, version=version_from_body(bytes(body), path))
-    except _Unreadable as exc:
-        return ServiceVersion(where, error=str(exc))
+        try:
+            return ServiceVersion(where, version=version_from_body(bytes(body), path))
+        except _Unreadable as exc:
+            problem = str(exc) if ok else f"HTTP {answer.status_code}, {exc}"
+            return ServiceVersion(where, error=problem)
     except httpx.TimeoutException:
         return ServiceVersion(where, error=f"no answer within {timeout:g}s")
     except httpx.ConnectError as exc:

@@ -45,7 +45,8 @@ def test_plain_text_answer_is_its_first_line() -> None:
 @pytest.mark.parametrize(
     ("answer", "path", "problem"),
     [
-        (Answer(status=503, body=b"down"), "build.version", "HTTP 503"),
+        (Answer(status=503, body=b"down"), "build.version", "HTTP 503, the answer is not JSON"),
+        (Answer(status=404, body=b"v1.2.3"), None, "HTTP 404"),  # an error page is no version
         (Answer(body=b"<html>oops</html>", content_type="text/html"), "v", "not JSON"),
         (Answer(body=b'{"build": {}}'), "build.version", "no 'build.version' in the answer"),
         (Answer(body=b'{"build": {"version": null}}'), "build.version", "is null, not a version"),
@@ -72,6 +73,14 @@ def test_escape_sequences_in_the_version_are_made_inert() -> None:
     assert got.version is not None
     assert "\x1b" not in got.version and "\u202e" not in got.version
     assert got.version.startswith("v1.2.3␛]0;owned")
+
+
+def test_a_failing_health_document_still_names_its_release() -> None:
+    body = b'{"status": "fail", "releaseId": "1.2.3"}'
+    answer = Answer(status=503, body=body, content_type="application/health+json")
+    with version_server(answer) as (url, _):
+        got = read_service_version(f"{url}/health", "releaseId")
+    assert (got.version, got.error) == ("1.2.3", None)
 
 
 def test_a_hung_service_times_out() -> None:
