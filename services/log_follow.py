@@ -27,7 +27,6 @@ import math
 import os
 import re
 import shlex
-import signal
 import stat
 import threading
 import time
@@ -42,6 +41,7 @@ from services.clock import Clock
 from services.config import LogConfig
 from services.file_watch import FileWatch
 from services.log_filter import LogFilter
+from services.process import start as start_process
 from services.redact import mask
 from services.sanitize import MAX_LINE, TRUNCATED_MARK, clean, clean_bytes
 
@@ -1093,13 +1093,7 @@ class LogFollower:
         queue: asyncio.Queue[list[LogItem]],
     ) -> str:
         try:
-            process = await asyncio.create_subprocess_exec(
-                *argv,
-                stdin=asyncio.subprocess.DEVNULL,
-                stdout=asyncio.subprocess.PIPE,
-                stderr=asyncio.subprocess.STDOUT,
-                start_new_session=True,
-            )
+            process = await start_process(argv)
         except OSError as exc:
             return f"could not run {shown}: {exc.strerror or exc}"
         await queue.put([maker.event("started", f"running {shown}")])
@@ -1118,8 +1112,11 @@ class LogFollower:
                 await queue.put([maker.raw(*flushed)])
             code = await process.wait()
         finally:
+            # Nothing the command started outlives it: its whole process group ends.
             if process.returncode is None:
-                await _stop(process)
+                await process.stop(grace=1.0)
+            else:
+                await process.finish(grace=1.0)
         if code < 0:
             return f"command exited on signal {-code}"
         return f"command exited with status {code}"
@@ -1195,18 +1192,6 @@ def _settle(ended: asyncio.Future[None], error: Exception | None) -> None:
         ended.set_result(None)
     else:
         ended.set_exception(error)
-
-
-async def _stop(process: asyncio.subprocess.Process) -> None:
-    """End a command and everything it started (it leads its own process group)."""
-    for sig in (signal.SIGTERM, signal.SIGKILL):
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(process.pid, sig)
-        try:
-            await asyncio.wait_for(process.wait(), 1.0)
-            return
-        except TimeoutError:
-            continue
 
 
 # --- the backlog -------------------------------------------------------------------------
