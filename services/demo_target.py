@@ -33,6 +33,7 @@ from types import TracebackType
 from typing import Any, Literal
 
 from services.clock import Clock, SystemClock
+from services.process import run_sync
 
 Mode = Literal["broken", "fixed"]
 
@@ -884,12 +885,7 @@ def build_repo(repo: Path, now: datetime) -> None:
         raise DemoError(f"{repo} already exists; the demo needs an empty folder")
     env = git_env()
     try:
-        subprocess.run(
-            ["git", "init", "-q", "--initial-branch=main", str(repo)],
-            env=env,
-            check=True,
-            capture_output=True,
-        )
+        run_sync(["git", "init", "-q", "--initial-branch=main", str(repo)], env=env, check=True)
         # The repository's own identity and settings, so commits, tags and merges made from
         # the dashboard work whatever the user's global config says (or lacks).
         with (repo / ".git" / "config").open("a", encoding="utf-8") as config:
@@ -898,17 +894,14 @@ def build_repo(repo: Path, now: datetime) -> None:
                 "[commit]\n\tgpgsign = false\n[tag]\n\tgpgsign = false\n"
                 "[core]\n\thooksPath = .git/no-hooks\n"
             )
-        subprocess.run(
+        run_sync(
             ["git", "fast-import", "--quiet"],
             cwd=repo,
             env=env,
             input=_fast_import_stream(now),
             check=True,
-            capture_output=True,
         )
-        subprocess.run(
-            ["git", "reset", "--hard", "-q"], cwd=repo, env=env, check=True, capture_output=True
-        )
+        run_sync(["git", "reset", "--hard", "-q"], cwd=repo, env=env, check=True)
     except FileNotFoundError:
         raise DemoError("the demo needs git on PATH") from None
     except subprocess.CalledProcessError as exc:
