@@ -221,7 +221,7 @@ def frozen_app(
         assert isinstance(screen, DashboardScreen)
         screen.health = health()
         screen.metrics = metrics()
-        screen.events = events()
+        screen.events = tuple(events())
         screen.runbook_state = replay(screen.runbook, screen.events)
         state = escalation(loaded)
         screen.escalation = state

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import random
 from contextlib import AsyncExitStack
 from pathlib import Path
@@ -13,7 +14,7 @@ from textual.pilot import Pilot
 from services.clock import ManualClock
 from services.config import LoadedConfig, load_config
 from services.journal import Journal, journal_path
-from services.runbook import RunbookState, replay
+from services.runbook import Runbook, RunbookState, replay
 from tests.tui import fixtures
 from tui.app import WarroomApp, build_app
 from tui.screens.dashboard import DashboardScreen
@@ -38,6 +39,17 @@ async def _ready(app: WarroomApp, pilot: Pilot[int]) -> DashboardScreen:
         pilot, lambda: screen.journal is not None and screen.escalation is not None
     )
     return screen
+
+
+def _converged(reader: Journal, runbook: Runbook, screens: list[DashboardScreen]) -> bool:
+    """Whether every screen shows exactly the journal: its last event and its replay."""
+    events = reader.events()
+    expected = _statuses(replay(runbook, events))
+    last = events[-1].seq if events else 0
+    return all(
+        bool(s.events) and s.events[-1].seq == last and _statuses(s.runbook_state) == expected
+        for s in screens
+    )
 
 
 @pytest.mark.parametrize("drivers", [2, 3])
@@ -66,29 +78,18 @@ async def test_drivers_pressing_at_once_all_show_the_journal_s_replay(
                 await pilot.press("space")
 
             await asyncio.gather(*(press(p) for p in pilots[:drivers]))
-            expected: dict[str, str] = {}
-
-            def converged() -> bool:
-                events = reader.events()
-                expected.clear()
-                expected.update(_statuses(replay(runbook, events)))
-                last = events[-1].seq if events else 0
-                return all(
-                    bool(s.events)
-                    and s.events[-1].seq == last
-                    and _statuses(s.runbook_state) == expected
-                    for s in screens
-                )
-
             try:
-                await fixtures.until(pilots[0], converged, timeout=10.0)
+                await fixtures.until(
+                    pilots[0], lambda: _converged(reader, runbook, screens), timeout=10.0
+                )
             except AssertionError:
+                expected = _statuses(replay(runbook, reader.events()))
                 shown = [_statuses(s.runbook_state) for s in screens]
                 diff = [{k: v for k, v in one.items() if expected.get(k) != v} for one in shown]
-                raise AssertionError(f"round {round_no}: screens differ from the journal: {diff}")
+                raise AssertionError(f"round {round_no}: screens differ: {diff}") from None
         # A driver's press that met a state it already had journals nothing: the same
         # change twice in a row comes only from two people pressing at once.
         for item_id in {e.payload.get("item") for e in reader.events()}:
             mine = [(e.kind, e.actor) for e in reader.events() if e.payload.get("item") == item_id]
-            doubled = [a for a, b in zip(mine, mine[1:], strict=False) if a == b]
+            doubled = [a for a, b in itertools.pairwise(mine) if a == b]
             assert not doubled, f"{item_id}: {mine}"
