@@ -1,6 +1,8 @@
-"""The headless subcommands: `check`, `tail` and `report`, for scripts and CI.
+"""The headless subcommands: `check`, `tail`, `report` and `journal`, for scripts and CI.
 
-They share the dashboard's services; nothing here draws a screen.
+They share the dashboard's services; nothing here draws a screen. `report` and
+`journal check` only read the journal (they never create, change or repair it);
+`journal recover` is the one explicit way to rebuild a damaged journal from a shell.
 """
 
 from __future__ import annotations
@@ -13,7 +15,15 @@ from pathlib import Path
 from services.check import exit_code, format_table, report_to_json, run_check
 from services.clock import SystemClock
 from services.config import ConfigError, LoadedConfig
-from services.journal import Journal, journal_path
+from services.journal import (
+    Event,
+    JournalError,
+    JournalMissing,
+    journal_path,
+    read_journal,
+    recover_journal,
+)
+from services.journal_format import describe_damaged
 from services.release import read_release_sync, release_to_json
 from services.report import build_report, render_json, render_markdown
 from services.runbook import runbook_for
@@ -48,18 +58,33 @@ def run_tail_command(
         return 130
 
 
+EXIT_JOURNAL = 1
+"""The journal cannot be read (damaged, unreadable, missing when it must exist)."""
+
+
+def _say(message: str) -> None:
+    print(f"warroom: {message}", file=sys.stderr)
+
+
 def run_report_command(loaded: LoadedConfig, *, fmt: str, output: str | None) -> int:
-    """Write the incident report from the journal (every item open if never opened)."""
+    """Write the incident report from the journal (every item open if never opened).
+
+    A damaged or unreadable journal is one line on stderr and exit 1, never the report
+    of an empty incident; damaged events are listed in the report, the rest is shown.
+    """
     config = loaded.config
     clock = SystemClock()
     path = journal_path(loaded.state_dir, config.incident.id)
-    events = []
-    if path.exists():
-        journal = Journal.open(path, clock, "report", read_only=True)
-        try:
-            events = journal.events()
-        finally:
-            journal.close()
+    events: list[Event] = []
+    try:
+        events = read_journal(path)
+    except JournalMissing:
+        _say(f"journal {path}: does not exist (the incident was never opened): every item is open")
+    except JournalError as exc:
+        _say(str(exc))
+        return EXIT_JOURNAL
+    if any(e.damaged for e in events):
+        _say(f"journal {path}: {describe_damaged(events)}: the report shows the rest")
     report = build_report(config.incident, runbook_for(loaded), events, clock.now())
     text = render_json(report) if fmt == "json" else render_markdown(report)
     if output is None:
@@ -69,4 +94,31 @@ def run_report_command(loaded: LoadedConfig, *, fmt: str, output: str | None) ->
         Path(output).write_text(text, encoding="utf-8")
     except OSError as exc:
         raise ConfigError(output, "", f"cannot write the report: {exc.strerror}") from None
+    return 0
+
+
+def run_journal_command(loaded: LoadedConfig, *, action: str) -> int:
+    """`journal check`: is the journal sound (0) or not (1); `journal recover`: move a
+    damaged journal aside and rebuild it from its readable events, saying what was lost."""
+    path = journal_path(loaded.state_dir, loaded.config.incident.id)
+    if action == "check":
+        try:
+            events = read_journal(path)
+        except JournalError as exc:
+            _say(str(exc))
+            return EXIT_JOURNAL
+        if any(e.damaged for e in events):
+            _say(f"journal {path}: {describe_damaged(events)}")
+            return EXIT_JOURNAL
+        print(f"warroom: journal {path}: sound, {len(events)} events")
+        return 0
+    try:
+        recovery = recover_journal(path, SystemClock())
+    except JournalError as exc:
+        _say(str(exc))
+        return EXIT_JOURNAL
+    if recovery is None:
+        print(f"warroom: journal {path}: sound, nothing to recover")
+    else:
+        print(f"warroom: {recovery.message}")
     return 0
