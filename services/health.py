@@ -28,13 +28,18 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from services.body_decoding import CappedDecoder, DecodeError
 from services.clock import Clock
 from services.config import EndpointConfig
 from services.http_probe import ProbeTransport
 from services.sanitize import clean, clean_block
 
 BODY_CAP = 64 * 1024
-"""Most bytes read from a response body; the rest is never read."""
+"""Most bytes of a response body kept, decoded; the rest is never read."""
+COMPRESSED_CAP = 1024 * 1024
+"""Most compressed bytes read of a body; one that decodes to little more is cut there."""
+ACCEPT_ENCODING = "gzip, deflate"
+"""The codings offered: those decoded a bounded piece at a time (services/body_decoding)."""
 
 EXCERPT_CAP = 4 * 1024
 """Characters of the body kept in a result for the drill-down."""
@@ -445,7 +450,7 @@ def make_client(endpoints: Sequence[EndpointConfig]) -> httpx.AsyncClient:
         follow_redirects=False,
         transport=ProbeTransport(max_idle_per_origin=idle),
         mounts=mounts,
-        headers={"user-agent": "warroom-probe"},
+        headers={"user-agent": "warroom-probe", "accept-encoding": ACCEPT_ENCODING},
     )
 
 
@@ -483,16 +488,22 @@ def _same_host(a: str, b: str) -> bool:
 
 
 async def _read_capped(response: httpx.Response) -> tuple[bytes, bool]:
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in response.aiter_bytes():
-        room = BODY_CAP - size
-        if len(chunk) > room:
-            chunks.append(chunk[:room])
-            return b"".join(chunks), True
-        chunks.append(chunk)
-        size += len(chunk)
-    return b"".join(chunks), False
+    """The body decoded up to BODY_CAP, and whether it was cut there.
+
+    The raw bytes are decoded here, a bounded piece per call, rather than by httpx,
+    whose decoders inflate each received chunk whole: a gzip bomb would take
+    hundreds of MB and block the event loop, and with it every other probe.
+    """
+    decoder = CappedDecoder(response.headers.get("content-encoding", ""), BODY_CAP, COMPRESSED_CAP)
+    parts: list[bytes] = []
+    try:
+        async for raw in response.aiter_raw():
+            parts.append(decoder.feed(raw))
+            if decoder.cut:  # a body of exactly the cap is read to its end, and not cut
+                break
+    except DecodeError as exc:
+        raise httpx.DecodingError(str(exc), request=response.request) from None
+    return b"".join(parts), decoder.cut
 
 
 async def probe_endpoint(
@@ -509,8 +520,10 @@ async def probe_endpoint(
     url = endpoint.url
     method = endpoint.method
     body_json = endpoint.json_body
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + endpoint.timeout
     try:
-        async with asyncio.timeout(endpoint.timeout):
+        async with asyncio.timeout_at(deadline):
             for hop in range(MAX_REDIRECTS + 1):
                 request = client.build_request(
                     method,
@@ -541,6 +554,10 @@ async def probe_endpoint(
                     body, truncated = await _read_capped(response)
                 finally:
                     await response.aclose()
+                if loop.time() > deadline:
+                    # The answer ended past the deadline (the loop was held up before
+                    # the timer could fire): a deadline is a deadline, whatever came.
+                    raise TimeoutError
                 latency = (clock.monotonic() - start) * 1000.0
                 state, reason, detail, checks = classify(
                     endpoint, response.status_code, body, truncated, latency
