@@ -17,3 +17,5 @@ class IncidentSummary:
     read_only: bool = False
     save_error: str | None = None
     """The last failed journal write; shown as a persistent NOT SAVED banner."""
+    journal_damage: str | None = None
+    """What is wrong with the journal file (damaged, rebuilt); a persistent banner."""

@@ -31,7 +31,8 @@ class IncidentHeader(PaintCache, LinePaint, Widget):
 
     def watch_summary(self, summary: IncidentSummary | None) -> None:
         self.set_class(summary is not None and summary.severity == "SEV1", "-sev1")
-        self.set_class(summary is not None and summary.save_error is not None, "-not-saved")
+        alarm = summary is not None and (summary.save_error or summary.journal_damage) is not None
+        self.set_class(alarm, "-not-saved")
 
     def render(self) -> Text:
         summary = self.summary
@@ -46,6 +47,8 @@ class IncidentHeader(PaintCache, LinePaint, Widget):
         right = Text()
         if summary.save_error is not None:
             right.append(f"NOT SAVED: {summary.save_error}  ")
+        elif summary.journal_damage is not None:
+            right.append(f"JOURNAL: {summary.journal_damage}  ")
         if summary.read_only:
             right.append("READ-ONLY  ")
         right.append("RESOLVED " if summary.resolved else "")

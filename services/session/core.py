@@ -150,6 +150,7 @@ class IncidentSession:
             resolved=state.resolved if state is not None else False,
             read_only=self.read_only,
             save_error=self._save_error,
+            journal_damage=self.journal.damage if self.journal is not None else None,
         )
 
     def gates(self) -> dict[str, bool]:
@@ -328,14 +329,17 @@ class IncidentSession:
         self.journal = journal
         if journal.recovery:
             self._notice(journal.recovery, "Journal recovered", "warning")
+        elif journal.damage:
+            self._notice(journal.damage, "Journal damaged", "error")
         if journal.write_problem and not journal.read_only:
             self._save_error = journal.write_problem
         self._apply(await asyncio.to_thread(journal.events))
         if self._started is None:
             self._started = esc.incident_start(None, self._events)
         if self._started is None and not self.read_only:
+            # Two dashboards started together journal the opening once between them.
             now = self.clock.now()
-            await self._write(kinds.INCIDENT_OPENED, esc.opening_payload(now), system=True)
+            await self._write(kinds.INCIDENT_OPENED, esc.opening_payload(now), once=True)
             self._started = esc.incident_start(None, self._events) or now
         self._spawn(self._run_clock())
         self._publish(now=True)
@@ -418,14 +422,24 @@ class IncidentSession:
         if self.prober is not None:
             self.prober.mark_deploy(marks[-1])
 
-    async def _write(self, kind: str, payload: dict[str, Any], *, system: bool = False) -> bool:
-        """Commit one event (in a thread), then apply the journal up to it."""
+    async def _write(
+        self, kind: str, payload: dict[str, Any], *, system: bool = False, once: bool = False
+    ) -> bool:
+        """Commit one event (in a thread), then apply the journal up to it.
+
+        `system`: no person did it (health, alerts, the clock), so it is journaled as
+        warroom's own; `once`: only if no event of the kind is in the journal yet.
+        """
         journal = self.journal
         if journal is None or self.read_only:
             return False
         masked: dict[str, Any] = redact(payload, self.loaded.secrets)
+        actor = kinds.SYSTEM_ACTOR if system or once else None
         try:
-            await journal.record(kind, masked)
+            if once:
+                await journal.record_once(kind, masked, actor)
+            else:
+                await journal.record(kind, masked, actor)
         except JournalWriteError as exc:
             self._save_error = str(exc)
             self._notice(str(exc), "NOT SAVED", "error")
