@@ -93,12 +93,18 @@ async def test_error_is_one_line_and_marked() -> None:
     app = Harness()
     async with app.run_test(size=(120, 10)) as pilot:
         bar = app.query_one(ReleaseBar)
-        bar.info = ReleaseInfo(repo_dir=Path("/x"), error="git: /x: not a git repository")
+        bar.info = ReleaseInfo(
+            repo_dir=Path("/x"),
+            error="git: /x: not a git repository",
+            service_state="differs",  # not shown: without git there is nothing to compare
+            service_version="v9.9.9",
+        )
         await pilot.pause()
         head, _ = lines(app)
         assert head == "git: /x: not a git repository"
         assert bar.has_class("-error")
         assert not bar.query_one("#release-stats").display
+        assert service_text(app) is None
         bar.info = None
         await pilot.pause()
         assert bar.has_class("-empty")
