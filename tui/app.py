@@ -25,6 +25,7 @@ from textual.theme import Theme
 from themes import DEFAULT_THEME, THEMES
 from tui.settings import load_theme, save_theme, settings_path
 from tui.starting import StartScreen
+from widgets.scroll_thumb import use_whole_cell_thumbs
 
 if TYPE_CHECKING:
     from rich.console import RenderableType
@@ -79,6 +80,8 @@ class WarroomApp(App[int]):
         """Why the starter failed (the app exits with 2); the caller reports it."""
         self._release: ReleaseController | None = None
         self._settings = settings_path()
+        self._stock_thumbs: Callable[[], None] = lambda: None
+        """Puts Textual's own scrollbar thumbs back (see `on_mount`)."""
         live = runtime is None or runtime.live
         self._remembered = load_theme(self._settings) if live else None
         self._theme_arg = theme
@@ -108,6 +111,8 @@ class WarroomApp(App[int]):
         return self._runtime
 
     def on_mount(self) -> None:
+        # Graph bars are the only block glyphs on screen: scrollbars draw whole cells.
+        self._stock_thumbs = use_whole_cell_thumbs()
         for theme in THEMES:
             self.register_theme(theme)
         self._apply_theme(self._theme_name)
@@ -211,6 +216,7 @@ class WarroomApp(App[int]):
         return self._release
 
     async def on_unmount(self) -> None:
+        self._stock_thumbs()
         # A command still running gets SIGINT and a moment to be journaled.
         if self._release is not None:
             await self._release.shutdown(timeout=2.0)

@@ -10,6 +10,11 @@ from __future__ import annotations
 
 import os
 from importlib.metadata import PackageNotFoundError, version
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from textual.screen import Screen
+    from textual.strip import Strip
 
 WRITTEN_FOR = "8.2.8"
 """The Textual release every private hook here was read from and tested against."""
@@ -28,3 +33,24 @@ INSTALLED = _installed()
 HOOKS_ENABLED = INSTALLED == WRITTEN_FOR and not os.environ.get("WARROOM_STOCK_TEXTUAL")
 """Whether the private hooks are used: only on the version they were written for, and
 not when `WARROOM_STOCK_TEXTUAL` is set (to compare against stock Textual)."""
+
+HOOKS = ("paint_cache", "scrollbar_cache", "line_paint", "quiet_driver")
+"""The hooks by name, for `WARROOM_HOOKS_OFF` (a benchmark turns them off one by one)."""
+
+_OFF = frozenset(os.environ.get("WARROOM_HOOKS_OFF", "").replace(",", " ").split())
+
+
+def enabled(hook: str) -> bool:
+    """Whether the named hook is used: hooks are on, and it is not in `WARROOM_HOOKS_OFF`."""
+    if hook not in HOOKS:
+        raise ValueError(f"unknown hook {hook!r}; known: {', '.join(HOOKS)}")
+    return HOOKS_ENABLED and hook not in _OFF
+
+
+def painted_lines(screen: Screen[object]) -> list[Strip]:
+    """What the terminal shows while `screen` is on top: every row, as Textual composes it.
+
+    Textual offers the composed screen only as an SVG screenshot; tests that look at
+    cells (is a graph glyph inside a dialog?) read its compositor here instead.
+    """
+    return list(screen._compositor.render_strips())

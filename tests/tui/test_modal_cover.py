@@ -1,0 +1,80 @@
+"""Dialogs over live graphs: what a dialog shows is its own, never a graph's bars.
+
+Seen in use: the help list showed `R  Resolve  ▃▃` while the graphs ticked beneath it.
+The cells were the help list's own scrollbar (its thumb ended in an eighth-block
+glyph); these tests read the composed screen, cell by cell, while the graphs under the
+dialog take new samples.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from rich.cells import cell_len
+from textual.geometry import Region
+from textual.screen import Screen
+from textual.scrollbar import ScrollBar, ScrollBarRender
+from textual.widget import Widget
+
+from services.config import load_config
+from services.demo_target import DemoTarget
+from tests.tui import fixtures
+from tui.app import build_app
+from widgets.internals import painted_lines
+from widgets.metric_graph import MetricGraph
+
+GRAPH_GLYPHS = frozenset("▁▂▃▄▅▆▇█")
+"""The glyphs a metric graph draws its bars with."""
+
+
+def _on_border(widget: Widget, region: Region, x: int, y: int) -> bool:
+    """Whether (x, y) is on `widget`'s border (tall and thick borders are drawn in blocks)."""
+    return not region.shrink(widget.styles.border.spacing).contains(x, y)
+
+
+def stray_glyphs(modal: Screen[object]) -> list[str]:
+    """Graph glyphs inside the dialog's box that its borders do not account for."""
+    boxes = [child.region for child in modal.children if child.display]
+    stray: list[str] = []
+    for y, strip in enumerate(painted_lines(modal)):
+        x = 0
+        for segment in strip:
+            for char in segment.text:
+                if char in GRAPH_GLYPHS and any(box.contains(x, y) for box in boxes):
+                    widget, region = modal.get_widget_at(x, y)
+                    if not _on_border(widget, region, x, y):
+                        stray.append(f"{char!r} at ({x}, {y}) in {type(widget).__name__}")
+                x += cell_len(char)
+    return stray
+
+
+def _new_samples(graphs: list[MetricGraph]) -> Callable[[], bool]:
+    """A condition: some graph was given a new series since now."""
+    shown = [graph.series for graph in graphs]
+    return lambda: any(g.series is not s for g, s in zip(graphs, shown, strict=True))
+
+
+async def test_help_timeline_and_palette_show_no_graph_bars(demo: DemoTarget) -> None:
+    app = build_app(load_config(demo.config_path))
+    async with app.run_test(size=(80, 24)) as pilot:
+        dashboard = fixtures.dashboard(app)
+        graphs = list(dashboard.query(MetricGraph))
+        assert graphs
+
+        def drawn() -> bool:
+            return all(g.series is not None and len(g.series.points) > 1 for g in graphs)
+
+        await fixtures.until(pilot, drawn, timeout=20)
+        for key in ("question_mark", "t", "ctrl+p"):
+            await pilot.press(key)
+            await fixtures.until(pilot, lambda: app.screen is not dashboard)
+            modal = app.screen
+            # The graphs beneath take new samples, and repaint, while the dialog is up.
+            await fixtures.until(pilot, _new_samples(graphs))
+            await pilot.pause()
+            assert app.screen is modal
+            assert stray_glyphs(modal) == [], f"after {key}"
+            await pilot.press("escape")
+            await fixtures.until(pilot, lambda: app.screen is dashboard)
+    # The whole-cell thumbs were the dashboard's: other apps draw Textual's own again.
+    assert ScrollBar.renderer is ScrollBarRender
