@@ -3,13 +3,23 @@
 `ConfirmScreen` answers True (y / enter / Confirm) or False (n / escape / Cancel).
 `TypedConfirmScreen` guards the rollback: it answers True only once the previous
 version is typed exactly. Operations are plain text, never markup.
+
+Neither is satisfied by input that was not meant for it (`KeyGuard`): keys made
+before the dialog was on screen (typed ahead: `Ry` arriving in one read, the `y`
+queued behind the `R` that opened the dialog) are dropped, and a confirming key that
+is part of a burst (more than a couple of keys within a few milliseconds: a paste
+without bracketed paste mode) does not confirm.
 """
 
 from __future__ import annotations
 
+import math
+import time
+from collections import deque
 from collections.abc import Sequence
 from typing import ClassVar
 
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
@@ -51,9 +61,49 @@ _CSS = """
 """
 
 
+BURST_GAP = 0.01
+"""Seconds: keys closer together than this came in one read (no hand types that fast)."""
+
+BURST_KEYS = 3
+"""Keys that close together from which they are a burst (a paste), not presses."""
+
+SETTLE = 0.05
+"""Seconds a confirming key waits for the rest of a burst it may belong to."""
+
+
+class KeyGuard:
+    """Tells a key pressed at the dialog from one typed ahead of it or pasted.
+
+    Key events carry the monotonic time they were read. The dialog counts as shown
+    once its first frame is drawn; keys read before that were typed ahead.
+    """
+
+    def __init__(self) -> None:
+        self.shown_at = math.inf
+        self._times: deque[float] = deque(maxlen=64)
+
+    def shown(self) -> None:
+        """The dialog is on screen: keys read from now on may be deliberate."""
+        self.shown_at = time.monotonic()
+
+    def seen(self, at: float) -> None:
+        """A key (or typed character) read at `at`."""
+        self._times.append(at)
+
+    def typed_ahead(self, at: float) -> bool:
+        """Whether a key read at `at` was read before the dialog was shown."""
+        return at < self.shown_at
+
+    def in_burst(self, at: float) -> bool:
+        """Whether the key read at `at` came with more than a couple of others."""
+        near = sum(1 for other in self._times if abs(other - at) <= BURST_GAP)
+        return near >= BURST_KEYS
+
+
 class ConfirmScreen(ModalScreen[bool]):
     """Shows the operations about to run; dismisses with True to run them."""
 
+    AUTO_FOCUS = None
     DEFAULT_CSS = _CSS.format(name="ConfirmScreen")
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -63,12 +113,6 @@ class ConfirmScreen(ModalScreen[bool]):
         Binding("escape", "cancel", "Cancel", show=False),
     ]
 
-    def __init__(self, title: str, lines: Sequence[str], confirm_label: str = "Confirm") -> None:
-        super().__init__()
-        self._title = title
-        self._lines = tuple(lines)
-        self._confirm_label = confirm_label
-
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Static(self._title, classes="confirm-title", markup=False)
@@ -77,15 +121,46 @@ class ConfirmScreen(ModalScreen[bool]):
                 yield Button("Cancel (n)", id="cancel")
                 yield Button(f"{self._confirm_label} (y)", id="confirm", variant="warning")
 
+    def __init__(self, title: str, lines: Sequence[str], confirm_label: str = "Confirm") -> None:
+        super().__init__()
+        self._title = title
+        self._lines = tuple(lines)
+        self._confirm_label = confirm_label
+        self.guard = KeyGuard()
+        """Which keys count as pressed at this dialog."""
+
     def on_mount(self) -> None:
-        self.query_one("#confirm", Button).focus()
+        # Nothing is focused: every key comes to `on_key` first. (A focused button would
+        # take an `enter` typed ahead, which bubbles up once this dialog is current.)
+        for button in self.query(Button):
+            button.can_focus = False
+        self.call_after_refresh(self.guard.shown)
+
+    def on_key(self, event: events.Key) -> None:
+        # Every key sent to this dialog is answered here, before any binding: a binding
+        # reached otherwise was reached by a key sent before the dialog was current.
+        self.guard.seen(event.time)
+        event.stop()
+        event.prevent_default()
+        if self.guard.typed_ahead(event.time):
+            return
+        if event.key in ("y", "enter"):
+            # Confirm only once it is clear the key did not come with a burst.
+            at = event.time
+            self.set_timer(SETTLE, lambda: self._settled(at))
+        elif event.key in ("n", "escape"):
+            self.dismiss(False)
+
+    def _settled(self, at: float) -> None:
+        if not self.guard.in_burst(at) and self.is_current:
+            self.dismiss(True)
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()
         self.dismiss(event.button.id == "confirm")
 
     def action_confirm(self) -> None:
-        self.dismiss(True)
+        """Reached only by a key that was not sent to this dialog (typed ahead): ignored."""
 
     def action_cancel(self) -> None:
         self.dismiss(False)
@@ -126,7 +201,27 @@ class TypedConfirmScreen(ModalScreen[bool]):
                 yield Button("Roll back", id="confirm", variant="error")
 
     def on_mount(self) -> None:
-        self.query_one("#typed", Input).focus()
+        self.guard = KeyGuard()
+        # The field takes keys only once the dialog is on screen; what was typed ahead
+        # of it reaches the screen instead and is dropped.
+        self.call_after_refresh(self._shown)
+
+    def _shown(self) -> None:
+        self.guard.shown()
+        typed = self.query_one("#typed", Input)
+        typed.value = ""
+        typed.focus()
+
+    def on_key(self, event: events.Key) -> None:
+        self.guard.seen(event.time)
+        typed_ahead = self.guard.typed_ahead(event.time)
+        if typed_ahead or (event.key == "enter" and self.guard.in_burst(event.time)):
+            event.stop()
+            event.prevent_default()
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        # Typed characters stop at the field: count them, so a pasted "v1.2.2⏎" is a burst.
+        self.guard.seen(time.monotonic())
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
