@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp_jinja2
+import jinja2
 from aiohttp import web
 from textual_serve.server import Server
 from yarl import URL
@@ -111,9 +112,25 @@ class DashboardServer(Server):
         self._sessions: set[asyncio.Task[Any]] = set()
         self._stop = asyncio.Event()
 
-    async def _make_app(self) -> web.Application:
-        app = await super()._make_app()
-        app.middlewares.append(self._guard)
+    def make_app(self) -> web.Application:
+        """The web application: textual-serve's routes and handlers, behind `_guard`.
+
+        Built here from textual-serve's public handlers rather than by extending its
+        private factory, so the request checks cannot be lost to a textual-serve
+        release that builds its application differently.
+        """
+        app = web.Application(middlewares=[self._guard])
+        aiohttp_jinja2.setup(app, loader=jinja2.FileSystemLoader(self.templates_path))
+        app.add_routes(
+            [
+                web.get("/", self.handle_index, name="index"),
+                web.get("/ws", self.handle_websocket, name="websocket"),
+                web.get("/download/{key}", self.handle_download, name="download"),
+                web.static("/static", self.statics_path, name="static"),
+            ]
+        )
+        app.on_startup.append(self.on_startup)
+        app.on_shutdown.append(self.on_shutdown)
         return app
 
     @web.middleware
@@ -166,7 +183,7 @@ class DashboardServer(Server):
 
     async def run(self, announce: Callable[[str], None]) -> None:
         """Listen, call `announce` with the page's URL, serve until `request_exit`."""
-        app = await self._make_app()
+        app = self.make_app()
         runner = web.AppRunner(app, handle_signals=False, shutdown_timeout=SHUTDOWN_GRACE)
         await runner.setup()
         try:
