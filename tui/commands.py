@@ -1,4 +1,4 @@
-"""Command palette entries: every dashboard action, with a description."""
+"""Command palette entries: every dashboard binding (its tooltip), and the severities."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from collections.abc import Callable
 from functools import partial
 from typing import TYPE_CHECKING
 
+from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
 if TYPE_CHECKING:
@@ -32,41 +33,12 @@ class DashboardCommands(Provider):
             )
             for sev in SEVERITIES
         ]
-        commands += [
-            ("Acknowledge escalation", "Record who took the current level (a)", dash.action_ack),
-            ("Send status update", "Compose and send a status update (u)", dash.action_status),
-            (
-                "Mark deploy",
-                "Mark the production deploy now: baseline and watch (D)",
-                dash.action_mark_deploy,
-            ),
-            (
-                "Resolve incident",
-                "Stop the incident clock, after confirmation (R)",
-                dash.action_resolve,
-            ),
-            ("Timeline", "Every journal event, newest first (t)", dash.action_timeline),
-            ("Guidance", "Best practices and escalation guidelines (b)", dash.action_guidance),
-            ("Filter log", "Edit the error log filter (/)", dash.action_filter),
-            ("Graph window", "Cycle the metrics window 5m / 30m / 2h (w)", dash.action_window),
-            (
-                "Release",
-                "Git actions and deploy commands, confirmed first (r)",
-                dash.action_release,
-            ),
-            (
-                "Roll back",
-                "Roll production back to the previous version (ctrl+r)",
-                dash.action_rollback,
-            ),
-            (
-                "Projector mode",
-                "Clock, escalation and headline figures large (p)",
-                dash.action_projector,
-            ),
-            ("Zoom pane", "Maximize the focused pane, or restore (z)", dash.action_zoom),
-            ("Keys", "Every key of every pane (?)", dash.action_help),
-        ]
+        for binding in dash.BINDINGS:
+            if isinstance(binding, Binding) and binding.tooltip:
+                key = binding.key_display or binding.key
+                commands.append(
+                    (binding.tooltip, f"key: {key}", partial(dash.run_action, binding.action))
+                )
         return commands
 
     async def discover(self) -> Hits:

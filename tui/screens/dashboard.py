@@ -54,20 +54,28 @@ WINDOWS = (300.0, 1800.0, 7200.0)
 class DashboardScreen(PaintCache, Screen[None]):
     """Runbook, Health, Metrics, Error log and Escalation on one screen."""
 
+    # The tooltip is also the command palette's entry (`tui.commands`): one list for the
+    # key bar, the help screen and the palette.
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("slash", "filter", "Filter log", key_display="/"),
-        Binding("a", "ack", "Ack"),
-        Binding("u", "status", "Status update"),
-        Binding("D", "mark_deploy", "Mark deploy"),
-        Binding("w", "window", "Graph window"),
-        Binding("R", "resolve", "Resolve"),
-        Binding("r", "release", "Release"),
-        Binding("ctrl+r", "rollback", "Rollback", priority=True),
-        Binding("p", "projector", "Projector"),
-        Binding("z", "zoom", "Zoom pane"),
-        Binding("question_mark", "help", "Help", key_display="?"),
-        Binding("t", "timeline", "Timeline", show=False),
-        Binding("b", "guidance", "Guidance", show=False),
+        Binding("slash", "filter", "Filter log", key_display="/", tooltip="Filter the error log"),
+        Binding("a", "ack", "Ack", tooltip="Acknowledge the escalation level reached"),
+        Binding("u", "status", "Status update", tooltip="Compose and send a status update"),
+        Binding("D", "mark_deploy", "Mark deploy", tooltip="Mark the production deploy now"),
+        Binding("w", "window", "Graph window", tooltip="Cycle the graph window: 5m, 30m, 2h"),
+        Binding("R", "resolve", "Resolve", tooltip="Resolve the incident (asks first)"),
+        Binding("r", "release", "Release", tooltip="Release: git actions and deploy commands"),
+        Binding(
+            "ctrl+r",
+            "rollback",
+            "Rollback",
+            priority=True,
+            tooltip="Roll production back to the previous version",
+        ),
+        Binding("p", "projector", "Projector", tooltip="Projector mode, and back"),
+        Binding("z", "zoom", "Zoom pane", tooltip="Maximize the focused pane, or restore"),
+        Binding("question_mark", "help", "Help", key_display="?", tooltip="Keys of every pane"),
+        Binding("t", "timeline", "Timeline", show=False, tooltip="Timeline of every event"),
+        Binding("b", "guidance", "Guidance", show=False, tooltip="Best practices, guidelines"),
         Binding("escape", "close_filter", "Close filter", show=False),
     ]
 
