@@ -13,7 +13,6 @@ without bracketed paste mode) does not confirm.
 
 from __future__ import annotations
 
-import math
 import time
 from collections import deque
 from collections.abc import Sequence
@@ -74,17 +73,14 @@ SETTLE = 0.05
 class KeyGuard:
     """Tells a key pressed at the dialog from one typed ahead of it or pasted.
 
-    Key events carry the monotonic time they were read. The dialog counts as shown
-    once its first frame is drawn; keys read before that were typed ahead.
+    Key events carry the monotonic time they were read. Keys read before the dialog
+    was opened were typed ahead (queued behind the key that opened it); the dialog's
+    first frame follows its opening within a frame, and a burst is caught either way.
     """
 
     def __init__(self) -> None:
-        self.shown_at = math.inf
-        self._times: deque[float] = deque(maxlen=64)
-
-    def shown(self) -> None:
-        """The dialog is on screen: keys read from now on may be deliberate."""
         self.shown_at = time.monotonic()
+        self._times: deque[float] = deque(maxlen=64)
 
     def seen(self, at: float) -> None:
         """A key (or typed character) read at `at`."""
@@ -134,7 +130,6 @@ class ConfirmScreen(ModalScreen[bool]):
         # take an `enter` typed ahead, which bubbles up once this dialog is current.)
         for button in self.query(Button):
             button.can_focus = False
-        self.call_after_refresh(self.guard.shown)
 
     def on_key(self, event: events.Key) -> None:
         # Every key sent to this dialog is answered here, before any binding: a binding
@@ -186,6 +181,8 @@ class TypedConfirmScreen(ModalScreen[bool]):
         self._title = title
         self._lines = tuple(lines)
         self._expected = expected
+        self.guard = KeyGuard()
+        """Which keys count as typed at this dialog."""
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -201,13 +198,11 @@ class TypedConfirmScreen(ModalScreen[bool]):
                 yield Button("Roll back", id="confirm", variant="error")
 
     def on_mount(self) -> None:
-        self.guard = KeyGuard()
-        # The field takes keys only once the dialog is on screen; what was typed ahead
-        # of it reaches the screen instead and is dropped.
-        self.call_after_refresh(self._shown)
+        # The field takes keys only once the dialog is up; keys typed ahead of it reach
+        # the screen instead and are dropped.
+        self.call_after_refresh(self._ready)
 
-    def _shown(self) -> None:
-        self.guard.shown()
+    def _ready(self) -> None:
         typed = self.query_one("#typed", Input)
         typed.value = ""
         typed.focus()
