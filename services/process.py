@@ -41,6 +41,10 @@ _GROUP_POLL = 0.05
 """How often a stopping group is looked at: the kernel has no 'group is empty' event,
 and a look reads /proc."""
 
+_FIRST_POLL = 0.005
+"""The first look after a signal: most groups are gone within milliseconds; the pause
+then doubles up to `_GROUP_POLL`."""
+
 
 @dataclass(frozen=True)
 class ProcessStart:
@@ -242,10 +246,12 @@ class GroupProcess:
 
     async def _gone_within(self, timeout: float) -> bool:
         deadline = time.monotonic() + timeout
+        pause = _FIRST_POLL
         while self.alive():
             if time.monotonic() >= deadline:
                 return False
-            await asyncio.sleep(_GROUP_POLL)
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, _GROUP_POLL)
         return True
 
     def _end(self, stopped: bool) -> ProcessEnd:
@@ -338,8 +344,10 @@ def stop_sync(popen: subprocess.Popen[Any], grace: float = DEFAULT_GRACE) -> Non
             break
         signal_group(pgid, sig, strays_of(popen.pid, pgid))
         deadline = time.monotonic() + grace
+        pause = _FIRST_POLL
         while (popen.poll() is None or group_alive(pgid)) and time.monotonic() < deadline:
-            time.sleep(_GROUP_POLL)
+            time.sleep(pause)
+            pause = min(pause * 2, _GROUP_POLL)
     popen.wait()
     for stream in (popen.stdin, popen.stdout, popen.stderr):
         _close(stream)
