@@ -217,7 +217,7 @@ class WarroomApp(App[int]):
 
     async def on_unmount(self) -> None:
         self._stock_thumbs()
-        # A command still running gets SIGINT and a moment to be journaled.
+        # A command still running: its whole process group is stopped and its end journaled.
         if self._release is not None:
             await self._release.shutdown(timeout=2.0)
         if self._runtime is not None:

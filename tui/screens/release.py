@@ -746,7 +746,10 @@ class ReleaseScreen(Screen[None]):
 
     def action_cancel_action(self) -> None:
         if self.controller.cancel():
-            self._say("cancelling: SIGINT sent (SIGTERM follows if it does not stop)", "warning")
+            self._say(
+                "cancelling: SIGINT sent to it and all it started (then SIGTERM, SIGKILL)",
+                "warning",
+            )
 
     def on_action_output_cancel_requested(self, message: ActionOutput.CancelRequested) -> None:
         message.stop()
