@@ -99,8 +99,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command in (None, "demo"):
         # First thing: a closed terminal or a kill ends the dashboard promptly from here
         # on, even while Textual is still being imported.
+        import tempfile
+
         from tui.stopping import STOPPER
 
+        # Python finds its temp dir by writing a probe file; done before a signal can
+        # interrupt it (and leave the probe behind).
+        tempfile.gettempdir()
         STOPPER.install()
     if getattr(args, "theme", None) is not None and _bad_theme(args.theme):
         return EXIT_CONFIG
