@@ -9,12 +9,22 @@ Textual's stock behaviour.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from importlib.metadata import PackageNotFoundError, version
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal, TypeVar
 
 if TYPE_CHECKING:
+    from textual.geometry import Region
     from textual.screen import Screen
     from textual.strip import Strip
+    from textual.style import Style
+    from textual.widget import Widget
+
+    _WidgetBase = Widget
+else:
+    # Mixins are plain classes at run time: Textual follows a widget's first DOM base
+    # class for its default CSS, which must stay the widget's own base.
+    _WidgetBase = object
 
 WRITTEN_FOR = "8.2.8"
 """The Textual release every private hook here was read from and tested against."""
@@ -54,3 +64,54 @@ def painted_lines(screen: Screen[object]) -> list[Strip]:
     cells (is a graph glyph inside a dialog?) read its compositor here instead.
     """
     return list(screen._compositor.render_strips())
+
+
+class RepaintWatch(_WidgetBase):
+    """A mixin told of every repaint request, so a cache of painted lines can drop them.
+
+    Every request (a refresh, a style change, a scroll, a resize) reaches Textual's
+    private `_set_dirty`; Textual has no public notice of it. With the hooks off this
+    adds nothing and `repaint_requested` is never called.
+    """
+
+    def repaint_requested(self) -> None:
+        """The widget will be painted again: what was painted before is stale."""
+
+    if HOOKS_ENABLED:
+
+        def _set_dirty(self, *regions: Region) -> None:
+            self.repaint_requested()
+            super()._set_dirty(*regions)
+
+
+def styles_key(widget: Widget) -> tuple[object, ...]:
+    """What `widget`'s computed style depends on: the theme and the style versions of it
+    and every ancestor (Textual counts each node's rule, class and pseudo-class updates)."""
+    return (widget.app.theme, *(node.styles._cache_key for node in widget.ancestors_with_self))
+
+
+def style_parser(widget: Widget) -> Callable[[str | Style], Style]:
+    """How `widget` turns a style name in content into a style, as Textual paints it."""
+    return widget._get_style
+
+
+_Bar = TypeVar("_Bar", bound="Widget")
+
+_SLOTS = {
+    "vertical": "_vertical_scrollbar",
+    "horizontal": "_horizontal_scrollbar",
+    "corner": "_scrollbar_corner",
+}
+
+
+def own_scrollbar(
+    widget: Widget, slot: Literal["vertical", "horizontal", "corner"], make: Callable[[], _Bar]
+) -> _Bar:
+    """`widget`'s scrollbar (or corner) in `slot`, made by `make` and started the way
+    Textual starts its own, the first time it is asked for."""
+    bar: _Bar | None = getattr(widget, _SLOTS[slot])
+    if bar is None:
+        bar = make()
+        setattr(widget, _SLOTS[slot], bar)
+        widget.app._start_widget(widget, bar)
+    return bar

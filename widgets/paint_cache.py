@@ -11,43 +11,38 @@ Textual's own line cache follows; the lines it keeps are the same.
 A scrolling widget's scrollbars keep their lines too, for as long as they would draw
 the same cells (see `_ScrollBar`).
 
-This overrides Textual's private `_set_dirty`, starts scrollbars the way Textual does
-(`_start_widget`) and reads the styles' update counts, which is safe only because
-Textual is pinned to one version.
+The private Textual parts this needs (the notice of a repaint request, the scrollbar
+slots, the styles' update counts) are reached through `widgets/internals.py`; with
+its hooks off, widgets paint as stock Textual does.
 """
 
 from __future__ import annotations
 
 from math import ceil
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from textual.geometry import Region
 from textual.scrollbar import ScrollBar, ScrollBarCorner, ScrollBarRender
 from textual.strip import Strip
 
-if TYPE_CHECKING:
-    from textual.widget import Widget
+from widgets.internals import RepaintWatch, enabled, own_scrollbar, styles_key
 
-    _Base = Widget
-else:
-    # A plain mixin at run time: Textual follows a widget's first DOM base class for
-    # its default CSS, which must stay the widget's own base (`Vertical`, `ScrollView`).
-    _Base = object
+_PAINT_CACHE = enabled("paint_cache")
+_SCROLLBAR_CACHE = enabled("scrollbar_cache")
 
 
-class PaintCache(_Base):
+class PaintCache(RepaintWatch):
     """Mix in before the widget's base class: `class Pane(PaintCache, Vertical)`."""
 
     _painted: tuple[Any, list[Strip]] | None = None
     """The key of the last paint and its lines."""
 
-    def _set_dirty(self, *regions: Region) -> None:
-        # Every repaint request (refresh, style change, scroll, resize) comes through
-        # here: the lines painted before are stale from now on.
+    def repaint_requested(self) -> None:
         self._painted = None
-        super()._set_dirty(*regions)
 
     def render_lines(self, crop: Region) -> list[Strip]:
+        if not _PAINT_CACHE:
+            return super().render_lines(crop)
         app = self.app
         key = (crop, self.outer_size, app.theme, app.ansi_color, *self.get_line_filters())
         painted = self._painted
@@ -59,32 +54,33 @@ class PaintCache(_Base):
 
     @property
     def vertical_scrollbar(self) -> ScrollBar:
-        if self._vertical_scrollbar is None:
-            self._vertical_scrollbar = _ScrollBar(
+        if not _SCROLLBAR_CACHE:
+            return super().vertical_scrollbar
+        return own_scrollbar(
+            self,
+            "vertical",
+            lambda: _ScrollBar(
                 vertical=True, name="vertical", thickness=self.scrollbar_size_vertical
-            )
-            self._start_bar(self._vertical_scrollbar)
-        return self._vertical_scrollbar
+            ),
+        )
 
     @property
     def horizontal_scrollbar(self) -> ScrollBar:
-        if self._horizontal_scrollbar is None:
-            self._horizontal_scrollbar = _ScrollBar(
+        if not _SCROLLBAR_CACHE:
+            return super().horizontal_scrollbar
+        return own_scrollbar(
+            self,
+            "horizontal",
+            lambda: _ScrollBar(
                 vertical=False, name="horizontal", thickness=self.scrollbar_size_horizontal
-            )
-            self._start_bar(self._horizontal_scrollbar)
-        return self._horizontal_scrollbar
+            ),
+        )
 
     @property
     def scrollbar_corner(self) -> ScrollBarCorner:
-        if self._scrollbar_corner is None:
-            self._scrollbar_corner = _ScrollBarCorner()
-            self.app._start_widget(self, self._scrollbar_corner)
-        return self._scrollbar_corner
-
-    def _start_bar(self, bar: ScrollBar) -> None:
-        bar.display = False  # until the layout finds something to scroll
-        self.app._start_widget(self, bar)
+        if not _SCROLLBAR_CACHE:
+            return super().scrollbar_corner
+        return own_scrollbar(self, "corner", _ScrollBarCorner)
 
 
 class _ScrollBar(ScrollBar):
@@ -100,18 +96,23 @@ class _ScrollBar(ScrollBar):
     _drawn: tuple[tuple[object, ...], list[Strip]] | None = None
     """What the last paint showed, and its lines."""
 
+    def __init__(
+        self, vertical: bool = True, name: str | None = None, *, thickness: int = 1
+    ) -> None:
+        super().__init__(vertical, name, thickness=thickness)
+        self.display = False  # until the layout finds something to scroll
+
     def render_lines(self, crop: Region) -> list[Strip]:
-        app = self.app
         look = (
             self._thumb(),
+            self.renderer,
             self.grabbed,
             self.mouse_over,
             crop,
             self.outer_size,
-            app.theme,
-            app.ansi_color,
+            self.app.ansi_color,
             *self.get_line_filters(),
-            *(node.styles._cache_key for node in self.ancestors_with_self),
+            *styles_key(self),
         )
         drawn = self._drawn
         if drawn is not None and drawn[0] == look:

@@ -18,12 +18,16 @@ from textual.reactive import reactive
 from textual.strip import Strip
 from textual.widget import Widget
 
+from widgets.internals import enabled, style_parser, styles_key
 from widgets.paint_cache import PaintCache
 
 if TYPE_CHECKING:
     _Base = Widget
 else:
     _Base = object  # a plain mixin at run time, like `PaintCache`
+
+
+_LINE_PAINT = enabled("line_paint")
 
 
 class LinePaint(_Base):
@@ -33,15 +37,16 @@ class LinePaint(_Base):
     third of a millisecond for a single row; the clock's lines are repainted every
     second. This draws the same cells from the widget's own style: its colours, text
     style and background over its ancestors'. A widget with padding or a border, more
-    than one row, or a text selection in it, takes Textual's path. (It reads the
-    private update counts of styles: safe only with Textual pinned to one version.)
+    than one row, or a text selection in it, takes Textual's path. (The styles' update
+    counts it keys on are private: read through `widgets/internals.py`.)
     """
 
     def render_lines(self, crop: Region) -> list[Strip]:
         width, height = self.size
         visual = self.render()
         if (
-            height != 1
+            not _LINE_PAINT
+            or height != 1
             or not isinstance(visual, (Text, Content))
             or self.styles.gutter
             or self.styles.opacity < 1
@@ -80,7 +85,7 @@ class LinePaint(_Base):
         base = self.visual_style
         segments: list[Segment] = []
         x = 0
-        for text, style in content.render(base, end="", parse_style=self._get_style):
+        for text, style in content.render(base, end="", parse_style=style_parser(self)):
             segments.append(Segment(text, (base + style).rich_style_with_offset(x, 0)))
             x += len(text)
         return segments, content.cell_length, base.background_style.rich_style.bgcolor
@@ -92,7 +97,7 @@ class LinePaint(_Base):
         # `rich_style` walks every ancestor's rules; it changes only when one of their
         # styles (their update counts cover rules, classes and pseudo-classes) or the
         # theme does.
-        key = (self.app.theme, *(node.styles._cache_key for node in self.ancestors_with_self))
+        key = styles_key(self)
         if self._kept_style is None or self._kept_style[0] != key:
             self._kept_style = (key, self.rich_style)
         return self._kept_style[1]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from rich.text import Text
 from textual.app import App, ComposeResult
 from textual.geometry import Region
@@ -10,9 +11,17 @@ from textual.scrollbar import ScrollBar
 from textual.widget import Widget
 
 from services.log_follow import LogLine, detect_level
+from widgets.internals import enabled
 from widgets.log_view import LogView
 from widgets.pane import Pane
 from widgets.text_line import TextLine
+
+needs_paint_cache = pytest.mark.skipif(
+    not enabled("paint_cache"), reason="the paint cache hook is off (stock Textual)"
+)
+needs_scrollbar_cache = pytest.mark.skipif(
+    not enabled("scrollbar_cache"), reason="the scrollbar hook is off (stock Textual)"
+)
 
 
 class Harness(App[None]):
@@ -35,6 +44,7 @@ def _text(app: App[None], widget_id: str) -> str:
     return "".join(strip.text for strip in widget.render_lines(Region(0, 0, *size)))
 
 
+@needs_paint_cache
 async def test_unchanged_lines_are_handed_back_and_changes_repaint() -> None:
     app = Harness()
     async with app.run_test(size=(30, 5)) as pilot:
@@ -90,7 +100,7 @@ async def test_a_line_paints_the_same_cells_as_textual_would() -> None:
         for line in app.query(TextLine):
             crop = Region(0, 0, *line.region.size)
             direct = line.render_lines(crop)
-            line._set_dirty()
+            line.refresh()  # forget the painted lines
             textual = Widget.render_lines(line, crop)
             assert [list(strip) for strip in direct] == [list(strip) for strip in textual], line.id
         cut = app.query_one("#styled", TextLine)
@@ -109,7 +119,7 @@ async def test_a_line_follows_a_style_that_changes_above_it() -> None:
         await pilot.pause()
         after = [list(strip) for strip in line.render_lines(crop)]
         assert after != before
-        line._set_dirty()
+        line.refresh()  # forget the painted lines
         assert after == [list(strip) for strip in Widget.render_lines(line, crop)]
         app.theme = "textual-light"
         await pilot.pause()
@@ -140,6 +150,7 @@ async def _filled(app: Scrolling, pilot: Pilot[None]) -> tuple[LogView, ScrollBa
     return view, bar, Region(0, 0, *bar.region.size)
 
 
+@needs_scrollbar_cache
 async def test_a_scrollbar_repaints_when_the_view_scrolls() -> None:
     app = Scrolling()
     async with app.run_test(size=(40, 8)) as pilot:
@@ -152,6 +163,7 @@ async def test_a_scrollbar_repaints_when_the_view_scrolls() -> None:
         assert [list(s) for s in at_top] != [list(s) for s in at_end]  # the thumb moved
 
 
+@needs_scrollbar_cache
 async def test_a_toast_leaves_the_scrollbars_as_they_were() -> None:
     app = Scrolling()
     async with app.run_test(size=(40, 8), notifications=True) as pilot:
@@ -165,6 +177,7 @@ async def test_a_toast_leaves_the_scrollbars_as_they_were() -> None:
         assert not view.show_vertical_scrollbar
 
 
+@needs_scrollbar_cache
 async def test_a_followed_log_keeps_its_scrollbar_while_the_thumb_stays() -> None:
     app = Scrolling()
     async with app.run_test(size=(40, 8)) as pilot:
