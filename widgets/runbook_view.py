@@ -8,6 +8,7 @@ is therefore never shown done before the journal has it.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import ClassVar, Literal
 
 from rich.cells import cell_len
@@ -67,26 +68,42 @@ class _Row:
 
 def _wrap(text: str, width: int, indent: int) -> list[str]:
     """Split `text` into lines of at most `width` cells, continuation lines indented."""
+    return list(_wrapped(text, width, indent))
+
+
+@lru_cache(maxsize=4096)
+def _wrapped(text: str, width: int, indent: int) -> tuple[str, ...]:
+    # Cached: every new state (any instance's event, a health change journaled)
+    # rebuilds the checklist, and re-wrapping 200 long notes each time kept the UI
+    # loop busy for seconds. ASCII text is one cell per character: no cell_len calls.
+    narrow = text.isascii() and text.isprintable()
     lines: list[str] = []
     current = ""
     current_width = 0
     limit = max(4, width)
     for char in text:
-        char_width = cell_len(char)
+        char_width = 1 if narrow else cell_len(char)
         if current_width + char_width > limit and current:
             # Break at the last space when there is one in the line (English words).
             space = current.rfind(" ")
-            if space > 0 and not any(cell_len(c) > 1 for c in current[space:]):
+            if space > 0 and (narrow or not any(cell_len(c) > 1 for c in current[space:])):
                 lines.append(current[:space])
                 current = " " * indent + current[space + 1 :]
             else:
                 lines.append(current)
                 current = " " * indent
-            current_width = cell_len(current)
+            current_width = len(current) if narrow else cell_len(current)
         current += char
         current_width += char_width
     lines.append(current)
-    return lines
+    return tuple(lines)
+
+
+@lru_cache(maxsize=4096)
+def _detail_lines(text: str, width: int, style: Style) -> tuple[Text, ...]:
+    """A note or detail as drawn lines, shared between rebuilds (never mutated: only
+    rendered), so a long note costs its Text objects once, not on every new event."""
+    return tuple(Text(line, style=style, no_wrap=True, end="") for line in _wrap(text, width, 8))
 
 
 class RunbookView(PaintCache, ScrollView, can_focus=True):
@@ -313,8 +330,7 @@ class RunbookView(PaintCache, ScrollView, can_focus=True):
     def _add_detail(self, text: str, width: int) -> None:
         style = self._style("runbook-view--detail")
         row = len(self._rows) - 1
-        for line in _wrap(text, width, 8):
-            self._lines.append((row, Text(line, style=style, no_wrap=True, end="")))
+        self._lines.extend((row, line) for line in _detail_lines(text, width, style))
 
     def _add_phase(self, index: int, phase_state: PhaseState, is_current: bool, width: int) -> None:
         words = self._words()
