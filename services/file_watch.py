@@ -87,17 +87,28 @@ class FileWatch:
         fd = libc.inotify_init1(os.O_NONBLOCK | os.O_CLOEXEC)
         if fd < 0:
             return None
-        return cls(libc, fd, paths)
+        watch = cls(libc, fd, paths)
+        # Armed now, before the first look at the files: a change between that look and
+        # the first wait is then reported, not lost.
+        watch._arm()
+        return watch
 
-    def _arm(self) -> None:
-        """Watch every folder not yet watched (one may appear after start, or come back)."""
+    def _arm(self) -> bool:
+        """Watch every folder not yet watched (one may appear after start, or come back).
+
+        True when a watch was added: what changed before it is not reported, so the
+        caller looks once more.
+        """
         watched = set(self._watches.values())
+        added = False
         for folder in self._wanted:
             if folder in watched:
                 continue
             wd = self._libc.inotify_add_watch(self._fd, os.fsencode(folder), FOLDER_MASK)
             if wd >= 0:
                 self._watches[wd] = folder
+                added = True
+        return added
 
     def _matters(self, wd: int, mask: int, name: bytes) -> bool:
         if mask & IN_Q_OVERFLOW:
@@ -136,7 +147,8 @@ class FileWatch:
 
     def wait(self, timeout: float) -> bool:
         """Sleep until a change that matters, `wake`, or `timeout` seconds; True on a change."""
-        self._arm()
+        if self._arm():
+            return True
         try:
             ready, _, _ = select.select([self._fd, self._wake_r], [], [], max(0.0, timeout))
         except (OSError, ValueError):

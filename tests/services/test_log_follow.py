@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import gzip
+import itertools
 import os
+import shutil
+import subprocess
 import sys
 import time
 from collections.abc import AsyncIterator, Callable
@@ -15,6 +19,7 @@ import pytest
 
 from services.clock import ManualClock
 from services.config import LogConfig
+from services.file_watch import FileWatch
 from services.log_filter import LogFilter
 from services.log_follow import (
     SCAN_BLOCK,
@@ -26,6 +31,7 @@ from services.log_follow import (
     LogItem,
     LogLine,
     MatchCounter,
+    _PathSource,
     detect_level,
     tail_lines,
 )
@@ -500,3 +506,185 @@ def test_matches_per_minute_counts_every_match_in_the_last_minute(clock: ManualC
     assert counter.per_minute(clock.now() - timedelta(seconds=1)) == 300  # beyond capacity
     clock.advance(120)
     assert buffer.matches_per_minute(clock.now()) == 0
+
+
+# --- truncation and rotation that a size check alone misses ------------------------------
+
+
+def _logrotate() -> str:
+    found = shutil.which("logrotate") or next(
+        (p for p in ("/usr/sbin/logrotate", "/sbin/logrotate") if os.access(p, os.X_OK)), None
+    )
+    if found is None:
+        pytest.skip("logrotate is not installed (apt-get install logrotate)")
+    return found
+
+
+def rotate(log: Path, mode: str, state: Path) -> None:
+    """One forced run of real logrotate over `log` (`copytruncate` or `create`)."""
+    conf = log.parent / f"{log.name}.{mode}.conf"
+    conf.write_text(f"{log} {{\n    {mode}\n    rotate 10\n    missingok\n    nocompress\n}}\n")
+    conf.chmod(0o644)  # logrotate ignores a config others may write
+    subprocess.run([_logrotate(), "-f", "-s", str(state), str(conf)], check=True, timeout=30)
+
+
+def events_seen(seen: Followed, kind: str, count: int) -> Callable[[], bool]:
+    return lambda: len(seen.events(kind)) == count
+
+
+def text_seen(seen: Followed, text: str) -> Callable[[], bool]:
+    return lambda: text in seen.texts
+
+
+def _one_file_source(log: Path) -> _PathSource:
+    return _PathSource(file_log(log), log, itertools.count(1), 10, LogFilter(), 1 << 20)
+
+
+def _texts(items: list[LogItem]) -> list[str]:
+    return [i.text for i in items if isinstance(i, LogLine)]
+
+
+def _kinds(items: list[LogItem]) -> list[str]:
+    return [i.kind for i in items if isinstance(i, LogEvent)]
+
+
+def test_truncated_and_refilled_past_the_old_size_between_two_polls_is_read_from_0(
+    tmp_path: Path,
+) -> None:
+    log = tmp_path / "app.log"
+    write(log, lines("old", 300))
+    source = _one_file_source(log)
+    try:
+        source.poll()  # opens at the end
+        write(log, lines("old", 2, start=300))
+        assert _texts(source.poll()[0]) == ["old 300", "old 301"]
+        # Truncated, then more written than was there, before the next poll.
+        with open(log, "r+b") as handle:
+            handle.truncate(0)
+            handle.write(lines("new", 1000).encode())
+        items, _ = source.poll()
+    finally:
+        source.close()
+    assert _texts(items) == [f"new {i}" for i in range(1000)]
+    assert _kinds(items) == ["truncated"]
+
+
+def test_truncated_and_refilled_to_the_very_same_size_is_noticed(tmp_path: Path) -> None:
+    log = tmp_path / "app.log"
+    write(log, "2026-01-01T00:00:01 first\n")
+    source = _one_file_source(log)
+    try:
+        source.poll()
+        write(log, "2026-01-01T00:00:02 again\n")
+        source.poll()
+        size = log.stat().st_size
+        refill = "2026-01-01T00:00:03 third\n2026-01-01T00:00:04 fifth\n"
+        assert len(refill) == size
+        log.write_text(refill)  # truncates and refills: same inode, same size
+        os.utime(log, ns=(time.time_ns(), time.time_ns() + 1_000_000))
+        items, _ = source.poll()
+    finally:
+        source.close()
+    assert _texts(items) == ["2026-01-01T00:00:03 third", "2026-01-01T00:00:04 fifth"]
+
+
+@pytest.mark.parametrize("compressed", [False, True], ids=["copy", "gzip copy"])
+def test_lines_written_since_the_last_poll_are_taken_from_the_truncated_files_copy(
+    tmp_path: Path, compressed: bool
+) -> None:
+    log = tmp_path / "app.log"
+    write(log, lines("a", 5))
+    source = _one_file_source(log)
+    try:
+        assert _texts(source.poll()[0]) == [f"a {i}" for i in range(5)]
+        write(log, lines("a", 3, start=5) + "a part")
+        data = log.read_bytes()
+        # What copytruncate does: copy, then truncate; the new lines are only in the copy.
+        if compressed:
+            with gzip.open(tmp_path / "app.log.1.gz", "wb") as copy:
+                copy.write(data)
+        else:
+            (tmp_path / "app.log.1").write_bytes(data)
+        (tmp_path / "app.log.2").write_bytes(b"an older copy\n" * 20)
+        os.truncate(log, 0)
+        write(log, "b 0\n")
+        items, _ = source.poll()
+    finally:
+        source.close()
+    assert _texts(items) == ["a 5", "a 6", "a 7", "a part", "b 0"]
+    name = "app.log.1.gz" if compressed else "app.log.1"
+    assert _kinds(items) == ["truncated"]
+    assert f"taken from {name}" in next(i.text for i in items if isinstance(i, LogEvent))
+
+
+async def test_real_logrotate_copytruncate_three_times_loses_nothing(
+    tmp_path: Path, clock: ManualClock
+) -> None:
+    log = tmp_path / "app.log"
+    write(log, "start\n")
+    expected = ["start"]
+    async with following(file_log(log), tmp_path, clock) as seen:
+        await seen.until(lambda: seen.texts == ["start"])
+        for round_no in range(3):
+            rounds = round_no + 1
+            # Lines written just before the rotation, read or not yet read when it comes.
+            batch = lines(f"round {round_no}", 50)
+            write(log, batch)
+            expected += batch.splitlines()
+            await asyncio.to_thread(rotate, log, "copytruncate", tmp_path / "state")
+            await seen.until(events_seen(seen, "truncated", rounds))
+        write(log, "after\n")
+        expected.append("after")
+        await seen.until(lambda: "after" in seen.texts)
+    assert seen.texts == expected
+    assert (tmp_path / "app.log.3").exists()
+
+
+async def test_real_logrotate_create_reads_the_old_file_until_the_writer_reopens(
+    tmp_path: Path, clock: ManualClock
+) -> None:
+    log = tmp_path / "app.log"
+    write(log, "start\n")
+    expected = ["start"]
+    async with following(file_log(log), tmp_path, clock) as seen:
+        await seen.until(lambda: seen.texts == ["start"])
+        for round_no in range(3):
+            rounds, last = round_no + 1, f"late {round_no} 9"
+            with open(log, "a") as writer:
+                writer.write(lines(f"round {round_no}", 10))
+                writer.flush()
+                await asyncio.to_thread(rotate, log, "create", tmp_path / "state")
+                await seen.until(events_seen(seen, "rotated", rounds))
+                # The daemon has not reopened its log yet: it still writes the old file.
+                writer.write(lines(f"late {round_no}", 10))
+                writer.flush()
+                expected += [f"round {round_no} {i}" for i in range(10)]
+                expected += [f"late {round_no} {i}" for i in range(10)]
+                await seen.until(text_seen(seen, last))
+        write(log, "reopened\n")
+        expected.append("reopened")
+        await seen.until(lambda: "reopened" in seen.texts)
+    assert seen.texts == expected
+
+
+async def test_a_file_that_appears_is_read_at_once_not_at_the_next_poll(
+    tmp_path: Path, clock: ManualClock
+) -> None:
+    probe = FileWatch.create([tmp_path / "x"])
+    if probe is None:
+        pytest.skip("no inotify here: files are polled")
+    probe.close()
+    log = tmp_path / "app.log"
+    follower = LogFollower(file_log(log), tmp_path, clock, poll_interval=3600)
+    stream = follower.stream()
+    texts: list[str] = []
+    try:
+        first = await asyncio.wait_for(anext(stream), 30)
+        assert [item.kind for item in first.items if isinstance(item, LogEvent)] == ["waiting"]
+        write(log, "appeared\n")  # the next poll is an hour away
+        while "appeared" not in texts:
+            batch = await asyncio.wait_for(anext(stream), 30)
+            texts += [line.text for line in batch.lines]
+    finally:
+        await stream.aclose()
+    assert texts == ["appeared"]
