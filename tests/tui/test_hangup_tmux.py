@@ -207,3 +207,60 @@ def test_the_demo_ends_when_its_terminal_closes_or_it_is_terminated(
 @pytest.mark.parametrize("how", ["hangup", "sigterm"])
 def test_a_dashboard_on_a_config_ends_and_closes_its_journal(tmp_path: Path, how: str) -> None:
     _launches(tmp_path, how, _with_config, 2)
+
+
+def _journal_kinds(path: Path) -> list[str]:
+    import sqlite3
+
+    if not path.exists():
+        return []
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)
+    try:
+        return [str(row[0]) for row in conn.execute("SELECT kind FROM events ORDER BY seq")]
+    finally:
+        conn.close()
+
+
+def _wait(predicate: Callable[[], bool], timeout: float = 20.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def test_a_paste_never_acts_and_typed_ahead_keys_never_confirm(tmp_path: Path) -> None:
+    launch = Launch(tmp_path, _with_config(tmp_path))
+    journal = tmp_path / "state" / "INC-7.sqlite3"
+    try:
+        launch.start()
+
+        def screen() -> str:
+            return launch.tmux("capture-pane", "-p", "-t", "0").stdout
+
+        assert _wait(
+            lambda: "Escalation" in screen() and "incident.opened" in _journal_kinds(journal)
+        ), screen()
+        # A log line pasted with no input focused: bracketed (-p), escape codes and all.
+        pasted = tmp_path / "paste.txt"
+        pasted.write_bytes(b"log: \x1b[31mERROR \x1b[0m Dy")
+        launch.tmux("load-buffer", str(pasted))
+        launch.tmux("paste-buffer", "-p", "-t", "0")
+        # Keys are handled in order: once the help opened by `?` shows, the paste is done.
+        launch.tmux("send-keys", "-t", "0", "?")
+        assert _wait(lambda: "─ Keys ─" in screen()), screen()
+        launch.tmux("send-keys", "-t", "0", "Escape")
+        assert _wait(lambda: "─ Keys ─" not in screen()), screen()
+        # R and y in one read: the y was typed ahead of the dialog R opens.
+        launch.tmux("send-keys", "-t", "0", "Ry")
+        assert _wait(lambda: "Resolve the incident?" in screen()), screen()
+        kinds = _journal_kinds(journal)
+        assert "incident.resolved" not in kinds and "deploy.marked" not in kinds, kinds
+        # A y pressed at the dialog does resolve.
+        launch.tmux("send-keys", "-t", "0", "y")
+        assert _wait(lambda: "incident.resolved" in _journal_kinds(journal)), screen()
+        assert "deploy.marked" not in _journal_kinds(journal)
+    finally:
+        launch.collect()
+        launch.cleanup()
