@@ -129,6 +129,22 @@ def threshold_state(
     return "ok"
 
 
+def is_share(config: MetricConfig) -> bool:
+    """Whether a metric is a share of a whole, 0 to 1: a ratio, or an endpoint's success."""
+    return config.source == "ratio" or (config.source == "health" and config.field == "success")
+
+
+def percent_scale(config: MetricConfig) -> float:
+    """The multiplier applied to a metric's samples, so its unit tells the truth.
+
+    A share labelled "%" without a `scale` is shown 0-100, not 0-1 ("0.98 %" is a lie);
+    an explicit `scale` (100 for a ratio, as documented) is kept as it is.
+    """
+    if is_share(config) and config.unit.strip() == "%" and config.scale == 1.0:
+        return 100.0
+    return config.scale
+
+
 def _mean(values: Sequence[float]) -> float | None:
     return math.fsum(values) / len(values) if values else None
 
@@ -197,12 +213,18 @@ class _Series:
         self.log_since: float | None = None
         self.health_value: float | None = None
         self.health_error = "no health result yet"
+        self.share_in_percent = is_share(config) and config.unit.strip() == "%"
+        """A share (0-1) shown in %: 0-100, never above 100."""
+        self.scale = percent_scale(config)
 
     def store(self, value: float | None, error: str, wall: float) -> None:
         if value is not None and not math.isfinite(value):
             value, error = None, error or "not a finite number"
         if value is not None:
-            value *= self.config.scale
+            value *= self.scale
+            if self.share_in_percent:
+                # A share of a whole: two counters sampled a moment apart can give 102 %.
+                value = min(100.0, max(0.0, value))
             self.points.append((wall, value))
         self.current = value
         self.error = clean(error, 300) if value is None else ""
@@ -271,8 +293,15 @@ class MetricSampler:
                 series.health_value = ok / len(results) if results else None
                 series.health_error = ""
 
-    def feed_log_lines(self, log_name: str, lines: Sequence[str]) -> None:
-        """New lines of log `log_name`: each `log` metric counts those its `filter` matches."""
+    def feed_log_lines(self, log_name: str, lines: Sequence[str], *, backlog: bool = False) -> None:
+        """New lines of log `log_name`: each `log` metric counts those its `filter` matches.
+
+        `backlog` lines (what a file already held when it was opened, `LogBatch.backlog`)
+        are not counted: they did not arrive now, and counting them would report the
+        log's whole recent past as this minute's rate, a false alert on every launch.
+        """
+        if backlog:
+            return
         for series in self._series.values():
             config = series.config
             if config.source == "log" and config.log == log_name:

@@ -322,7 +322,7 @@ class IncidentSession:
                 self._publish()
             if self.sampler is not None:
                 for name, lines in _lines_by_log(batch, names).items():
-                    self.sampler.feed_log_lines(name, lines)
+                    self.sampler.feed_log_lines(name, lines, backlog=batch.backlog)
 
     async def _run_journal(self) -> None:
         journal = await asyncio.to_thread(self._open_journal)

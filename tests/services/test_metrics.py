@@ -9,14 +9,16 @@ import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
 from services.clock import ManualClock
-from services.config import EndpointConfig, MetricConfig
+from services.config import EndpointConfig, LogConfig, MetricConfig
 from services.health import Prober, ProbeResult, ProbeState, Reason
+from services.log_follow import LogFollower
 from services.metrics import (
     MetricError,
     MetricSampler,
@@ -321,3 +323,76 @@ async def test_stream_publishes_a_round_at_once_with_ratios_after_their_inputs(
     # One snapshot carries the whole round, the ratio taken from this round's figures.
     assert [len(s.points) for s in snap.series] == [1, 1, 1]
     assert snap.get("ratio").current == pytest.approx(1.0)  # type: ignore[union-attr]
+
+
+async def test_a_log_rate_counts_only_lines_that_arrive_after_start(
+    tmp_path: Path, clock: ManualClock
+) -> None:
+    log = tmp_path / "error.log"
+    log.write_text("".join(f"ERROR old failure {i}\n" for i in range(386)))
+    configs = [metric("errors/min", "log", log="app", crit=100.0)]
+    follower = LogFollower(LogConfig(name="app", path=str(log)), tmp_path, clock, 0.02)
+    async with httpx.AsyncClient(trust_env=False) as client:
+        sampler = MetricSampler(configs, client, clock)
+        await sampler.sample_all()  # the dashboard starts: the window opens
+        stream = follower.stream()
+        fed = 0
+        try:
+            # Fed as the session feeds it, the opening backlog first.
+            opening = await asyncio.wait_for(anext(stream), 30)
+            assert opening.backlog and len(opening.lines) == 200
+            sampler.feed_log_lines("app", [i.text for i in opening.lines], backlog=True)
+            with open(log, "a") as handle:
+                handle.write("".join(f"ERROR new failure {i}\n" for i in range(43)))
+            while fed < 43:
+                batch = await asyncio.wait_for(anext(stream), 30)
+                texts = [line.text for line in batch.lines]
+                sampler.feed_log_lines("app", texts, backlog=batch.backlog)
+                fed += len(texts)
+        finally:
+            await stream.aclose()
+        clock.advance(60)
+        snap = await sampler.sample_all()
+    rate = snap.get("errors/min")
+    assert rate is not None and rate.current == pytest.approx(43.0)
+    assert rate.state == "ok"
+
+
+async def test_an_endpoints_success_labelled_percent_is_0_to_100(clock: ManualClock) -> None:
+    endpoint = EndpointConfig(name="api", url="http://127.0.0.1:1/", timeout=1.0)
+    configs = [metric("success", "health", endpoint="api", field="success", unit="%")]
+    async with httpx.AsyncClient(trust_env=False) as client:
+        prober = Prober([endpoint], client, clock)
+        sampler = MetricSampler(configs, client, clock)
+        for state in [ProbeState.UP, ProbeState.UP, ProbeState.UP, ProbeState.DOWN]:
+            reason = None if state is ProbeState.UP else Reason.REFUSED
+            prober.record("api", ProbeResult(state, reason, clock.now(), latency_ms=5.0))
+        sampler.feed_health(prober.snapshot())
+        snap = await sampler.sample_all()
+    success = snap.get("success")
+    assert success is not None and success.unit == "%"
+    assert success.current == pytest.approx(75.0)
+
+
+async def test_a_success_ratio_in_percent_never_shows_above_100(clock: ManualClock) -> None:
+    # Successes counted a moment after attempts: the raw ratio of the rates is 1.02.
+    routes = {"/metrics": "logins_total 1000\nlogins_ok_total 990\n"}
+    async with pages(routes) as base, httpx.AsyncClient(trust_env=False) as client:
+        url = base + "/metrics"
+        configs = [
+            metric("logins/s", "prometheus", url=url, metric="logins_total", rate=True),
+            metric("ok/s", "prometheus", url=url, metric="logins_ok_total", rate=True),
+            metric("auth success", "ratio", numerator="ok/s", denominator="logins/s",
+                   scale=100.0, unit="%", warn=98.0, crit=95.0, direction="below"),
+            metric("share", "ratio", numerator="ok/s", denominator="logins/s", unit="%"),
+        ]  # fmt: skip
+        sampler = MetricSampler(configs, client, clock)
+        await sampler.sample_all()
+        clock.advance(10)
+        routes["/metrics"] = "logins_total 1500\nlogins_ok_total 1500\n"
+        snap = await sampler.sample_all()
+    assert snap.get("ok/s").current == pytest.approx(51.0)  # type: ignore[union-attr]
+    assert snap.get("logins/s").current == pytest.approx(50.0)  # type: ignore[union-attr]
+    success = snap.get("auth success")
+    assert success is not None and success.current == 100.0 and success.maximum == 100.0
+    assert snap.get("share").current == 100.0  # type: ignore[union-attr]
