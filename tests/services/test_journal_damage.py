@@ -107,6 +107,21 @@ async def test_a_viewer_waits_for_a_missing_journal_and_follows_it_once_created(
     driver.close()
 
 
+async def test_a_viewer_of_a_closed_journal_sees_a_driver_that_opens_it_later(
+    path: Path, clock: ManualClock
+) -> None:
+    original = fill(path, clock, 5)
+    viewer = Journal.open(path, clock, "projector", read_only=True)
+    stream = viewer.follow(poll=0.02)
+    assert await asyncio.wait_for(anext(stream), timeout=5) == original
+    driver = Journal.open(path, clock, "aiko")
+    tick = driver.append("item.done", {"item": "p01.a"})
+    assert await asyncio.wait_for(anext(stream), timeout=5) == [tick]
+    await stream.aclose()
+    viewer.close()
+    driver.close()
+
+
 def test_reading_a_sound_journal_changes_no_byte_and_adds_no_file(
     path: Path, clock: ManualClock
 ) -> None:
