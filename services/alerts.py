@@ -1,7 +1,8 @@
 """Alerts: one per transition, never a stream.
 
 An endpoint going DOWN, or a metric staying beyond crit for its `min_duration`, raises
-one alert; the next alert for the same subject needs it to recover first. Health state
+one alert; the next alert for the same subject needs it to recover first (a metric: to
+come back past its clear level, not merely to dip under crit). Health state
 changes are also reported so the journal (and the report) can list them.
 """
 
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Literal
 
 from services.events import ALERT_RAISED as ALERT_RAISED
 from services.events import HEALTH_CHANGED as HEALTH_CHANGED
@@ -80,23 +82,64 @@ class AlertTracker:
         return changes, alerts
 
     def observe_metrics(self, snapshot: MetricsSnapshot, now: float) -> list[Alert]:
-        """Alerts for metrics beyond crit for at least their min duration (`now` monotonic)."""
+        """Alerts for metrics beyond crit for at least their min duration (`now` monotonic).
+
+        One alert per excursion: after it, the metric must come back past its clear
+        level (`clear_level`) before it can alert again, so a value hovering around crit
+        does not alert at every crossing. A missing sample (a failed scrape, a ratio
+        waiting for its inputs) is a gap, not a recovery: it neither starts nor ends one.
+        """
         alerts: list[Alert] = []
         for series in snapshot.series:
             key = f"metric:{series.name}"
-            if series.state != "crit":
+            value = series.current
+            if series.crit is None:
                 self._crit_since.pop(series.name, None)
                 self._alerted.discard(key)
+                continue
+            if series.state == "unknown" or value is None:
+                continue
+            if series.state != "crit":
+                # A spike shorter than min_duration is forgotten; an alert re-arms only
+                # once the value is clearly back.
+                self._crit_since.pop(series.name, None)
+                level = clear_level(series.warn, series.crit, series.direction)
+                if is_clear(value, level, series.direction):
+                    self._alerted.discard(key)
                 continue
             since = self._crit_since.setdefault(series.name, now)
             if key in self._alerted or now - since < self.min_durations.get(series.name, 0.0):
                 continue
             self._alerted.add(key)
-            value = "" if series.current is None else f" at {_number(series.current)}{series.unit}"
-            limit = "" if series.crit is None else f" {_number(series.crit)}{series.unit}"
+            shown = f" at {_number(value)}{series.unit}"
+            limit = f" {_number(series.crit)}{series.unit}"
             side = "above" if series.direction == "above" else "below"
-            alerts.append(Alert(series.name, f"{series.name}{value}, {side} crit{limit}"))
+            alerts.append(Alert(series.name, f"{series.name}{shown}, {side} crit{limit}"))
         return alerts
+
+
+CLEAR_MARGIN = 0.1
+"""Without a warn level, a metric is clear once 10% of crit back on the good side."""
+
+
+def clear_level(warn: float | None, crit: float, direction: Literal["above", "below"]) -> float:
+    """The value a metric must get back past after a crit alert before it alerts again.
+
+    The warn level when it lies on the good side of crit, else crit moved back by
+    `CLEAR_MARGIN` of its size: hysteresis, so hovering at crit is one excursion.
+    """
+    if direction == "above":
+        if warn is not None and warn < crit:
+            return warn
+        return crit - abs(crit) * CLEAR_MARGIN
+    if warn is not None and warn > crit:
+        return warn
+    return crit + abs(crit) * CLEAR_MARGIN
+
+
+def is_clear(value: float, level: float, direction: Literal["above", "below"]) -> bool:
+    """Whether `value` is back past the clear `level` on the good side."""
+    return value < level if direction == "above" else value > level
 
 
 def _number(value: float) -> str:
