@@ -184,8 +184,10 @@ def test_disk_full_is_a_write_error_and_nothing_half_written(
     journal = Journal.open(path, clock, "alice")
     journal.append("item.done", {"item": "p01.a"})
     # SQLite's own page limit makes the next growth fail exactly as a full disk does.
-    pages = journal._conn.execute("PRAGMA page_count").fetchone()[0]
-    journal._conn.execute(f"PRAGMA max_page_count={pages}")
+    conn = journal._conn
+    assert conn is not None
+    pages = conn.execute("PRAGMA page_count").fetchone()[0]
+    conn.execute(f"PRAGMA max_page_count={pages}")
     with pytest.raises(JournalWriteError, match=r"^journal INC-1.sqlite3: .*full"):
         for _ in range(50):
             journal.append("item.note", {"item": "p01.a", "text": "x" * 4000})
