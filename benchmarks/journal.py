@@ -127,8 +127,11 @@ def bench_append(base: Path, items: list[str]) -> tuple[Spread, Spread, str]:
     journal = Journal.open(base / "append.sqlite3", SystemClock(), "bench")
     try:
         # Per-connection settings: read from the very connection `append` uses.
-        level = journal._conn.execute("PRAGMA synchronous").fetchone()[0]
-        mode = journal._conn.execute("PRAGMA journal_mode").fetchone()[0]
+        conn = journal._conn
+        assert conn is not None
+        level = conn.execute("PRAGMA synchronous").fetchone()[0]
+        # The journal's connections read text as bytes (one bad byte is one damaged event).
+        mode = bytes(conn.execute("PRAGMA journal_mode").fetchone()[0]).decode()
         sync = {0: "OFF", 1: "NORMAL", 2: "FULL", 3: "EXTRA"}.get(int(level), str(level))
         for n in range(APPENDS):
             start = time.perf_counter()
