@@ -5,6 +5,8 @@ time and the journal's events, so the same answer comes back after a restart, on
 second instance, and in a test. Firing is "crossed but not yet journaled": a level
 fires once per incident whatever the wall clock does, because the journal remembers
 which levels already fired and a backwards jump can neither re-fire nor un-fire them.
+While the incident runs, an `IncidentClock` measures its time on the monotonic clock, so
+a forward step of the wall clock does not page levels early either.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
+from services.clock import Clock
 from services.config import EscalationConfig, EscalationLevel
 
 # Journal event kinds and severities are defined in `services.events` (re-exported).
@@ -319,6 +322,49 @@ def elapsed_seconds(started: datetime, now: datetime, events: Sequence[EventLike
     return max(0.0, (until - started).total_seconds())
 
 
+@dataclass(frozen=True)
+class IncidentClock:
+    """The incident clock while it runs: elapsed time measured on the monotonic clock.
+
+    Anchored once per process at a (wall, monotonic) pair read together; from then on
+    the clock moves only with the monotonic clock, so an NTP step or a DST mistake on
+    the host moves neither the clock shown nor the ladder (a +1 h step would otherwise
+    page two levels at once). The journal's start is wall time, the only time shared
+    between instances and restarts, so the anchor places it once, at anchoring.
+    """
+
+    wall: datetime
+    """Wall time when the clock was anchored."""
+    monotonic: float
+    """The monotonic reading taken at the same moment."""
+
+    @classmethod
+    def anchor(cls, clock: Clock) -> IncidentClock:
+        """Anchor on `clock` now (once, when this process starts the incident clock)."""
+        return cls(clock.now(), clock.monotonic())
+
+    def now(self, monotonic: float) -> datetime:
+        """Steady wall time: the anchor's wall time plus the monotonic time since."""
+        return self.wall + timedelta(seconds=max(0.0, monotonic - self.monotonic))
+
+    def elapsed(self, started: datetime, monotonic: float) -> float:
+        """Seconds since `started` (the journal's start) at the monotonic reading given."""
+        return max(0.0, (self.now(monotonic) - started).total_seconds())
+
+
+def _running_elapsed(
+    started: datetime, now: datetime, events: Sequence[EventLike], running: float | None
+) -> float:
+    """The incident clock: `running` (from `IncidentClock`) until resolved, then frozen.
+
+    Without `running` it is the wall time since the start. Once resolved it is the
+    resolution's journaled (wall) time less the start, the same on every instance.
+    """
+    if running is None or resolved_at(events) is not None:
+        return elapsed_seconds(started, now, events)
+    return max(0.0, running)
+
+
 def current_severity(default: str, events: Sequence[EventLike]) -> str:
     """The latest journaled severity, else the configured one."""
     severity = default
@@ -482,10 +528,16 @@ def compute_state(
     now: datetime,
     events: Sequence[EventLike],
     default_severity: str = "SEV2",
+    running: float | None = None,
 ) -> EscalationState:
-    """The whole escalation picture at `now`, derived from the journal (pure)."""
+    """The whole escalation picture at `now`, derived from the journal (pure).
+
+    `running`: the elapsed seconds of an `IncidentClock` (`clock.elapsed(started,
+    monotonic)`), which the ladder then follows instead of the wall clock. Status
+    and watch-window countdowns compare with journaled (wall) times, so they use `now`.
+    """
     levels = config.levels
-    elapsed = elapsed_seconds(started, now, events)
+    elapsed = _running_elapsed(started, now, events, running)
     end = resolved_at(events)
     crossed = crossed_levels(events)
     by_clock = level_at(levels, elapsed)
@@ -564,14 +616,20 @@ def tick(
     record: Record,
     health: str = "",
     default_severity: str = "SEV2",
+    running: float | None = None,
 ) -> Tick:
     """Journal every level and watch step that is due, then compute the state to show.
 
     The screen calls this every second with the journal's events; whatever fired is
     journaled through `record` before it is returned, so it never fires twice.
+    `running` is the incident clock's elapsed seconds from an `IncidentClock`; given,
+    a step of the wall clock no longer moves the ladder:
+
+        clock = IncidentClock.anchor(system_clock)  # once
+        tick(..., running=clock.elapsed(started, system_clock.monotonic()))
     """
     levels = config.levels
-    elapsed = elapsed_seconds(started, now, events)
+    elapsed = _running_elapsed(started, now, events, running)
     pending: list[_Pending] = []
 
     def journal(kind: str, payload: dict[str, Any]) -> None:
@@ -586,5 +644,5 @@ def tick(
     for item in watch_due:
         journal(item.kind, item.payload(health))
     seen: Sequence[EventLike] = [*events, *pending] if pending else events
-    state = compute_state(config, started, now, seen, default_severity)
+    state = compute_state(config, started, now, seen, default_severity, running)
     return Tick(state, tuple(fired), tuple(watch_due))

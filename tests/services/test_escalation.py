@@ -436,3 +436,62 @@ def test_tick_journals_what_fired_and_shows_it_at_once(clock: ManualClock) -> No
     again = esc.tick(config, T0, clock.now(), journal.events(), journal.append)
     assert again.crossed == () and again.watch == ()
     assert again.state == step.state
+
+
+# --- the monotonic incident clock -------------------------------------------------------
+
+
+def test_the_incident_clock_counts_monotonic_time_from_its_anchor() -> None:
+    clock = ManualClock(wall=T0 + timedelta(minutes=20), mono=500.0)
+    # A restart: the journal says the incident began 20 minutes before this process.
+    steady = esc.IncidentClock.anchor(clock)
+    assert steady.elapsed(T0, clock.monotonic()) == 20 * 60
+    clock.advance(90)
+    clock.jump_wall(3600)  # NTP steps the host clock an hour ahead
+    assert steady.elapsed(T0, clock.monotonic()) == 20 * 60 + 90
+    assert steady.now(clock.monotonic()) == T0 + timedelta(minutes=21, seconds=30)
+    clock.jump_wall(-7200)
+    assert steady.elapsed(T0, clock.monotonic()) == 20 * 60 + 90
+    assert steady.elapsed(T0 + timedelta(hours=1), clock.monotonic()) == 0.0
+
+
+def test_a_wall_clock_step_does_not_page_the_next_levels() -> None:
+    clock = ManualClock(wall=T0)
+    journal = FakeJournal(clock)
+    config = EscalationConfig()
+    steady = esc.IncidentClock.anchor(clock)
+
+    def step() -> esc.Tick:
+        return esc.tick(
+            config, T0, clock.now(), journal.events(), journal.append,
+            running=steady.elapsed(T0, clock.monotonic()),
+        )  # fmt: skip
+
+    clock.advance(16 * 60)
+    assert [level.index for level in step().crossed] == [0]
+    clock.jump_wall(3600)  # sixteen real minutes in, the host clock jumps an hour
+    result = step()
+    assert result.crossed == ()
+    assert result.state.elapsed == 16 * 60
+    assert result.state.next is not None and result.state.next.level.index == 1
+    assert result.state.next.remaining == 14 * 60
+    clock.advance(14 * 60)
+    assert [level.index for level in step().crossed] == [1]
+    # The wall clock alone would have paged both levels at the step.
+    fresh = FakeJournal(ManualClock(wall=T0 + timedelta(minutes=76)))
+    walled = esc.tick(config, T0, fresh.clock.now(), [], fresh.append)
+    assert [level.index for level in walled.crossed] == [0, 1, 2]
+
+
+def test_once_resolved_the_clock_stops_at_the_journaled_resolution() -> None:
+    clock = ManualClock(wall=T0)
+    journal = FakeJournal(clock)
+    steady = esc.IncidentClock.anchor(clock)
+    clock.advance(10 * 60)
+    journal.append(esc.INCIDENT_RESOLVED, {})
+    clock.advance(50 * 60)
+    running = steady.elapsed(T0, clock.monotonic())
+    state = esc.compute_state(
+        EscalationConfig(), T0, clock.now(), journal.events(), running=running
+    )
+    assert state.resolved and state.elapsed == 10 * 60 and state.reached is None
