@@ -197,7 +197,12 @@ class IncidentSession:
         )
 
     def set_filter(self, log_filter: LogFilter) -> tuple[LogItem, ...]:
-        """Apply a new error-log filter to the whole backlog; returns what is now shown."""
+        """Apply a new error-log filter to the whole backlog; returns what is now shown.
+
+        Lines not handed out yet were chosen by the old filter: what is returned replaces
+        them (it holds every line the new filter shows).
+        """
+        self._new_lines.clear()
         return self.log_buffer.set_filter(log_filter)
 
     # --- the stream -------------------------------------------------------------------
