@@ -82,6 +82,8 @@ class IncidentSession:
         self._health: HealthSnapshot | None = None
         self._metrics: MetricsSnapshot | None = None
         self._started: datetime | None = config.incident.started
+        self._incident_clock: esc.IncidentClock | None = None
+        """Anchored when the clock starts: the incident clock runs on the monotonic clock."""
         self._save_error: str | None = None
         self.log_buffer = LogBuffer(log_filter=LogFilter.parse(self.initial_filter))
         self.alerts = AlertTracker({m.name: m.min_duration for m in config.metric})
@@ -352,6 +354,7 @@ class IncidentSession:
             self._apply(batch)
 
     async def _run_clock(self) -> None:
+        self._incident_clock = esc.IncidentClock.anchor(self.clock)
         while True:
             await self._step()
             await asyncio.sleep(TICK)
@@ -374,6 +377,7 @@ class IncidentSession:
             lambda kind, payload: fired.append((kind, payload)),
             health=self.health_summary(),
             default_severity=self.loaded.config.incident.severity,
+            running=self._running(),
         )
         self._escalation = result.state
         for kind, payload in fired:
@@ -409,8 +413,15 @@ class IncidentSession:
                 self.clock.now(),
                 self._events,
                 self.loaded.config.incident.severity,
+                running=self._running(),
             )
         self._publish(now=True)
+
+    def _running(self) -> float | None:
+        """Seconds the incident has run, on the monotonic clock (None before it starts)."""
+        if self._incident_clock is None or self._started is None:
+            return None
+        return self._incident_clock.elapsed(self._started, self.clock.monotonic())
 
     async def _catch_up(self) -> None:
         """Read and apply everything committed so far (this instance's and others')."""

@@ -23,9 +23,12 @@ def _config(tmp_path: Path, extra: str = "") -> LoadedConfig:
 
 
 def _session(
-    loaded: LoadedConfig, actor: str = "alice", read_only: bool = False
+    loaded: LoadedConfig,
+    actor: str = "alice",
+    read_only: bool = False,
+    clock: ManualClock | None = None,
 ) -> IncidentSession:
-    clock = ManualClock()
+    clock = clock or ManualClock()
     path = journal_path(loaded.state_dir, loaded.config.incident.id)
     return IncidentSession(
         loaded,
@@ -43,11 +46,13 @@ class Watcher:
         self.session = session
         self.latest: SessionState | None = None
         self.notices: list[str] = []
+        self.count = 0
         self._task = asyncio.create_task(self._consume())
 
     async def _consume(self) -> None:
         async for state in self.session.stream():
             self.latest = state
+            self.count += 1
             self.notices.extend(n.text for n in state.notices)
 
     async def until(self, predicate: object, timeout: float = 10.0) -> SessionState:
@@ -184,3 +189,21 @@ async def test_a_runbook_field_that_is_not_a_boolean_is_a_config_error(tmp_path:
             "mine.toml",
             "en",
         )
+
+
+async def test_a_wall_clock_step_pages_nobody(tmp_path: Path) -> None:
+    loaded = _config(tmp_path)
+    clock = ManualClock()
+    session = _session(loaded, clock=clock)
+    async with watching(session) as (watcher,):
+        clock.jump_wall(3600)  # NTP, or a DST mistake on the host: an hour forward
+        seen = watcher.count
+        state = await watcher.until(lambda st: watcher.count >= seen + 2)
+        assert state.escalation is not None and state.escalation.elapsed < 60
+        assert not [e for e in session.events if e.kind == kinds.ESCALATION_CROSSED]
+        clock.advance(16 * 60)  # sixteen real minutes: the first level, and only it
+        seen = watcher.count
+        await watcher.until(lambda st: watcher.count >= seen + 2)
+        crossed = [e for e in session.events if e.kind == kinds.ESCALATION_CROSSED]
+        assert [e.payload["level"] for e in crossed] == [crossed[0].payload["level"]]
+        assert all(e.actor == kinds.SYSTEM_ACTOR for e in crossed)
