@@ -124,8 +124,9 @@ async def test_the_log_preview_shows_the_last_matching_lines(tmp_path: Path) -> 
 async def test_a_missing_runbook_file_is_one_config_line_and_exit_2(tmp_path: Path) -> None:
     config = tmp_path / "warroom.toml"
     config.write_text('[incident]\nstate_dir = "state"\n[runbook]\npath = "missing.toml"\n')
-    loaded = load_config(config)
-    app = start_app(lambda: make_runtime(loaded))
+    # The file is checked when the config loads (so `config --validate` catches it too),
+    # which the CLI's starter does behind the pane frames.
+    app = start_app(lambda: make_runtime(load_config(config)))
     async with app.run_test(size=(80, 24)) as pilot:
         await fixtures.until(pilot, lambda: app.start_error is not None)
     assert app.return_code == 2
