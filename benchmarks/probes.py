@@ -13,6 +13,10 @@ window that follows a short warm-up:
   the server (request arrival, same monotonic clock). Goal >= 95%.
 - CPU of the prober process (`time.process_time`), goal <= 50% of one core.
 - Event-loop lag p99: a 10 ms ticker measures how late it wakes. Goal <= 50 ms.
+
+`--bombs N` makes the first N endpoints answer with a gzip bomb (~1 MB that inflates
+to 1 GiB): each such probe is cut at the body cap (OVERSIZE), and the goals above
+must hold for every endpoint all the same.
 """
 
 from __future__ import annotations
@@ -24,9 +28,11 @@ import contextlib
 import json
 import math
 import os
+import struct
 import subprocess
 import sys
 import time
+import zlib
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -53,6 +59,25 @@ HEALTH_BODY = b'{"status":"pass","checks":{"db":[{"status":"pass","observedValue
 # --- the server (child process) ------------------------------------------------------
 
 
+def gzip_bomb(mib: int = 1024) -> bytes:
+    """A valid gzip file of ~1 KB per MiB of zeros it inflates to (1 GiB by default).
+
+    After a full flush the compressor forgets its history, so every MiB of zeros
+    compresses to the same bytes: one unit repeated, without compressing a GiB.
+    """
+    compressor = zlib.compressobj(9, zlib.DEFLATED, zlib.MAX_WBITS | 16)
+    zeros = bytes(1 << 20)
+    first = compressor.compress(zeros) + compressor.flush(zlib.Z_FULL_FLUSH)
+    unit = compressor.compress(zeros) + compressor.flush(zlib.Z_FULL_FLUSH)
+    crc = 0
+    for _ in range(mib):
+        crc = zlib.crc32(zeros, crc)
+    final_block = b"\x03\x00"  # an empty, final, fixed-Huffman block
+    return (
+        first + unit * (mib - 1) + final_block + struct.pack("<II", crc, (mib << 20) & 0xFFFFFFFF)
+    )
+
+
 async def _serve() -> None:
     """Answer GET /health/<n> with a tiny health+json body; record when each arrives."""
     arrivals: list[tuple[str, float]] = []
@@ -60,6 +85,11 @@ async def _serve() -> None:
         b"HTTP/1.1 200 OK\r\ncontent-type: application/health+json\r\n"
         b"content-length: %d\r\n\r\n" % len(HEALTH_BODY)
     ) + HEALTH_BODY
+    bomb = gzip_bomb()
+    bomb_answer = (
+        b"HTTP/1.1 200 OK\r\ncontent-type: application/health+json\r\n"
+        b"content-encoding: gzip\r\ncontent-length: %d\r\n\r\n" % len(bomb)
+    ) + bomb
 
     connections = [0]
 
@@ -80,7 +110,7 @@ async def _serve() -> None:
                     )
                 else:
                     arrivals.append((path, now))
-                    writer.write(head)
+                    writer.write(bomb_answer if path.startswith("/bomb/") else head)
                 await writer.drain()
         except (asyncio.IncompleteReadError, ConnectionError, asyncio.LimitOverrunError):
             pass
@@ -210,6 +240,8 @@ class Measured:
     """Everything the table and the JSON line show."""
 
     endpoints: int
+    bombs: int
+    """How many of the endpoints answer with a gzip bomb."""
     interval: float
     timeout: float
     seconds: float
@@ -238,7 +270,9 @@ class Measured:
     """The host's 1-minute load average at the end: other work competing for the cores."""
 
 
-async def run(endpoints: int, seconds: float, interval: float, timeout: float) -> Measured:
+async def run(
+    endpoints: int, seconds: float, interval: float, timeout: float, bombs: int = 0
+) -> Measured:
     """Probe `endpoints` copies of the local server for a warm-up and `seconds`."""
     server = subprocess.Popen(
         [sys.executable, "-m", "benchmarks.probes", "--serve"],
@@ -251,7 +285,7 @@ async def run(endpoints: int, seconds: float, interval: float, timeout: float) -
         configs = [
             EndpointConfig(
                 name=f"ep{n:04d}",
-                url=f"http://127.0.0.1:{port}/health/{n}",
+                url=f"http://127.0.0.1:{port}{_path(n, bombs)}",
                 interval=interval,
                 timeout=timeout,
                 health_json=True,
@@ -293,7 +327,7 @@ async def run(endpoints: int, seconds: float, interval: float, timeout: float) -
     for probe in probes:
         starts[probe.name].append(probe.started)
     on_time, due, lateness = on_schedule(starts, names, (start, end), interval, allowance)
-    by_path = {f"/health/{n}": f"ep{n:04d}" for n in range(endpoints)}
+    by_path = {_path(n, bombs): f"ep{n:04d}" for n in range(endpoints)}
     server_starts: dict[str, list[float]] = defaultdict(list)
     for path, at in arrivals:
         server_starts[by_path[path]].append(at)
@@ -314,6 +348,7 @@ async def run(endpoints: int, seconds: float, interval: float, timeout: float) -
     late_ms = [x * 1000 for x in lateness]
     return Measured(
         endpoints=endpoints,
+        bombs=bombs,
         interval=interval,
         timeout=timeout,
         seconds=elapsed,
@@ -340,6 +375,11 @@ async def run(endpoints: int, seconds: float, interval: float, timeout: float) -
     )
 
 
+def _path(n: int, bombs: int) -> str:
+    """The server path of endpoint `n`: the first `bombs` endpoints get the gzip bomb."""
+    return f"/bomb/{n}" if n < bombs else f"/health/{n}"
+
+
 def prober_jitter() -> float:
     """The prober's default jitter, read from its signature so the allowance follows it."""
     import inspect
@@ -354,6 +394,7 @@ def report(m: Measured) -> None:
     server_share = 100.0 * m.server_on_time / m.server_slots_due if m.server_slots_due else 0.0
     rows = [
         ("endpoints x interval", f"{m.endpoints} x {m.interval:g}s"),
+        ("of which gzip bombs", f"{m.bombs}"),
         ("window (s)", f"{m.seconds:.1f}"),
         ("slots due", f"{m.slots_due}"),
         ("probes started", f"{m.probes}"),
@@ -391,6 +432,7 @@ def report(m: Measured) -> None:
             {
                 "benchmark": "probes",
                 "endpoints": m.endpoints,
+                "bombs": m.bombs,
                 "interval_s": m.interval,
                 "timeout_s": m.timeout,
                 "seconds": round(m.seconds, 1),
@@ -424,6 +466,7 @@ def main() -> None:
     parser.add_argument("--endpoints", type=int, default=500)
     parser.add_argument("--interval", type=float, default=1.0)
     parser.add_argument("--timeout", type=float, default=0.8)
+    parser.add_argument("--bombs", type=int, default=0, help="endpoints answering a gzip bomb")
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
@@ -434,7 +477,7 @@ def main() -> None:
 
     async def bounded() -> Measured:
         async with asyncio.timeout(budget):
-            return await run(args.endpoints, args.seconds, args.interval, args.timeout)
+            return await run(args.endpoints, args.seconds, args.interval, args.timeout, args.bombs)
 
     with asyncio.Runner() as runner:
         measured = runner.run(bounded())

@@ -1,7 +1,9 @@
 """Endpoint health: probes with a total deadline, and states that mean what they say.
 
-A probe is one HTTP request cut at the endpoint's deadline, its body read up to
-64 KiB, redirects followed only within the same host. Its raw verdict (UP, WARN or
+A probe is one HTTP request cut at the endpoint's deadline, its body decoded up to
+64 KiB (a bounded piece at a time, so a gzip bomb costs what a plain body does),
+redirects followed only within the same host. A deadline is a deadline: an answer
+that ends after it is a failure, whatever the server sent. Its raw verdict (UP, WARN or
 DOWN, with a reason code) feeds a hysteresis rule: an endpoint turns DOWN only after
 `failure_threshold` consecutive failures and back UP after `success_threshold`
 successes, while the latest raw result stays visible. An endpoint with no result

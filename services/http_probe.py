@@ -31,6 +31,7 @@ closes it.
 from __future__ import annotations
 
 import asyncio
+import functools
 import ssl
 from collections import deque
 from collections.abc import Awaitable, Callable
@@ -204,7 +205,7 @@ class _Connection(asyncio.Protocol):
         conn = self.h11
         if conn.our_state is not h11.DONE or conn.their_state is not h11.DONE:
             return False
-        if self.buffer or self.poll() is not h11.NEED_DATA:  # bytes (or a close) unasked for
+        if self.buffer or self.eof or conn.trailing_data[0]:  # bytes no request asked for
             return False
         conn.start_next_cycle()
         return True
@@ -236,10 +237,22 @@ def _expire(waiter: asyncio.Future[bool]) -> None:
 
 def _request_event(request: httpx.Request) -> h11.Request:
     """The h11 request line and headers of `request`, validated as h11 writes them."""
+    headers = tuple(request.headers.raw)
+    return _cached_request_event(request.method, request.url.raw_path, headers)
+
+
+@functools.lru_cache(maxsize=1024)
+def _cached_request_event(
+    method: str, target: bytes, headers: tuple[tuple[bytes, bytes], ...]
+) -> h11.Request:
+    """An h11 request event, kept: a probe sends the same request every interval.
+
+    h11 validates every header as the event is built, which costs as much as the
+    rest of a probe's request; its events are immutable, so one can be sent again
+    on any connection. A request h11 refuses is not kept (the error is raised).
+    """
     try:
-        return h11.Request(
-            method=request.method, target=request.url.raw_path, headers=request.headers.raw
-        )
+        return h11.Request(method=method, target=target, headers=list(headers))
     except h11.LocalProtocolError as exc:
         raise _local_error(exc) from exc
 
