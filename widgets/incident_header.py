@@ -9,10 +9,9 @@ from textual.widget import Widget
 from services.escalation import format_hms
 from services.incident import IncidentSummary
 from widgets.paint_cache import PaintCache
-from widgets.text_line import LinePaint
 
 
-class IncidentHeader(PaintCache, LinePaint, Widget):
+class IncidentHeader(PaintCache, Widget):
     """One line that says which incident this is, how bad, and for how long."""
 
     DEFAULT_CSS = """

@@ -9,15 +9,13 @@ Textual's stock behaviour.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
 from importlib.metadata import PackageNotFoundError, version
-from typing import TYPE_CHECKING, Literal, TypeVar
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from textual.geometry import Region
     from textual.screen import Screen
     from textual.strip import Strip
-    from textual.style import Style
     from textual.widget import Widget
 
     _WidgetBase = Widget
@@ -44,8 +42,13 @@ HOOKS_ENABLED = INSTALLED == WRITTEN_FOR and not os.environ.get("WARROOM_STOCK_T
 """Whether the private hooks are used: only on the version they were written for, and
 not when `WARROOM_STOCK_TEXTUAL` is set (to compare against stock Textual)."""
 
-HOOKS = ("paint_cache", "scrollbar_cache", "line_paint", "quiet_driver")
-"""The hooks by name, for `WARROOM_HOOKS_OFF` (a benchmark turns them off one by one)."""
+HOOKS = ("paint_cache", "quiet_driver")
+"""The hooks by name, for `WARROOM_HOOKS_OFF` (a benchmark turns them off one by one).
+
+benchmarks/idle_hooks.py, the demo idling 60 s, medians of 3 interleaved rounds: idle
+CPU 1.73% of a core with every hook, 2.27% with none; without `paint_cache` 1.91%
+(see widgets/paint_cache.py), without `quiet_driver` (tui/driver.py) 1.61%: the quiet
+driver bought nothing measurable here."""
 
 _OFF = frozenset(os.environ.get("WARROOM_HOOKS_OFF", "").replace(",", " ").split())
 
@@ -82,36 +85,3 @@ class RepaintWatch(_WidgetBase):
         def _set_dirty(self, *regions: Region) -> None:
             self.repaint_requested()
             super()._set_dirty(*regions)
-
-
-def styles_key(widget: Widget) -> tuple[object, ...]:
-    """What `widget`'s computed style depends on: the theme and the style versions of it
-    and every ancestor (Textual counts each node's rule, class and pseudo-class updates)."""
-    return (widget.app.theme, *(node.styles._cache_key for node in widget.ancestors_with_self))
-
-
-def style_parser(widget: Widget) -> Callable[[str | Style], Style]:
-    """How `widget` turns a style name in content into a style, as Textual paints it."""
-    return widget._get_style
-
-
-_Bar = TypeVar("_Bar", bound="Widget")
-
-_SLOTS = {
-    "vertical": "_vertical_scrollbar",
-    "horizontal": "_horizontal_scrollbar",
-    "corner": "_scrollbar_corner",
-}
-
-
-def own_scrollbar(
-    widget: Widget, slot: Literal["vertical", "horizontal", "corner"], make: Callable[[], _Bar]
-) -> _Bar:
-    """`widget`'s scrollbar (or corner) in `slot`, made by `make` and started the way
-    Textual starts its own, the first time it is asked for."""
-    bar: _Bar | None = getattr(widget, _SLOTS[slot])
-    if bar is None:
-        bar = make()
-        setattr(widget, _SLOTS[slot], bar)
-        widget.app._start_widget(widget, bar)
-    return bar

@@ -22,7 +22,6 @@ from textual.widget import Widget
 from services.metrics import MetricSeries
 from services.sanitize import clean
 from widgets.paint_cache import PaintCache
-from widgets.text_line import LinePaint
 
 FULL = "▁▂▃▄▅▆▇█"
 THRESHOLD_CHAR = "╌"
@@ -129,7 +128,7 @@ def level_row(value: float, height: int, low: float, high: float) -> int:
     return max(0, min(height - 1, height - 1 - from_bottom))
 
 
-class MetricGraph(PaintCache, LinePaint, Widget):
+class MetricGraph(PaintCache, Widget):
     """A metric's trend with its thresholds and deploy mark; set `series` to redraw."""
 
     DEFAULT_CSS = """

@@ -6,21 +6,14 @@ import pytest
 from rich.text import Text
 from textual.app import App, ComposeResult
 from textual.geometry import Region
-from textual.pilot import Pilot
-from textual.scrollbar import ScrollBar
 from textual.widget import Widget
 
-from services.log_follow import LogLine, detect_level
 from widgets.internals import enabled
-from widgets.log_view import LogView
 from widgets.pane import Pane
 from widgets.text_line import TextLine
 
 needs_paint_cache = pytest.mark.skipif(
     not enabled("paint_cache"), reason="the paint cache hook is off (stock Textual)"
-)
-needs_scrollbar_cache = pytest.mark.skipif(
-    not enabled("scrollbar_cache"), reason="the scrollbar hook is off (stock Textual)"
 )
 
 
@@ -31,11 +24,6 @@ class Harness(App[None]):
         with Pane(id="pane") as pane:
             pane.border_title = "Pane"
             yield TextLine(Text("first"), id="line")
-
-
-def _log_line(n: int) -> LogLine:
-    text = f"2026-11-26T09:00:{n % 60:02d}Z ERROR request {n} failed"
-    return LogLine("app", text, detect_level(text), n)
 
 
 def _text(app: App[None], widget_id: str) -> str:
@@ -93,16 +81,10 @@ class Lines(App[None]):
         yield TextLine(Text("padded"), id="padded")
 
 
-async def test_a_line_paints_the_same_cells_as_textual_would() -> None:
+async def test_a_long_line_is_cut_with_an_ellipsis() -> None:
     app = Lines()
     async with app.run_test(size=(24, 6)) as pilot:
         await pilot.pause()
-        for line in app.query(TextLine):
-            crop = Region(0, 0, *line.region.size)
-            direct = line.render_lines(crop)
-            line.refresh()  # forget the painted lines
-            textual = Widget.render_lines(line, crop)
-            assert [list(strip) for strip in direct] == [list(strip) for strip in textual], line.id
         cut = app.query_one("#styled", TextLine)
         assert _text(app, "styled").endswith("…")
         assert len(_text(app, "styled")) == cut.region.width
@@ -124,69 +106,3 @@ async def test_a_line_follows_a_style_that_changes_above_it() -> None:
         app.theme = "textual-light"
         await pilot.pause()
         assert [list(strip) for strip in line.render_lines(crop)] != after
-
-
-async def test_a_line_keeps_the_offsets_the_mouse_selects_by() -> None:
-    app = Lines()
-    async with app.run_test(size=(40, 6)) as pilot:
-        await pilot.pause()
-        line = app.query_one("#plain", TextLine)
-        strip = line.render_lines(Region(0, 0, *line.region.size))[0]
-        offsets = [segment.style.meta.get("offset") for segment in strip if segment.style]
-        assert (0, 0) in offsets and (5, 0) in offsets  # "Call " then the bold name
-
-
-class Scrolling(App[None]):
-    def compose(self) -> ComposeResult:
-        yield LogView(id="log")
-
-
-async def _filled(app: Scrolling, pilot: Pilot[None]) -> tuple[LogView, ScrollBar, Region]:
-    """The log view with more lines than fit, its vertical scrollbar and that one's area."""
-    view = app.query_one(LogView)
-    view.append([_log_line(n) for n in range(200)])
-    await pilot.pause()
-    bar = view.vertical_scrollbar
-    return view, bar, Region(0, 0, *bar.region.size)
-
-
-@needs_scrollbar_cache
-async def test_a_scrollbar_repaints_when_the_view_scrolls() -> None:
-    app = Scrolling()
-    async with app.run_test(size=(40, 8)) as pilot:
-        view, bar, crop = await _filled(app, pilot)
-        at_end = bar.render_lines(crop)
-        assert bar.render_lines(crop) is at_end  # unchanged: handed back
-        view.scroll_home(animate=False)
-        await pilot.pause()
-        at_top = bar.render_lines(crop)
-        assert [list(s) for s in at_top] != [list(s) for s in at_end]  # the thumb moved
-
-
-@needs_scrollbar_cache
-async def test_a_toast_leaves_the_scrollbars_as_they_were() -> None:
-    app = Scrolling()
-    async with app.run_test(size=(40, 8), notifications=True) as pilot:
-        view, bar, crop = await _filled(app, pilot)
-        painted = bar.render_lines(crop)
-        app.notify("api health is DOWN", title="Alert", severity="error")
-        await pilot.pause(0.3)  # the toast is laid out: the whole screen is
-        assert bar.render_lines(crop) is painted  # nothing about the scrollbar changed
-        view.clear()  # content that fits: the scrollbar goes, sized for the new content
-        await pilot.pause()
-        assert not view.show_vertical_scrollbar
-
-
-@needs_scrollbar_cache
-async def test_a_followed_log_keeps_its_scrollbar_while_the_thumb_stays() -> None:
-    app = Scrolling()
-    async with app.run_test(size=(40, 8)) as pilot:
-        view, bar, crop = await _filled(app, pilot)
-        painted = bar.render_lines(crop)
-        view.append([_log_line(200)])  # one more line: the thumb stays at the bottom
-        await pilot.pause()
-        assert view.scroll_y == view.max_scroll_y
-        assert bar.render_lines(crop) is painted
-        view.scroll_to(y=view.max_scroll_y // 2, animate=False)  # now it moves
-        await pilot.pause()
-        assert bar.render_lines(crop) is not painted
