@@ -26,8 +26,8 @@ from pydantic import (
     field_validator,
 )
 
-from services.redact import MIN_SECRET, Redactor, register
-from services.sanitize import clean, describe, first_unsafe
+from warroom.services.redact import MIN_SECRET, Redactor, register
+from warroom.services.sanitize import clean, describe, first_unsafe
 
 DEFAULT_NAME = "warroom.toml"
 
@@ -299,7 +299,7 @@ class GitConfig(_Section):
     @classmethod
     def _version_tag(cls, value: str | None) -> str | None:
         # Imported here: the version rules are a leaf module the config needs only for this.
-        from services.versions import parse_version
+        from warroom.services.release.versions import parse_version
 
         if value is not None and parse_version(value) is None:
             raise ValueError(f"{value!r} is not a version tag (e.g. v1.2.3)")
@@ -655,7 +655,7 @@ def load_config(
 ) -> LoadedConfig:
     """Read `path` (default: ./warroom.toml) into a `LoadedConfig`.
 
-    Its `${env:}` values are registered with `services.redact`, so every output path
+    Its `${env:}` values are registered with `warroom.services.redact`, so every output path
     masks them from here on.
     """
     chosen = Path(path) if path is not None else Path.cwd() / DEFAULT_NAME

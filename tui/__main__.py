@@ -1,5 +1,5 @@
-"""`python -m tui` runs the `warroom` command."""
+"""`python -m warroom.tui` runs the `warroom` command (as does `python -m warroom`)."""
 
-from tui.cli import entry
+from warroom.tui.cli import entry
 
 entry()

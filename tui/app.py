@@ -2,7 +2,7 @@
 
 `build_app` makes the app for a loaded config (the tests drive it); `start_app` makes
 the one the CLI and the demo run, which draws the five pane frames first and loads the
-services behind them in a thread (see `tui.starting`). Both run the same screens.
+services behind them in a thread (see `warroom.tui.starting`). Both run the same screens.
 
 Only Textual and the themes are imported here at module level: the services and the
 dashboard are imported once the first frame is on screen.
@@ -22,19 +22,19 @@ from textual.binding import Binding, BindingType
 from textual.command import Provider
 from textual.theme import Theme
 
-from themes import DEFAULT_THEME, THEMES
-from tui.settings import load_theme, save_theme, settings_path
-from tui.starting import StartScreen
-from widgets.scroll_thumb import use_whole_cell_thumbs
+from warroom.themes import DEFAULT_THEME, THEMES
+from warroom.tui.settings import load_theme, save_theme, settings_path
+from warroom.tui.starting import StartScreen
+from warroom.widgets.scroll_thumb import use_whole_cell_thumbs
 
 if TYPE_CHECKING:
     from rich.console import RenderableType
     from textual.driver import Driver
 
-    from services.clock import Clock
-    from services.config import LoadedConfig
-    from tui.runtime import Runtime
-    from tui.screens.release import ReleaseController
+    from warroom.services.clock import Clock
+    from warroom.services.config import LoadedConfig
+    from warroom.tui.runtime import Runtime
+    from warroom.tui.screens.release import ReleaseController
 
 PREVIEW_WAIT = 0.5
 """Most seconds the dashboard's loading waits for the log preview to be drawn (a log
@@ -45,7 +45,7 @@ Starter = Callable[[], "Runtime"]
 
 
 def _dashboard_commands() -> type[Provider]:
-    from tui.commands import DashboardCommands
+    from warroom.tui.commands import DashboardCommands
 
     return DashboardCommands
 
@@ -91,14 +91,14 @@ class WarroomApp(App[int]):
 
     def get_driver_class(self) -> type[Driver]:
         # The quiet driver copies Textual's input loop and reads its parser's state: only
-        # on the Textual it was written for (widgets.internals decides); else the stock one.
-        from widgets.internals import HOOKS_ENABLED
+        # on the Textual it was written for (warroom.widgets.internals decides); else the stock one.
+        from warroom.widgets.internals import HOOKS_ENABLED
 
         driver = super().get_driver_class()
         if not HOOKS_ENABLED:
             return driver
         if driver.__name__ == "LinuxDriver" and driver.__module__ == "textual.drivers.linux_driver":
-            from tui.driver import QuietDriver
+            from warroom.tui.driver import QuietDriver
 
             return QuietDriver
         return driver
@@ -145,7 +145,7 @@ class WarroomApp(App[int]):
             start.previewed.wait(PREVIEW_WAIT)
             if self._quitting:
                 return
-            import tui.screens.dashboard  # noqa: F401  (the heavy import, off the UI loop)
+            import warroom.tui.screens.dashboard  # noqa: F401  (the heavy import, off the UI loop)
         except Exception as exc:  # a bad config, an unwritable state dir: reported on exit
             if not self._quitting:
                 self._from_thread(self._failed, exc)
@@ -177,7 +177,7 @@ class WarroomApp(App[int]):
             self._failed(exc)
 
     def _show_dashboard(self, runtime: Runtime) -> None:
-        from tui.screens.dashboard import DashboardScreen
+        from warroom.tui.screens.dashboard import DashboardScreen
 
         dashboard = DashboardScreen(runtime)
         if runtime.live and runtime.demo_root is None:
@@ -210,7 +210,7 @@ class WarroomApp(App[int]):
         Made on first use: the first frame does not wait for the release machinery.
         """
         if self._release is None:
-            from tui.screens import release
+            from warroom.tui.screens import release
 
             self._release = release.ReleaseController(self.runtime)
         return self._release
@@ -236,8 +236,8 @@ class WarroomApp(App[int]):
             self.run_worker(self._quit_while_running(release, label), group="quit")
 
     async def _quit_while_running(self, release: ReleaseController, label: str) -> None:
-        from tui.screens.release import ask
-        from widgets.confirm import ConfirmScreen
+        from warroom.tui.screens.release import ask
+        from warroom.widgets.confirm import ConfirmScreen
 
         lines = [
             "y: stop it and everything it started, journal that, then quit.",
@@ -261,8 +261,8 @@ def make_runtime(
     demo_root: Path | None = None,
 ) -> Runtime:
     """The runtime for a loaded config (imports the services: call it off the UI loop)."""
-    from services.clock import SystemClock
-    from tui.runtime import Runtime
+    from warroom.services.clock import SystemClock
+    from warroom.tui.runtime import Runtime
 
     return Runtime(
         loaded=loaded,

@@ -1,7 +1,7 @@
 """The `warroom` command: argument parsing and the subcommands.
 
 Each subcommand builds what it needs from the config and the services; the dashboard
-is built by `tui.app.build_app`, the same factory the tests use.
+is built by `warroom.tui.app.build_app`, the same factory the tests use.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from services.config import LoadedConfig
+    from warroom.services.config import LoadedConfig
 
 EXIT_CONFIG = 2
 
@@ -101,7 +101,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         # on, even while Textual is still being imported.
         import tempfile
 
-        from tui.stopping import STOPPER
+        from warroom.tui.stopping import STOPPER
 
         # Python finds its temp dir by writing a probe file; done before a signal can
         # interrupt it (and leave the probe behind).
@@ -112,14 +112,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "demo":
         # Before pydantic and the services are imported: the demo loads them behind its
         # first frame.
-        from tui.demo import run_demo
+        from warroom.tui.demo import run_demo
 
         return run_demo(theme=args.theme, read_only=args.read_only)
-    from services.config import ConfigError, load_config
+    from warroom.services.config import ConfigError, load_config
 
     try:
         if args.command == "serve":
-            from tui.serve import run_serve
+            from warroom.tui.serve import run_serve
 
             return run_serve(
                 demo=args.demo,
@@ -129,34 +129,34 @@ def main(argv: Sequence[str] | None = None) -> int:
                 allow_actions=args.allow_actions,
             )
         if args.command == "tail":
-            from tui.headless import run_tail_command
+            from warroom.tui.headless.commands import run_tail_command
 
             tune_gc()
             return run_tail_command(
                 args.files, config=args.config, filter_expr=args.filter, lines=args.lines
             )
         if args.command == "check":
-            from tui.headless import run_check_command
+            from warroom.tui.headless.commands import run_check_command
 
             return run_check_command(load_config(args.config), as_json=args.json)
         if args.command == "report":
-            from tui.headless import run_report_command
+            from warroom.tui.headless.commands import run_report_command
 
             return run_report_command(load_config(args.config), fmt=args.format, output=args.output)
         if args.command == "journal":
-            from tui.headless import run_journal_command
+            from warroom.tui.headless.commands import run_journal_command
 
             return run_journal_command(load_config(args.config), action=args.action)
         if args.command == "config":
-            from services.runbook import runbook_for
-            from tui.theme_names import theme_names
+            from warroom.services.runbook.model import runbook_for
+            from warroom.tui.theme_names import theme_names
 
             loaded = load_config(args.config, themes=theme_names())
             runbook_for(loaded)  # a custom runbook must parse, not only exist
             print(f"warroom: {args.config or 'warroom.toml'}: valid")
             del loaded
             return 0
-        from tui.theme_names import theme_names
+        from warroom.tui.theme_names import theme_names
 
         loaded = load_config(args.config, themes=theme_names())
         return _run_dashboard(loaded, theme=args.theme, read_only=args.read_only)
@@ -167,8 +167,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _bad_theme(name: str) -> bool:
     """Whether `--theme NAME` names no theme; if so the one-line error is printed."""
-    from services.config import ConfigError, unknown_theme
-    from tui.theme_names import theme_names
+    from warroom.services.config import ConfigError, unknown_theme
+    from warroom.tui.theme_names import theme_names
 
     names = theme_names()
     if name in names:
@@ -179,8 +179,8 @@ def _bad_theme(name: str) -> bool:
 
 def _run_dashboard(loaded: LoadedConfig, *, theme: str | None, read_only: bool) -> int:
     # The config is checked before the screen opens, so a bad one never flashes it.
-    from tui.app import make_runtime, start_app
-    from tui.stopping import STOPPER
+    from warroom.tui.app import make_runtime, start_app
+    from warroom.tui.stopping import STOPPER
 
     app = start_app(
         lambda: make_runtime(loaded, read_only=read_only),
@@ -202,7 +202,7 @@ def _run_dashboard(loaded: LoadedConfig, *, theme: str | None, read_only: bool) 
 
 def report_start_error(exc: BaseException) -> int:
     """Print why the dashboard could not start (one line for a config error); the status."""
-    from services.config import ConfigError
+    from warroom.services.config import ConfigError
 
     if isinstance(exc, ConfigError):
         print(exc, file=sys.stderr)
@@ -211,7 +211,7 @@ def report_start_error(exc: BaseException) -> int:
 
 
 def entry() -> None:
-    """`python -m tui`."""
+    """`python -m warroom`."""
     sys.exit(main())
 
 

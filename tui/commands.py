@@ -10,9 +10,9 @@ from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
 if TYPE_CHECKING:
-    from tui.screens.dashboard import DashboardScreen
+    from warroom.tui.screens.dashboard import DashboardScreen
 
-from services.events import SEVERITIES
+from warroom.services.events import SEVERITIES
 
 
 class DashboardCommands(Provider):
@@ -20,7 +20,7 @@ class DashboardCommands(Provider):
 
     def _commands(self) -> list[tuple[str, str, Callable[[], object]]]:
         screen = self.screen
-        from tui.screens.dashboard import DashboardScreen
+        from warroom.tui.screens.dashboard import DashboardScreen
 
         if not isinstance(screen, DashboardScreen):
             return []

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from tui.runtime import Runtime
+    from warroom.tui.runtime import Runtime
 
 START_WAIT = 30.0
 """Most seconds to wait, after quitting, for the service being built to be up (then stopped)."""
@@ -23,9 +23,9 @@ START_WAIT = 30.0
 
 def run_demo(*, theme: str | None = None, read_only: bool = False) -> int:
     """Start the simulated service, run the dashboard on it, clean up; the exit status."""
-    from tui.app import start_app
-    from tui.cli import report_start_error, tune_gc
-    from tui.stopping import STOPPER
+    from warroom.tui.app import start_app
+    from warroom.tui.cli import report_start_error, tune_gc
+    from warroom.tui.stopping import STOPPER
 
     root = Path(tempfile.mkdtemp(prefix="warroom-demo-"))
     # Should the process have to end at the stopper's deadline, the temp dir goes first.
@@ -39,9 +39,9 @@ def run_demo(*, theme: str | None = None, read_only: bool = False) -> int:
     built = threading.Event()
 
     def start() -> Runtime:
-        from services.config import load_config
-        from services.demo_target import DemoTarget
-        from tui.app import make_runtime
+        from warroom.services.config import load_config
+        from warroom.services.demo.target import DemoTarget
+        from warroom.tui.app import make_runtime
 
         with lock:
             if ending:

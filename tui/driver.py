@@ -11,7 +11,7 @@ Two more things Textual leaves to chance are settled here:
 
 - A terminal that hangs up (its window closed, the SSH session dropped) reads as
   end-of-file or EIO: the thread stops reading (Textual's would spin on the empty
-  read) and raises SIGHUP, which ends the app (see `tui.stopping`). Writes to the
+  read) and raises SIGHUP, which ends the app (see `warroom.tui.stopping`). Writes to the
   gone terminal are dropped instead of ending Textual's writer thread, whose full
   queue would otherwise block the UI loop for good.
 - A bracketed paste never acts: Textual's parser turns an escape sequence inside a
@@ -21,7 +21,7 @@ Two more things Textual leaves to chance are settled here:
 
 It copies Textual's input loop and reads its parser's pending timeout, which is
 safe only because Textual is pinned to one version: the app uses it only when
-`widgets.internals.HOOKS_ENABLED` says so.
+`warroom.widgets.internals.HOOKS_ENABLED` says so.
 """
 
 from __future__ import annotations
@@ -218,7 +218,7 @@ class QuietDriver(LinuxDriver):
         with contextlib.suppress(KeyError, ValueError, OSError):
             selector.unregister(self.fileno)
         if self.input_tty:
-            # The same path as the kernel's SIGHUP: the app ends (see tui.stopping).
+            # The same path as the kernel's SIGHUP: the app ends (see warroom.tui.stopping).
             signal.raise_signal(signal.SIGHUP)
 
     def _drain_wake(self) -> None:

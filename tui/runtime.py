@@ -9,10 +9,10 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from services.clock import Clock
-from services.config import LoadedConfig
-from services.journal import Journal, default_actor, journal_path
-from services.session import IncidentSession
+from warroom.services.clock import Clock
+from warroom.services.config import LoadedConfig
+from warroom.services.journal.store import Journal, default_actor, journal_path
+from warroom.services.session import IncidentSession
 
 
 @dataclass

@@ -31,8 +31,8 @@ from aiohttp import web
 from textual_serve.server import Server
 from yarl import URL
 
-from services.config import ConfigError, load_config
-from services.demo_target import DemoError, DemoTarget
+from warroom.services.config import ConfigError, load_config
+from warroom.services.demo.target import DemoError, DemoTarget
 
 EXIT_CONFIG = 2
 EXIT_SERVE = 1
@@ -69,7 +69,7 @@ def app_command(config_path: Path, *, allow_actions: bool, python: str | None = 
     process of its group; the dashboards ignore it and are ended by the server instead,
     each in turn. Every path is shell-quoted.
     """
-    words = [python or sys.executable, "-m", "tui"]
+    words = [python or sys.executable, "-m", "warroom"]
     if not allow_actions:
         words.append("--read-only")
     words += ["--config", str(config_path)]

@@ -22,11 +22,11 @@ from textual.containers import Container, Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Static
 
-from widgets.key_bar import KeyBar
-from widgets.pane import Pane
+from warroom.widgets.key_bar import KeyBar
+from warroom.widgets.pane import Pane
 
 if TYPE_CHECKING:
-    from tui.runtime import Runtime
+    from warroom.tui.runtime import Runtime
 
 WIDE_AT = 160
 """Columns from which the dashboard uses its wide layout (see app.tcss)."""
@@ -94,9 +94,9 @@ class StartScreen(Screen[None]):
             self.previewed.set()
 
     async def _follow(self, runtime: Runtime) -> None:
-        from services.log_filter import LogFilter
-        from services.log_follow import LogBuffer, LogFollower
-        from widgets.log_view import LogView
+        from warroom.services.logs.filter import LogFilter
+        from warroom.services.logs.follow import LogBuffer, LogFollower
+        from warroom.widgets.log_view import LogView
 
         config = runtime.loaded.config
         log_filter = LogFilter.parse(config.log[0].filter)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from textual.theme import BUILTIN_THEMES
 
-from themes import THEMES
+from warroom.themes import THEMES
 
 
 def theme_names() -> frozenset[str]:

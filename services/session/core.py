@@ -22,22 +22,22 @@ from typing import Any
 
 import httpx
 
-from services import escalation as esc
-from services import events as kinds
-from services.alerts import Alert, AlertTracker
-from services.clock import Clock
-from services.config import LoadedConfig
-from services.escalation import EscalationState, LevelInfo
-from services.health import HealthSnapshot, Prober, ProbeState, make_client
-from services.incident import IncidentSummary
-from services.journal import Event, Journal, JournalWriteError
-from services.log_filter import LogFilter
-from services.log_follow import LogBatch, LogBuffer, LogFollower, LogItem
-from services.metrics import MetricSampler, MetricsSnapshot
-from services.notify import Delivery, Notifier
-from services.redact import redact
-from services.runbook import Runbook, RunbookState, replay, runbook_for
-from services.session.state import Notice, NoticeLevel, SessionState
+from warroom.services import events as kinds
+from warroom.services.clock import Clock
+from warroom.services.config import LoadedConfig
+from warroom.services.escalation import ladder as esc
+from warroom.services.escalation.ladder import EscalationState, LevelInfo
+from warroom.services.escalation.notify import Delivery, Notifier
+from warroom.services.health.alerts import Alert, AlertTracker
+from warroom.services.health.probe import HealthSnapshot, Prober, ProbeState, make_client
+from warroom.services.journal.store import Event, Journal, JournalWriteError
+from warroom.services.logs.filter import LogFilter
+from warroom.services.logs.follow import LogBatch, LogBuffer, LogFollower, LogItem
+from warroom.services.metrics.sampler import MetricSampler, MetricsSnapshot
+from warroom.services.redact import redact
+from warroom.services.runbook.model import Runbook, RunbookState, replay, runbook_for
+from warroom.services.session.state import Notice, NoticeLevel, SessionState
+from warroom.services.session.summary import IncidentSummary
 
 JournalOpener = Callable[[], Journal]
 """Opens the incident's journal (blocking: the session calls it in a thread)."""

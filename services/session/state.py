@@ -5,14 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from services.alerts import Alert
-from services.escalation import EscalationState, LevelInfo
-from services.health import HealthSnapshot
-from services.incident import IncidentSummary
-from services.journal import Event
-from services.log_follow import LogItem
-from services.metrics import MetricsSnapshot
-from services.runbook import RunbookState
+from warroom.services.escalation.ladder import EscalationState, LevelInfo
+from warroom.services.health.alerts import Alert
+from warroom.services.health.probe import HealthSnapshot
+from warroom.services.journal.store import Event
+from warroom.services.logs.follow import LogItem
+from warroom.services.metrics.sampler import MetricsSnapshot
+from warroom.services.runbook.model import RunbookState
+from warroom.services.session.summary import IncidentSummary
 
 NoticeLevel = Literal["information", "warning", "error"]
 

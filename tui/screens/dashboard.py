@@ -15,34 +15,34 @@ from textual.binding import Binding, BindingType
 from textual.reactive import reactive
 from textual.screen import Screen
 
-from services import escalation as esc
-from services.escalation import EscalationState
-from services.health import HealthSnapshot
-from services.incident import IncidentSummary
-from services.journal import Event, Journal
-from services.metrics import MetricsSnapshot
-from services.runbook import Runbook, RunbookState, replay
-from services.session import IncidentSession, SessionState
-from tui.runtime import Runtime
-from tui.starting import WIDE_AT
-from widgets.escalation_view import EscalationView
-from widgets.filter_bar import FilterBar
-from widgets.health_table import HealthTable
-from widgets.incident_header import IncidentHeader
-from widgets.key_bar import KeyBar
-from widgets.log_view import LogView
-from widgets.metric_panel import MetricPanel
-from widgets.paint_cache import PaintCache
-from widgets.pane import Column, Pane, Row, Stack
-from widgets.projector_view import ProjectorView
-from widgets.release_bar import ReleaseBar
-from widgets.runbook_view import RunbookView
+from warroom.services.escalation import ladder as esc
+from warroom.services.escalation.ladder import EscalationState
+from warroom.services.health.probe import HealthSnapshot
+from warroom.services.journal.store import Event, Journal
+from warroom.services.metrics.sampler import MetricsSnapshot
+from warroom.services.runbook.model import Runbook, RunbookState, replay
+from warroom.services.session import IncidentSession, SessionState
+from warroom.services.session.summary import IncidentSummary
+from warroom.tui.runtime import Runtime
+from warroom.tui.starting import WIDE_AT
+from warroom.widgets.escalation_view import EscalationView
+from warroom.widgets.filter_bar import FilterBar
+from warroom.widgets.health_table import HealthTable
+from warroom.widgets.incident_header import IncidentHeader
+from warroom.widgets.key_bar import KeyBar
+from warroom.widgets.log_view import LogView
+from warroom.widgets.metric_panel import MetricPanel
+from warroom.widgets.paint_cache import PaintCache
+from warroom.widgets.pane import Column, Pane, Row, Stack
+from warroom.widgets.projector_view import ProjectorView
+from warroom.widgets.release_bar import ReleaseBar
+from warroom.widgets.runbook_view import RunbookView
 
 if TYPE_CHECKING:
-    from services.release import ReleaseInfo
-    from tui.screens.release import ReleaseController
-    from widgets.health_detail import HealthDetail
-    from widgets.help import KeySection
+    from warroom.services.release.git import ReleaseInfo
+    from warroom.tui.screens.release import ReleaseController
+    from warroom.widgets.health_detail import HealthDetail
+    from warroom.widgets.help import KeySection
 
 # Modal screens and the release machinery are imported when first opened, so the first
 # frame does not wait for them.
@@ -54,7 +54,7 @@ WINDOWS = (300.0, 1800.0, 7200.0)
 class DashboardScreen(PaintCache, Screen[None]):
     """Runbook, Health, Metrics, Error log and Escalation on one screen."""
 
-    # The tooltip is also the command palette's entry (`tui.commands`): one list for the
+    # The tooltip is also the command palette's entry (`warroom.tui.commands`): one list for the
     # key bar, the help screen and the palette.
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("slash", "filter", "Filter log", key_display="/", tooltip="Filter the error log"),
@@ -243,7 +243,7 @@ class DashboardScreen(PaintCache, Screen[None]):
 
     @work(group="prompt")
     async def on_runbook_view_note_requested(self, message: RunbookView.NoteRequested) -> None:
-        from widgets.prompt import PromptScreen
+        from warroom.widgets.prompt import PromptScreen
 
         text = await self.app.push_screen_wait(
             PromptScreen("Note", subject=self._item_text(message.item_id))
@@ -255,7 +255,7 @@ class DashboardScreen(PaintCache, Screen[None]):
     async def on_runbook_view_not_applicable_requested(
         self, message: RunbookView.NotApplicableRequested
     ) -> None:
-        from widgets.prompt import PromptScreen
+        from warroom.widgets.prompt import PromptScreen
 
         reason = await self.app.push_screen_wait(
             PromptScreen("Not applicable: why?", subject=self._item_text(message.item_id))
@@ -265,7 +265,7 @@ class DashboardScreen(PaintCache, Screen[None]):
 
     @work(group="prompt")
     async def on_runbook_view_choice_requested(self, message: RunbookView.ChoiceRequested) -> None:
-        from widgets.choice import ChoiceScreen
+        from warroom.widgets.choice import ChoiceScreen
 
         option = await self.app.push_screen_wait(
             ChoiceScreen("Choose one", message.options, message.selected)
@@ -277,19 +277,19 @@ class DashboardScreen(PaintCache, Screen[None]):
         self.action_timeline()
 
     def action_timeline(self) -> None:
-        from widgets.timeline import TimelineScreen
+        from warroom.widgets.timeline import TimelineScreen
 
         self.app.push_screen(TimelineScreen(list(self.events), self.runbook))
 
     def action_guidance(self) -> None:
-        from widgets.guidance import GuidanceScreen
+        from warroom.widgets.guidance import GuidanceScreen
 
         self.app.push_screen(GuidanceScreen(self.runbook.guidance))
 
     # --- health and metrics ------------------------------------------------------------
 
     def on_health_table_selected(self, message: HealthTable.Selected) -> None:
-        from widgets.health_detail import HealthDetail
+        from warroom.widgets.health_detail import HealthDetail
 
         status = self.health.get(message.name) if self.health is not None else None
         if status is not None:
@@ -313,7 +313,7 @@ class DashboardScreen(PaintCache, Screen[None]):
 
     @work(group="prompt")
     async def action_status(self) -> None:
-        from widgets.status_composer import StatusComposer
+        from warroom.widgets.status_composer import StatusComposer
 
         text = await self.app.push_screen_wait(StatusComposer(self.session.status_draft()))
         if text and await self.session.send_status(text):
@@ -321,7 +321,7 @@ class DashboardScreen(PaintCache, Screen[None]):
 
     @work(group="prompt")
     async def action_resolve(self) -> None:
-        from widgets.confirm import ConfirmScreen
+        from warroom.widgets.confirm import ConfirmScreen
 
         if self.escalation is not None and self.escalation.resolved:
             self.notify("The incident is already resolved.")
@@ -342,7 +342,7 @@ class DashboardScreen(PaintCache, Screen[None]):
     # --- release -----------------------------------------------------------------------
 
     def _controller(self) -> ReleaseController:
-        from tui.screens.release import ReleaseController
+        from warroom.tui.screens.release import ReleaseController
 
         controller = getattr(self.app, "release", None)
         assert isinstance(controller, ReleaseController), "the app owns the release controller"
@@ -361,7 +361,7 @@ class DashboardScreen(PaintCache, Screen[None]):
         self.run_worker(self._controller().refresh_release(), group="release")
 
     def action_release(self) -> None:
-        from tui.screens.release import ReleaseScreen
+        from warroom.tui.screens.release import ReleaseScreen
 
         self.app.push_screen(
             ReleaseScreen(
@@ -370,7 +370,7 @@ class DashboardScreen(PaintCache, Screen[None]):
         )
 
     def action_rollback(self) -> None:
-        from tui.screens.release import rollback_flow
+        from warroom.tui.screens.release import rollback_flow
 
         self.run_worker(rollback_flow(self.app, self._controller(), self.record), group="rollback")
 
@@ -396,12 +396,12 @@ class DashboardScreen(PaintCache, Screen[None]):
             self.maximize(panes[0], container=False)
 
     def action_help(self) -> None:
-        from widgets.help import HelpScreen
+        from warroom.widgets.help import HelpScreen
 
         self.app.push_screen(HelpScreen(self._key_sections()))
 
     def _key_sections(self) -> list[KeySection]:
-        from widgets.help import binding_rows
+        from warroom.widgets.help import binding_rows
 
         return [
             ("Dashboard", binding_rows(self.BINDINGS)),

@@ -27,7 +27,9 @@ from textual.timer import Timer
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
-from services.actions import (
+from warroom.services.journal.store import Journal, JournalWriteError, journal_path
+from warroom.services.redact import redact
+from warroom.services.release.actions import (
     ActionError,
     ActionRun,
     ActionRunner,
@@ -35,9 +37,7 @@ from services.actions import (
     RollingPlan,
     RunState,
 )
-from services.journal import Journal, JournalWriteError, journal_path
-from services.redact import redact
-from services.release import (
+from warroom.services.release.git import (
     ActionKind,
     ActionResult,
     Plan,
@@ -49,13 +49,13 @@ from services.release import (
     plan_tag,
     read_release,
 )
-from services.sanitize import clean
-from tui.runtime import Runtime
-from tui.stopping import STOPPER
-from widgets.action_output import ActionOutput, status_line
-from widgets.confirm import ConfirmScreen, TypedConfirmScreen
-from widgets.key_bar import KeyBar
-from widgets.release_bar import ReleaseBar
+from warroom.services.sanitize import clean
+from warroom.tui.runtime import Runtime
+from warroom.tui.stopping import STOPPER
+from warroom.widgets.action_output import ActionOutput, status_line
+from warroom.widgets.confirm import ConfirmScreen, TypedConfirmScreen
+from warroom.widgets.key_bar import KeyBar
+from warroom.widgets.release_bar import ReleaseBar
 
 Record = Callable[[str, dict[str, Any]], Awaitable[bool]]
 """Journals one event; True once it is durable (the dashboard's `_record_async`)."""
@@ -106,7 +106,7 @@ QUIT_GRACE = 2.0
 """Seconds between SIGTERM and SIGKILL when the user confirmed stopping to quit."""
 SHUTDOWN_GRACE = 0.3
 """The same when the app is going away regardless (terminal closed, killed): short,
-as the process ends a second after such a signal (`tui.stopping.DEADLINE`)."""
+as the process ends a second after such a signal (`warroom.tui.stopping.DEADLINE`)."""
 
 
 class ReleaseController:

@@ -13,11 +13,11 @@ import json
 from datetime import datetime
 from typing import Any
 
-from services.config import IncidentConfig
-from services.escalation import current_severity
-from services.journal import EVENT_DAMAGED, JOURNAL_RECOVERED, Event
-from services.journal_format import format_ranges
-from services.runbook import (
+from warroom.services.config import IncidentConfig
+from warroom.services.escalation.ladder import current_severity
+from warroom.services.journal.format import format_ranges
+from warroom.services.journal.store import EVENT_DAMAGED, JOURNAL_RECOVERED, Event
+from warroom.services.runbook.model import (
     CHOICE_MADE,
     ITEM_DONE,
     ITEM_NA,
@@ -27,7 +27,7 @@ from services.runbook import (
     Runbook,
     replay,
 )
-from services.sanitize import clean
+from warroom.services.sanitize import clean
 
 REPORT_VERSION = 1
 RESOLVED_KINDS = frozenset({"incident.resolved"})

@@ -19,11 +19,11 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from services.clock import Clock
-from services.config import NotifyConfig
-from services.events import NOTIFY_FAILED as NOTIFY_FAILED
-from services.redact import mask, mask_payload
-from services.sanitize import clean
+from warroom.services.clock import Clock
+from warroom.services.config import NotifyConfig
+from warroom.services.events import NOTIFY_FAILED as NOTIFY_FAILED
+from warroom.services.redact import mask, mask_payload
+from warroom.services.sanitize import clean
 
 SLACK_TEXT_LIMIT = 2900
 """Slack rejects a section text longer than 3000 characters."""

@@ -24,11 +24,11 @@ from typing import Any, Literal
 import httpx
 import psutil
 
-from services.clock import Clock
-from services.config import MetricConfig
-from services.health import HealthSnapshot, ProbeState
-from services.log_filter import LogFilter
-from services.prometheus import (
+from warroom.services.clock import Clock
+from warroom.services.config import MetricConfig
+from warroom.services.health.probe import HealthSnapshot, ProbeState
+from warroom.services.logs.filter import LogFilter
+from warroom.services.metrics.prometheus import (
     PrometheusError,
     PromSample,
     bucket_delta,
@@ -40,7 +40,7 @@ from services.prometheus import (
     scrape,
     select,
 )
-from services.sanitize import clean
+from warroom.services.sanitize import clean
 
 MetricState = Literal["ok", "warn", "crit", "unknown"]
 

@@ -12,10 +12,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
-from services.events import ALERT_RAISED as ALERT_RAISED
-from services.events import HEALTH_CHANGED as HEALTH_CHANGED
-from services.health import HealthSnapshot, ProbeState
-from services.metrics import MetricsSnapshot
+from warroom.services.events import ALERT_RAISED as ALERT_RAISED
+from warroom.services.events import HEALTH_CHANGED as HEALTH_CHANGED
+from warroom.services.health.probe import HealthSnapshot, ProbeState
+from warroom.services.metrics.sampler import MetricsSnapshot
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """The runbook: phases of checklist items, loaded from TOML, and its state as a replay.
 
-The built-in runbook is the hotfix deploy procedure (`services/runbooks/hotfix.toml`) in
+The built-in runbook is the hotfix deploy procedure (`services/runbook/hotfix.toml`) in
 English and Japanese; a team can point `runbook.path` at its own file with the same
 schema. The state of the checklist is never stored: `replay` derives it from journal
 events, so every process reading the same journal shows the same checklist.
@@ -19,15 +19,15 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
-from services.config import ConfigError, LoadedConfig
-from services.events import ACTION_FINISHED as ACTION_FINISHED  # re-exported
-from services.events import CHOICE_MADE as CHOICE_MADE
-from services.events import ITEM_DONE as ITEM_DONE
-from services.events import ITEM_NA as ITEM_NA
-from services.events import ITEM_NOTE as ITEM_NOTE
-from services.events import ITEM_UNDONE as ITEM_UNDONE
-from services.journal import Event
-from services.sanitize import clean, clean_block
+from warroom.services.config import ConfigError, LoadedConfig
+from warroom.services.events import ACTION_FINISHED as ACTION_FINISHED  # re-exported
+from warroom.services.events import CHOICE_MADE as CHOICE_MADE
+from warroom.services.events import ITEM_DONE as ITEM_DONE
+from warroom.services.events import ITEM_NA as ITEM_NA
+from warroom.services.events import ITEM_NOTE as ITEM_NOTE
+from warroom.services.events import ITEM_UNDONE as ITEM_UNDONE
+from warroom.services.journal.store import Event
+from warroom.services.sanitize import clean, clean_block
 
 Lang = Literal["en", "ja"]
 ItemStatus = Literal["open", "done", "na"]
@@ -366,7 +366,7 @@ def load_runbook_text(text: str, file: str, lang: Lang) -> Runbook:
 
 def builtin_runbook(lang: Lang = "en") -> Runbook:
     """The hotfix deploy runbook shipped with warroom."""
-    text = resources.files("services").joinpath("runbooks", BUILTIN_NAME).read_text("utf-8")
+    text = resources.files("warroom.services.runbook").joinpath(BUILTIN_NAME).read_text("utf-8")
     return load_runbook_text(text, BUILTIN_NAME, lang)
 
 

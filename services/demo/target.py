@@ -32,8 +32,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal
 
-from services.clock import Clock, SystemClock
-from services.process import run_sync
+from warroom.services.clock import Clock, SystemClock
+from warroom.services.process import run_sync
 
 Mode = Literal["broken", "fixed"]
 

@@ -21,8 +21,8 @@ from datetime import UTC
 from pathlib import Path
 from typing import Any
 
-from services.clock import Clock
-from services.journal_format import (
+from warroom.services.clock import Clock
+from warroom.services.journal.format import (
     JOURNAL_RECOVERED,
     SCHEMA,
     SELECT_EVENTS,
@@ -34,7 +34,7 @@ from services.journal_format import (
     format_ranges,
     seq_ranges,
 )
-from services.sanitize import clean
+from warroom.services.sanitize import clean
 
 _MAGIC = b"SQLite format 3\x00"
 

@@ -16,20 +16,20 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from services.clock import Clock
-from services.config import EscalationConfig, EscalationLevel
+from warroom.services.clock import Clock
+from warroom.services.config import EscalationConfig, EscalationLevel
 
-# Journal event kinds and severities are defined in `services.events` (re-exported).
-from services.events import DEPLOY_MARKED as DEPLOY_MARKED
-from services.events import ESCALATION_ACK as ESCALATION_ACK
-from services.events import ESCALATION_CROSSED as ESCALATION_CROSSED
-from services.events import INCIDENT_OPENED as INCIDENT_OPENED
-from services.events import INCIDENT_RESOLVED as INCIDENT_RESOLVED
-from services.events import SEVERITIES as SEVERITIES
-from services.events import SEVERITY_CHANGED as SEVERITY_CHANGED
-from services.events import STATUS_SENT as STATUS_SENT
-from services.events import WATCH_CHECKPOINT as WATCH_CHECKPOINT
-from services.events import WATCH_ENDED as WATCH_ENDED
+# Journal event kinds and severities are defined in `warroom.services.events` (re-exported).
+from warroom.services.events import DEPLOY_MARKED as DEPLOY_MARKED
+from warroom.services.events import ESCALATION_ACK as ESCALATION_ACK
+from warroom.services.events import ESCALATION_CROSSED as ESCALATION_CROSSED
+from warroom.services.events import INCIDENT_OPENED as INCIDENT_OPENED
+from warroom.services.events import INCIDENT_RESOLVED as INCIDENT_RESOLVED
+from warroom.services.events import SEVERITIES as SEVERITIES
+from warroom.services.events import SEVERITY_CHANGED as SEVERITY_CHANGED
+from warroom.services.events import STATUS_SENT as STATUS_SENT
+from warroom.services.events import WATCH_CHECKPOINT as WATCH_CHECKPOINT
+from warroom.services.events import WATCH_ENDED as WATCH_ENDED
 
 APPROACH_SECONDS = 120.0
 """A threshold is "approaching" in its last two minutes."""

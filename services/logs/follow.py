@@ -37,13 +37,13 @@ from datetime import datetime
 from pathlib import Path
 from typing import Literal
 
-from services.clock import Clock
-from services.config import LogConfig
-from services.file_watch import FileWatch
-from services.log_filter import LogFilter
-from services.process import start as start_process
-from services.redact import mask
-from services.sanitize import MAX_LINE, TRUNCATED_MARK, clean, clean_bytes
+from warroom.services.clock import Clock
+from warroom.services.config import LogConfig
+from warroom.services.logs.filter import LogFilter
+from warroom.services.logs.watch import FileWatch
+from warroom.services.process import start as start_process
+from warroom.services.redact import mask
+from warroom.services.sanitize import MAX_LINE, TRUNCATED_MARK, clean, clean_bytes
 
 MAX_LINE_BYTES = MAX_LINE * 4
 """Bytes kept of one line (a UTF-8 character is at most 4 bytes); the rest is dropped."""

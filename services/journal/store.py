@@ -28,8 +28,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from services.clock import Clock
-from services.journal_format import (
+from warroom.services.clock import Clock
+from warroom.services.journal.format import (
     EVENT_DAMAGED,
     JOURNAL_RECOVERED,
     SCHEMA,
@@ -45,7 +45,7 @@ from services.journal_format import (
     describe_damaged,
     format_at,
 )
-from services.journal_repair import (
+from warroom.services.journal.repair import (
     Inspection,
     Recovery,
     describe_error,
@@ -54,7 +54,7 @@ from services.journal_repair import (
     recover_file,
     salvage,
 )
-from services.sanitize import clean
+from warroom.services.sanitize import clean
 
 __all__ = [
     "BUSY_TIMEOUT_MS",

@@ -30,11 +30,11 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from services.body_decoding import CappedDecoder, DecodeError
-from services.clock import Clock
-from services.config import EndpointConfig
-from services.http_probe import ProbeTransport
-from services.sanitize import clean, clean_block
+from warroom.services.clock import Clock
+from warroom.services.config import EndpointConfig
+from warroom.services.health.body import CappedDecoder, DecodeError
+from warroom.services.health.transport import ProbeTransport
+from warroom.services.sanitize import clean, clean_block
 
 BODY_CAP = 64 * 1024
 """Most bytes of a response body kept, decoded; the rest is never read."""

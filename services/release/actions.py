@@ -25,11 +25,11 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
-from services import process
-from services.clock import Clock
-from services.config import ActionsConfig
-from services.redact import mask
-from services.sanitize import MAX_LINE, clean_bytes
+from warroom.services import process
+from warroom.services.clock import Clock
+from warroom.services.config import ActionsConfig
+from warroom.services.redact import mask
+from warroom.services.sanitize import MAX_LINE, clean_bytes
 
 PLACEHOLDERS = frozenset({"version", "previous_version", "batch"})
 """The names a command may use in braces."""

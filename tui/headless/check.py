@@ -13,12 +13,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from services.clock import Clock, SystemClock
-from services.config import Config
-from services.health import Prober, ProbeState, Reason, make_client
-from services.metrics import MetricSampler, MetricState
-from services.redact import mask, mask_payload
-from services.sanitize import clean
+from warroom.services.clock import Clock, SystemClock
+from warroom.services.config import Config
+from warroom.services.health.probe import Prober, ProbeState, Reason, make_client
+from warroom.services.metrics.sampler import MetricSampler, MetricState
+from warroom.services.redact import mask, mask_payload
+from warroom.services.sanitize import clean
 
 
 @dataclass(frozen=True)

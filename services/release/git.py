@@ -17,10 +17,9 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from services.config import GitConfig
-from services.sanitize import clean
-from services.service_version import read_service_version
-from services.versions import (
+from warroom.services.config import GitConfig
+from warroom.services.release.service_version import read_service_version
+from warroom.services.release.versions import (
     HOTFIX_PREFIX,
     branch_version,
     is_hotfix_branch,
@@ -29,6 +28,7 @@ from services.versions import (
     production_tag,
     same_version,
 )
+from warroom.services.sanitize import clean
 
 if TYPE_CHECKING:
     from git import GitCommandError, Repo

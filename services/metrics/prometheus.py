@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
-from services.redact import mask
+from warroom.services.redact import mask
 
 SCRAPE_CAP = 16 * 1024 * 1024
 """Most bytes read from one /metrics page."""

@@ -12,10 +12,11 @@ import json
 import sys
 from pathlib import Path
 
-from services.check import exit_code, format_table, report_to_json, run_check
-from services.clock import SystemClock
-from services.config import ConfigError, LoadedConfig
-from services.journal import (
+from warroom.services.clock import SystemClock
+from warroom.services.config import ConfigError, LoadedConfig
+from warroom.services.journal.format import describe_damaged
+from warroom.services.journal.report import build_report, render_json, render_markdown
+from warroom.services.journal.store import (
     Event,
     JournalError,
     JournalMissing,
@@ -23,11 +24,10 @@ from services.journal import (
     read_journal,
     recover_journal,
 )
-from services.journal_format import describe_damaged
-from services.release import read_release_sync, release_to_json
-from services.report import build_report, render_json, render_markdown
-from services.runbook import runbook_for
-from services.tail_cli import tail
+from warroom.services.release.git import read_release_sync, release_to_json
+from warroom.services.runbook.model import runbook_for
+from warroom.tui.headless.check import exit_code, format_table, report_to_json, run_check
+from warroom.tui.headless.tail import tail
 
 
 def run_check_command(loaded: LoadedConfig, *, as_json: bool) -> int:

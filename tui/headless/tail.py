@@ -12,10 +12,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
-from services.clock import Clock, SystemClock
-from services.config import ConfigError, LogConfig, load_config
-from services.log_filter import LogFilter
-from services.log_follow import LogEvent, LogFollower, LogItem
+from warroom.services.clock import Clock, SystemClock
+from warroom.services.config import ConfigError, LogConfig, load_config
+from warroom.services.logs.filter import LogFilter
+from warroom.services.logs.follow import LogEvent, LogFollower, LogItem
 
 EXIT_OK = 0
 EXIT_USAGE = 2

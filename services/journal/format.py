@@ -1,7 +1,7 @@
 """What a journal file holds: the schema, the event, and how a stored row becomes one.
 
-Kept apart from `services.journal` (opening, appending, following) and
-`services.journal_repair` (checking and rebuilding damaged files) because both read
+Kept apart from `warroom.services.journal.store` (opening, appending, following) and
+`warroom.services.journal.repair` (checking and rebuilding damaged files) because both read
 rows the same way: a row that is not a whole event (bytes that are not UTF-8, a time
 that is not a time, a payload that is not a JSON object) becomes a visible "damaged
 event" instead of crashing the reader or vanishing.
@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from services.sanitize import clean
+from warroom.services.sanitize import clean
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS events (

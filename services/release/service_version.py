@@ -15,7 +15,7 @@ from typing import Any
 
 import httpx
 
-from services.sanitize import clean
+from warroom.services.sanitize import clean
 
 VERSION_TIMEOUT = 3.0
 """Seconds allowed for the whole answer; the release bar waits for it in a thread."""

@@ -1,0 +1,1 @@
+"""The simulated production service `warroom demo` runs against."""

@@ -1,0 +1,1 @@
+"""The incident clock, the escalation ladder and the webhooks."""

@@ -1,0 +1,1 @@
+"""Endpoint health: probes, their HTTP transport, and alerts."""

@@ -1,0 +1,1 @@
+"""Log files and commands followed like `tail -F`, and their filter."""

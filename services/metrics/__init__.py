@@ -1,0 +1,1 @@
+"""Metrics: sampled from psutil, Prometheus, logs and health."""

@@ -1,0 +1,1 @@
+"""Git state, versions, and the deploy and rollback commands."""

@@ -1,0 +1,1 @@
+"""The hotfix runbook: its schema, the built-in procedure, the replay."""

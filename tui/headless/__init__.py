@@ -1,0 +1,1 @@
+"""The headless subcommands: check, tail, report and journal."""
