@@ -23,10 +23,10 @@ from benchmarks.terminal import spawn
 TITLES = ["Runbook", "Health", "Metrics", "Error log", "Escalation"]
 
 _STOCK_DRIVER = (
-    "import sys, tui.driver;"
+    "import sys, warroom.tui.driver;"
     "from textual.drivers.linux_driver import LinuxDriver;"
-    "tui.driver.QuietDriver = LinuxDriver;"
-    "from tui.cli import main; sys.exit(main(['demo']))"
+    "warroom.tui.driver.QuietDriver = LinuxDriver;"
+    "from warroom.tui.cli import main; sys.exit(main(['demo']))"
 )
 """The demo with Textual's own Linux driver: the quiet driver is chosen in the app, so
 turning it off for a measurement means handing the app the stock class under its name."""

@@ -12,7 +12,7 @@ import json
 import statistics
 
 from benchmarks.idle_cpu import measure
-from widgets.internals import HOOKS
+from warroom.widgets.internals import HOOKS
 
 VARIANTS: dict[str, tuple[tuple[str, ...], bool]] = {
     "all hooks": ((), False),

@@ -37,13 +37,13 @@ from typing import Any
 
 import psutil
 
-from services.alerts import ALERT_RAISED, HEALTH_CHANGED
-from services.clock import SystemClock
-from services.config import IncidentConfig
-from services.escalation import ESCALATION_ACK, ESCALATION_CROSSED, STATUS_SENT
-from services.journal import Journal
-from services.report import build_report, render_json, render_markdown
-from services.runbook import (
+from warroom.services.clock import SystemClock
+from warroom.services.config import IncidentConfig
+from warroom.services.escalation.ladder import ESCALATION_ACK, ESCALATION_CROSSED, STATUS_SENT
+from warroom.services.health.alerts import ALERT_RAISED, HEALTH_CHANGED
+from warroom.services.journal.report import build_report, render_json, render_markdown
+from warroom.services.journal.store import Journal
+from warroom.services.runbook.model import (
     CHOICE_MADE,
     ITEM_DONE,
     ITEM_NA,

@@ -23,12 +23,12 @@ from pathlib import Path
 
 from rich.style import Style
 
-from services.clock import ManualClock
-from services.config import IncidentConfig
-from services.journal import Journal, read_journal
-from services.report import build_report, render_markdown
-from services.runbook import builtin_runbook, replay
-from widgets.runbook_view import _detail_lines, _wrapped
+from warroom.services.clock import ManualClock
+from warroom.services.config import IncidentConfig
+from warroom.services.journal.report import build_report, render_markdown
+from warroom.services.journal.store import Journal, read_journal
+from warroom.services.runbook.model import builtin_runbook, replay
+from warroom.widgets.runbook_view import _detail_lines, _wrapped
 
 RUNS = 5
 WIDTH = 60

@@ -2,7 +2,7 @@
 `--quick` for 5 s), filtered on `auth`, against `tail -F FILE | grep --line-buffered`.
 
 Two phases, each with `tail -F | grep` following the same file at the same time:
-- `warroom tail`: `services.tail_cli.tail` in a child process; its stdout is counted.
+- `warroom tail`: `warroom.tui.headless.tail.tail` in a child process; its stdout is counted.
 - the screen path: `LogFollower` -> `LogBuffer` (filter + per-minute counter), in a child.
 Both children tick every 10 ms to measure event-loop lag. The writer knows how many
 matching lines it wrote. Goals: 0 lost, lag p99 <= 50 ms, CPU <= one core, RSS < 150 MB.
@@ -116,7 +116,7 @@ async def _until_terminated(work: asyncio.Task[object], meter: LagMeter) -> None
 
 async def run_tail_cli(path: Path, report: Path) -> None:
     """`warroom tail FILE --filter auth` to stdout, with a lag ticker beside it."""
-    from services.tail_cli import tail
+    from warroom.tui.headless.tail import tail
 
     meter = LagMeter()
     work = asyncio.create_task(tail(files=[str(path)], filter_expr=WORD, lines=1))
@@ -126,10 +126,10 @@ async def run_tail_cli(path: Path, report: Path) -> None:
 
 async def run_screen(path: Path, report: Path) -> None:
     """What the dashboard does per batch, minus drawing: LogBuffer.append and its count."""
-    from services.clock import SystemClock
-    from services.config import LogConfig
-    from services.log_filter import LogFilter
-    from services.log_follow import LogBuffer, LogFollower, LogLine
+    from warroom.services.clock import SystemClock
+    from warroom.services.config import LogConfig
+    from warroom.services.logs.filter import LogFilter
+    from warroom.services.logs.follow import LogBuffer, LogFollower, LogLine
 
     meter = LagMeter()
     log_filter = LogFilter.parse(WORD)

@@ -43,7 +43,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 _TAIL_SCRIPT = (
     "import asyncio, sys\n"
-    "from services.tail_cli import tail\n"
+    "from warroom.tui.headless.tail import tail\n"
     "a = sys.argv\n"
     "code = tail(files=[a[1]], filter_expr=a[2], lines=int(a[3]), follow=False)\n"
     "sys.exit(asyncio.run(code))\n"

@@ -39,9 +39,9 @@ from dataclasses import dataclass
 
 import psutil
 
-from services.clock import SystemClock
-from services.config import EndpointConfig
-from services.health import Prober, ProbeResult, ProbeState, make_client, percentile
+from warroom.services.clock import SystemClock
+from warroom.services.config import EndpointConfig
+from warroom.services.health.probe import Prober, ProbeResult, ProbeState, make_client, percentile
 
 WARMUP = 3.0
 """Seconds between the start of probing and the start of the measured window."""

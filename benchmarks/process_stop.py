@@ -20,7 +20,7 @@ import statistics
 import subprocess
 import time
 
-from services import process
+from warroom.services import process
 
 RUNS = 20
 FINISH_GOAL_MS = 5.0

@@ -22,9 +22,9 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-from services.config import GitConfig
-from services.release import read_release_sync
-from services.versions import previous_release, production_tag
+from warroom.services.config import GitConfig
+from warroom.services.release.git import read_release_sync
+from warroom.services.release.versions import previous_release, production_tag
 
 TAG_NAMES = 10_000
 REPO_COMMITS = 150

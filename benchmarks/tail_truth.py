@@ -148,7 +148,7 @@ END = 80_000_000
 @contextlib.contextmanager
 def followers(path: Path, work: Path) -> Iterator[list[Follower]]:
     """`warroom tail` and `tail -F` following `path`, both printing already."""
-    warroom = [sys.executable, "-m", "tui", "tail", "--lines", "0", str(path)]
+    warroom = [sys.executable, "-m", "warroom", "tail", "--lines", "0", str(path)]
     gnu = ["tail", "-F", "-n", "0", str(path)]
     started = [
         Follower("warroom", warroom, work / "warroom.out"),
