@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from services.clock import ManualClock
+from warroom.services.clock import ManualClock
 
 
 @pytest.fixture

@@ -1,5 +1,5 @@
 """Colours: Textual themes for warroom. Nothing else in the project names a colour."""
 
-from themes.palette import DEFAULT_THEME, THEMES
+from warroom.themes.palette import DEFAULT_THEME, THEMES
 
 __all__ = ["DEFAULT_THEME", "THEMES"]

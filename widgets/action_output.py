@@ -11,7 +11,7 @@ from textual.reactive import reactive
 from textual.widget import Widget
 from textual.widgets import Log, Static
 
-from services.actions import ActionRun
+from warroom.services.release.actions import ActionRun
 
 
 def status_line(run: ActionRun) -> str:

@@ -1,8 +1,8 @@
 """The Escalation pane: how long the incident has run, whom to call now, whom next and when.
 
 It renders one `EscalationState`; the screen recomputes the state every second with
-`services.escalation.compute_state`, which is what makes the countdowns live. Names and
-contacts come from the config and are rendered as plain text, never as markup.
+`warroom.services.escalation.ladder.compute_state`, which is what makes the countdowns live.
+Names and contacts come from the config and are rendered as plain text, never as markup.
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ from textual.reactive import reactive
 from textual.widget import Widget
 from textual.widgets import Digits
 
-from services.escalation import EscalationState, format_countdown, format_hms
-from widgets.paint_cache import PaintCache
-from widgets.text_line import TextLine
+from warroom.services.escalation.ladder import EscalationState, format_countdown, format_hms
+from warroom.widgets.paint_cache import PaintCache
+from warroom.widgets.text_line import TextLine
 
 SHORT_HEIGHT = 8
 """Below this many rows the clock is plain text instead of three-row Digits."""

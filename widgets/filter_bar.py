@@ -9,7 +9,7 @@ from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.widgets import Input
 
-from services.log_filter import LogFilter
+from warroom.services.logs.filter import LogFilter
 
 
 class FilterBar(Input):

@@ -12,7 +12,7 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from services.runbook import Guidance
+from warroom.services.runbook.model import Guidance
 
 
 class GuidanceScreen(ModalScreen[None]):

@@ -17,7 +17,7 @@ from textual.reactive import reactive
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from services.health import EndpointStatus, ProbeResult, ProbeState
+from warroom.services.health.probe import EndpointStatus, ProbeResult, ProbeState
 
 _CHECK_GLYPHS = {"pass": "✔", "warn": "▲", "fail": "✖"}
 

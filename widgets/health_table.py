@@ -20,9 +20,9 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.widget import Widget
 
-from services.health import EndpointStatus, HealthSnapshot, ProbeState
-from services.sanitize import clean
-from widgets.paint_cache import PaintCache
+from warroom.services.health.probe import EndpointStatus, HealthSnapshot, ProbeState
+from warroom.services.sanitize import clean
+from warroom.widgets.paint_cache import PaintCache
 
 BARS = "▁▂▃▄▅▆▇█"
 

@@ -6,9 +6,9 @@ from rich.text import Text
 from textual.reactive import reactive
 from textual.widget import Widget
 
-from services.escalation import format_hms
-from services.incident import IncidentSummary
-from widgets.paint_cache import PaintCache
+from warroom.services.escalation.ladder import format_hms
+from warroom.services.session.summary import IncidentSummary
+from warroom.widgets.paint_cache import PaintCache
 
 
 class IncidentHeader(PaintCache, Widget):

@@ -14,7 +14,7 @@ from rich.text import Text
 from textual import events
 from textual.widget import Widget
 
-from widgets.paint_cache import PaintCache
+from warroom.widgets.paint_cache import PaintCache
 
 if TYPE_CHECKING:
     from textual.screen import Screen

@@ -1,7 +1,7 @@
 """The Error log pane: the latest matching log lines, followed or paused, as plain text.
 
 Lines arrive as frozen `LogLine`/`LogEvent` values already filtered by the screen (see
-`services.log_follow.LogBuffer`); this widget only draws them. Text is drawn as plain
+`warroom.services.logs.follow.LogBuffer`); this widget only draws them. Text is drawn as plain
 segments, never parsed as markup, and cleaned once more before drawing so no escape
 sequence can reach the terminal. Severity and matches are styled through component
 classes whose colours come from the theme.
@@ -24,10 +24,10 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from services.log_filter import LogFilter
-from services.log_follow import LogEvent, LogItem, LogLine
-from services.sanitize import clean
-from widgets.paint_cache import PaintCache
+from warroom.services.logs.filter import LogFilter
+from warroom.services.logs.follow import LogEvent, LogItem, LogLine
+from warroom.services.sanitize import clean
+from warroom.widgets.paint_cache import PaintCache
 
 _LEVEL_CLASSES = {
     "critical": "log-view--critical",

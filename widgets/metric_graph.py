@@ -19,9 +19,9 @@ from textual.reactive import reactive
 from textual.style import Style
 from textual.widget import Widget
 
-from services.metrics import MetricSeries
-from services.sanitize import clean
-from widgets.paint_cache import PaintCache
+from warroom.services.metrics.sampler import MetricSeries
+from warroom.services.sanitize import clean
+from warroom.widgets.paint_cache import PaintCache
 
 FULL = "▁▂▃▄▅▆▇█"
 THRESHOLD_CHAR = "╌"

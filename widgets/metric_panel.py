@@ -8,9 +8,9 @@ from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.reactive import reactive
 
-from services.metrics import MetricsSnapshot
-from widgets.metric_graph import MetricGraph
-from widgets.paint_cache import PaintCache
+from warroom.services.metrics.sampler import MetricsSnapshot
+from warroom.widgets.metric_graph import MetricGraph
+from warroom.widgets.paint_cache import PaintCache
 
 
 class MetricPanel(PaintCache, VerticalScroll):

@@ -26,7 +26,7 @@ from typing import Any
 from textual.geometry import Region
 from textual.strip import Strip
 
-from widgets.internals import RepaintWatch, enabled
+from warroom.widgets.internals import RepaintWatch, enabled
 
 _PAINT_CACHE = enabled("paint_cache")
 

@@ -10,7 +10,7 @@ from typing import ClassVar
 
 from textual.containers import Container, Horizontal, Vertical
 
-from widgets.paint_cache import PaintCache
+from warroom.widgets.paint_cache import PaintCache
 
 
 class Pane(PaintCache, Vertical):

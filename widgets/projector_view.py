@@ -15,11 +15,11 @@ from textual.reactive import reactive
 from textual.widget import Widget
 from textual.widgets import Digits, Static
 
-from services.escalation import EscalationState, format_countdown, format_hms
-from services.health import HealthSnapshot
-from services.metrics import MetricSeries, MetricsSnapshot
-from widgets.metric_graph import STATE_WORDS
-from widgets.text_line import TextLine
+from warroom.services.escalation.ladder import EscalationState, format_countdown, format_hms
+from warroom.services.health.probe import HealthSnapshot
+from warroom.services.metrics.sampler import MetricSeries, MetricsSnapshot
+from warroom.widgets.metric_graph import STATE_WORDS
+from warroom.widgets.text_line import TextLine
 
 
 def digits_text(value: float | None) -> str:

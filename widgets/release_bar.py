@@ -13,8 +13,8 @@ from textual.reactive import reactive
 from textual.widget import Widget
 from textual.widgets import Static
 
-from services.release import ReleaseInfo
-from widgets.paint_cache import PaintCache
+from warroom.services.release.git import ReleaseInfo
+from warroom.widgets.paint_cache import PaintCache
 
 
 def _tag_state(info: ReleaseInfo) -> str:

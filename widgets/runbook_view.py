@@ -22,8 +22,8 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from services.runbook import ChoiceState, ItemState, PhaseState, RunbookState
-from widgets.paint_cache import PaintCache
+from warroom.services.runbook.model import ChoiceState, ItemState, PhaseState, RunbookState
+from warroom.widgets.paint_cache import PaintCache
 
 RowKind = Literal["phase", "choice", "item", "orphans", "orphan"]
 

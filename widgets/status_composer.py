@@ -1,6 +1,6 @@
 """The status-update composer: a pre-filled draft the user edits, then sends or drops.
 
-The screen composes the draft from live state (`services.escalation.compose_status`)
+The screen composes the draft from live state (`warroom.services.escalation.ladder.compose_status`)
 and pushes this modal; the result is the text to send (journal and webhooks), or None.
 """
 
@@ -14,7 +14,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static, TextArea
 
-from services.sanitize import clean_block
+from warroom.services.sanitize import clean_block
 
 
 class StatusComposer(ModalScreen[str | None]):

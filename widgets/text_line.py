@@ -10,7 +10,7 @@ from rich.text import Text
 from textual.reactive import reactive
 from textual.widget import Widget
 
-from widgets.paint_cache import PaintCache
+from warroom.widgets.paint_cache import PaintCache
 
 
 class TextLine(PaintCache, Widget):

@@ -18,9 +18,9 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import OptionList, Static
 
-from services.journal import Event
-from services.report import describe
-from services.runbook import Runbook
+from warroom.services.journal.report import describe
+from warroom.services.journal.store import Event
+from warroom.services.runbook.model import Runbook
 
 
 @dataclass(frozen=True)

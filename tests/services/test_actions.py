@@ -11,8 +11,10 @@ from pathlib import Path
 import psutil
 import pytest
 
-from services import process
-from services.actions import (
+from warroom.services import process
+from warroom.services.clock import SystemClock
+from warroom.services.config import ActionCommand, ActionsConfig
+from warroom.services.release.actions import (
     ActionError,
     ActionRun,
     ActionRunner,
@@ -22,9 +24,7 @@ from services.actions import (
     expand,
     prepare,
 )
-from services.clock import SystemClock
-from services.config import ActionCommand, ActionsConfig
-from services.sanitize import MAX_LINE
+from warroom.services.sanitize import MAX_LINE
 
 PY = sys.executable
 

@@ -8,9 +8,9 @@ from typing import Literal
 
 import pytest
 
-from services.alerts import AlertTracker, clear_level
-from services.health import EndpointStatus, HealthSnapshot, ProbeState, Reason
-from services.metrics import MetricSeries, MetricsSnapshot, threshold_state
+from warroom.services.health.alerts import AlertTracker, clear_level
+from warroom.services.health.probe import EndpointStatus, HealthSnapshot, ProbeState, Reason
+from warroom.services.metrics.sampler import MetricSeries, MetricsSnapshot, threshold_state
 
 AT = datetime(2026, 1, 1, tzinfo=UTC)
 

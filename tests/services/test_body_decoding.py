@@ -8,7 +8,7 @@ import zlib
 
 import pytest
 
-from services.body_decoding import CappedDecoder, DecodeError
+from warroom.services.health.body import CappedDecoder, DecodeError
 
 CAP = 1000
 TEXT = bytes(random.Random(7).randrange(32, 127) for _ in range(5000))

@@ -11,7 +11,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from services.check import (
+from warroom.services.config import parse_config
+from warroom.services.health.probe import ProbeState, Reason
+from warroom.tui.headless.check import (
     CheckReport,
     EndpointCheck,
     MetricCheck,
@@ -20,8 +22,6 @@ from services.check import (
     report_to_json,
     run_check,
 )
-from services.config import parse_config
-from services.health import ProbeState, Reason
 
 
 @asynccontextmanager

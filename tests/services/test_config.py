@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from services.config import ConfigError, load_config, parse_config, parse_duration
+from warroom.services.config import ConfigError, load_config, parse_config, parse_duration
 
 GOOD = """
 [incident]
@@ -139,7 +139,11 @@ def test_example_config_is_valid() -> None:
 
 def _warroom(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "tui", *args], cwd=cwd, capture_output=True, text=True, timeout=60
+        [sys.executable, "-m", "warroom", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
 
 

@@ -1,7 +1,7 @@
 """Hostile and mistaken configs: one line naming file, key path and problem; exit 2.
 
 Each case is checked through the loader and through the real `warroom` command in a
-subprocess (`python -m tui`), since a traceback only shows in the second.
+subprocess (`python -m warroom`), since a traceback only shows in the second.
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from services.config import ConfigError, load_config
-from tui.theme_names import theme_names
+from warroom.services.config import ConfigError, load_config
+from warroom.tui.theme_names import theme_names
 
 METRIC = "[[metric]]\nname = 'cpu'\nsource = 'psutil'\nquery = 'cpu'\n"
 
@@ -103,7 +103,7 @@ def test_loader_gives_one_line(tmp_path: Path, case: str, text: str, expected: s
 
 def _warroom(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "tui", *args],
+        [sys.executable, "-m", "warroom", *args],
         cwd=cwd,
         capture_output=True,
         text=True,

@@ -18,9 +18,9 @@ from typing import Any
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from services.clock import ManualClock
-from services.config import load_config
-from services.demo_target import (
+from warroom.services.clock import ManualClock
+from warroom.services.config import load_config
+from warroom.services.demo.target import (
     LATENCY_BUCKETS,
     DemoError,
     DemoTarget,
@@ -30,7 +30,7 @@ from services.demo_target import (
     log_lines,
     traffic_profile,
 )
-from services.sanitize import clean
+from warroom.services.sanitize import clean
 
 
 @pytest.fixture

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from services import escalation as esc
-from services.clock import ManualClock
-from services.config import EscalationConfig, EscalationLevel
+from warroom.services.clock import ManualClock
+from warroom.services.config import EscalationConfig, EscalationLevel
+from warroom.services.escalation import ladder as esc
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 LADDER = EscalationConfig().levels  # 15 min, 30 min, 60 min

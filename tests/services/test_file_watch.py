@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from services.file_watch import FileWatch
+from warroom.services.logs.watch import FileWatch
 
 
 @pytest.fixture

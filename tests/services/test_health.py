@@ -16,9 +16,9 @@ from typing import Any
 import httpx
 import pytest
 
-from services.clock import ManualClock, SystemClock
-from services.config import EndpointConfig
-from services.health import (
+from warroom.services.clock import ManualClock, SystemClock
+from warroom.services.config import EndpointConfig
+from warroom.services.health.probe import (
     BODY_CAP,
     HealthSnapshot,
     Hysteresis,

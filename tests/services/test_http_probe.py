@@ -11,11 +11,17 @@ from typing import Any
 import httpx
 import pytest
 
-from services.clock import SystemClock
-from services.config import EndpointConfig
-from services.health import ProbeResult, ProbeState, Reason, make_client, probe_endpoint
-from services.http_probe import HEAD_CAP, ProbeTransport
 from tests.services.test_health import ep, read_request, response, self_signed, serve
+from warroom.services.clock import SystemClock
+from warroom.services.config import EndpointConfig
+from warroom.services.health.probe import (
+    ProbeResult,
+    ProbeState,
+    Reason,
+    make_client,
+    probe_endpoint,
+)
+from warroom.services.health.transport import HEAD_CAP, ProbeTransport
 
 __all__ = ["self_signed"]  # the fixture, shared with the health tests
 

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from services.clock import ManualClock
-from services.journal import (
+from warroom.services.clock import ManualClock
+from warroom.services.journal.store import (
     JOURNAL_RECOVERED,
     READ_ONLY_MESSAGE,
     SYSTEM_ACTOR,
@@ -31,8 +31,8 @@ ROOT = Path(__file__).resolve().parents[2]
 TICKER = """
 import sys
 from pathlib import Path
-from services.clock import SystemClock
-from services.journal import Journal
+from warroom.services.clock import SystemClock
+from warroom.services.journal.store import Journal
 journal = Journal.open(Path(sys.argv[1]), SystemClock(), "ticker")
 n = 0
 while True:

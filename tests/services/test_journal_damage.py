@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from services.clock import ManualClock
-from services.journal import (
+from warroom.services.clock import ManualClock
+from warroom.services.journal.store import (
     EVENT_DAMAGED,
     JOURNAL_RECOVERED,
     SYSTEM_ACTOR,
@@ -373,8 +373,8 @@ def test_automated_events_carry_the_system_actor(path: Path, clock: ManualClock)
 ONCE = """
 import sys, time
 from pathlib import Path
-from services.clock import SystemClock
-from services.journal import Journal
+from warroom.services.clock import SystemClock
+from warroom.services.journal.store import Journal
 path, go = Path(sys.argv[1]), Path(sys.argv[2])
 journal = Journal.open(path, SystemClock(), sys.argv[3])
 print("ready", flush=True)

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import psutil
 
-from services.clock import ManualClock
-from services.config import LogConfig
-from services.log_follow import LogEvent, LogFollower, LogLine
+from warroom.services.clock import ManualClock
+from warroom.services.config import LogConfig
+from warroom.services.logs.follow import LogEvent, LogFollower, LogLine
 
 
 def running(pid: int) -> bool:

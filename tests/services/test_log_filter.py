@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from services.log_filter import LogFilter
+from warroom.services.logs.filter import LogFilter
 
 
 @pytest.mark.parametrize(

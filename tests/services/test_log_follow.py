@@ -17,11 +17,10 @@ from pathlib import Path
 
 import pytest
 
-from services.clock import ManualClock
-from services.config import LogConfig
-from services.file_watch import FileWatch
-from services.log_filter import LogFilter
-from services.log_follow import (
+from warroom.services.clock import ManualClock
+from warroom.services.config import LogConfig
+from warroom.services.logs.filter import LogFilter
+from warroom.services.logs.follow import (
     SCAN_BLOCK,
     LineAssembler,
     LogBatch,
@@ -35,7 +34,8 @@ from services.log_follow import (
     detect_level,
     tail_lines,
 )
-from services.sanitize import MAX_LINE, TRUNCATED_MARK
+from warroom.services.logs.watch import FileWatch
+from warroom.services.sanitize import MAX_LINE, TRUNCATED_MARK
 
 POLL = 0.02
 
@@ -358,7 +358,7 @@ async def test_permission_denied_is_shown_and_resumes_when_readable(tmp_path: Pa
     root = Path(__file__).resolve().parents[2]
     script = _DROP_DAC + (
         "import asyncio\n"
-        "from services.tail_cli import tail\n"
+        "from warroom.tui.headless.tail import tail\n"
         f"asyncio.run(tail([{str(log)!r}], lines=10, poll_interval={POLL}))\n"
     )
     process = await asyncio.create_subprocess_exec(

@@ -15,11 +15,11 @@ from typing import Any
 import httpx
 import pytest
 
-from services.clock import ManualClock
-from services.config import EndpointConfig, LogConfig, MetricConfig
-from services.health import Prober, ProbeResult, ProbeState, Reason
-from services.log_follow import LogFollower
-from services.metrics import (
+from warroom.services.clock import ManualClock
+from warroom.services.config import EndpointConfig, LogConfig, MetricConfig
+from warroom.services.health.probe import Prober, ProbeResult, ProbeState, Reason
+from warroom.services.logs.follow import LogFollower
+from warroom.services.metrics.sampler import (
     MetricError,
     MetricSampler,
     baseline_delta,

@@ -14,9 +14,9 @@ from typing import Any
 import httpx
 import pytest
 
-from services.clock import ManualClock
-from services.config import NotifyConfig
-from services.notify import NOTIFY_FAILED, Delivery, Notifier, mask_url
+from warroom.services.clock import ManualClock
+from warroom.services.config import NotifyConfig
+from warroom.services.escalation.notify import NOTIFY_FAILED, Delivery, Notifier, mask_url
 
 
 class Hook:

@@ -16,9 +16,10 @@ from typing import cast
 
 import pytest
 
-from services.clock import SystemClock
-from services.config import EndpointConfig
-from services.health import (
+from tests.services.test_health import Handler, ep, probe, read_request, response, serve
+from warroom.services.clock import SystemClock
+from warroom.services.config import EndpointConfig
+from warroom.services.health.probe import (
     BODY_CAP,
     HealthSnapshot,
     Prober,
@@ -27,7 +28,6 @@ from services.health import (
     Reason,
     make_client,
 )
-from tests.services.test_health import Handler, ep, probe, read_request, response, serve
 
 UP, DOWN = ProbeState.UP, ProbeState.DOWN
 Reader = asyncio.StreamReader

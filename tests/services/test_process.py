@@ -12,7 +12,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from services import process
+from warroom.services import process
 
 PY = sys.executable
 

@@ -8,7 +8,7 @@ import math
 import httpx
 import pytest
 
-from services.prometheus import (
+from warroom.services.metrics.prometheus import (
     PrometheusError,
     bucket_delta,
     compile_matchers,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from services.config import load_config
-from services.redact import MASK, redact
+from warroom.services.config import load_config
+from warroom.services.redact import MASK, redact
 
 
 def test_every_string_in_a_payload_is_masked() -> None:

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from services.config import ConfigError, GitConfig, parse_config
-from services.release import (
+from tests.services.version_server import Answer, closed_port_url, version_server
+from warroom.services.config import ConfigError, GitConfig, parse_config
+from warroom.services.release.git import (
     Plan,
     Refusal,
     ReleaseInfo,
@@ -21,7 +22,6 @@ from services.release import (
     ref_name_problem,
     release_to_json,
 )
-from tests.services.version_server import Answer, closed_port_url, version_server
 
 
 @pytest.fixture(autouse=True)
@@ -444,8 +444,8 @@ def test_an_unreachable_service_does_not_hide_the_tags(seen: Path) -> None:
 
 
 def test_the_demo_service_reports_what_its_scripts_deployed(tmp_path: Path) -> None:
-    from services.config import load_config
-    from services.demo_target import DemoTarget
+    from warroom.services.config import load_config
+    from warroom.services.demo.target import DemoTarget
 
     def run(script: Path, *args: str) -> None:
         subprocess.run([str(script), *args], check=True, capture_output=True, timeout=30)

@@ -9,10 +9,15 @@ from pathlib import Path
 
 import pytest
 
-from services.config import IncidentConfig
-from services.journal import EVENT_DAMAGED, JOURNAL_RECOVERED, Event
-from services.report import build_report, format_duration, render_json, render_markdown
-from services.runbook import Lang, builtin_runbook
+from warroom.services.config import IncidentConfig
+from warroom.services.journal.report import (
+    build_report,
+    format_duration,
+    render_json,
+    render_markdown,
+)
+from warroom.services.journal.store import EVENT_DAMAGED, JOURNAL_RECOVERED, Event
+from warroom.services.runbook.model import Lang, builtin_runbook
 
 GOLDEN = Path(__file__).parent / "golden"
 UPDATE = os.environ.get("WARROOM_UPDATE_GOLDEN") == "1"

@@ -9,10 +9,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from services.config import ConfigError, IncidentConfig, load_config
-from services.journal import Event
-from services.report import build_report
-from services.runbook import (
+from warroom.services.config import ConfigError, IncidentConfig, load_config
+from warroom.services.journal.report import build_report
+from warroom.services.journal.store import Event
+from warroom.services.runbook.model import (
     CHOICE_MADE,
     ITEM_DONE,
     ITEM_NA,
@@ -26,7 +26,7 @@ from services.runbook import (
     replay,
     runbook_for,
 )
-from services.sanitize import clean
+from warroom.services.sanitize import clean
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 

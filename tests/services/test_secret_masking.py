@@ -22,14 +22,14 @@ from urllib.parse import quote, quote_plus
 import httpx
 import pytest
 
-from services.actions import PreparedAction
-from services.clock import ManualClock
-from services.config import LoadedConfig, load_config
-from services.journal import Journal
-from services.notify import Notifier
-from services.redact import MASK, Redactor, mask, redact
-from services.report import build_report, render_json, render_markdown
-from services.runbook import runbook_for
+from warroom.services.clock import ManualClock
+from warroom.services.config import LoadedConfig, load_config
+from warroom.services.escalation.notify import Notifier
+from warroom.services.journal.report import build_report, render_json, render_markdown
+from warroom.services.journal.store import Journal
+from warroom.services.redact import MASK, Redactor, mask, redact
+from warroom.services.release.actions import PreparedAction
+from warroom.services.runbook.model import runbook_for
 
 HOST_TOKEN = "HostTok3nAbcDEF"
 """Goes into a webhook's host name, where URL parsing lower-cases it."""
@@ -238,7 +238,7 @@ def test_check_command_masks_a_token_in_a_prometheus_url(
     outputs = {}
     for form in ("table", "json"):
         result = subprocess.run(
-            [sys.executable, "-m", "tui", "check", "--config", str(path)]
+            [sys.executable, "-m", "warroom", "check", "--config", str(path)]
             + (["--json"] if form == "json" else []),
             capture_output=True,
             text=True,
@@ -255,7 +255,7 @@ def test_check_command_masks_a_token_in_a_prometheus_url(
 def test_tail_shows_a_restarting_command_masked_on_stderr(tmp_path: Path) -> None:
     path = _config(tmp_path, "http://127.0.0.1:9")
     process = subprocess.Popen(
-        [sys.executable, "-m", "tui", "tail", "--config", str(path)],
+        [sys.executable, "-m", "warroom", "tail", "--config", str(path)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,

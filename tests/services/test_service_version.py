@@ -6,13 +6,13 @@ import json
 
 import pytest
 
-from services.service_version import (
+from tests.services.version_server import Answer, closed_port_url, silent_server, version_server
+from warroom.services.release.service_version import (
     MAX_BODY,
     read_service_version,
     shown_url,
     version_from_body,
 )
-from tests.services.version_server import Answer, closed_port_url, silent_server, version_server
 
 
 def test_json_version_at_a_dotted_path() -> None:

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from services import events as kinds
-from services.clock import ManualClock
-from services.config import LoadedConfig, load_config
-from services.journal import Journal, journal_path
-from services.session import IncidentSession, SessionState
+from warroom.services import events as kinds
+from warroom.services.clock import ManualClock
+from warroom.services.config import LoadedConfig, load_config
+from warroom.services.journal.store import Journal, journal_path
+from warroom.services.session import IncidentSession, SessionState
 
 
 def _config(tmp_path: Path, extra: str = "") -> LoadedConfig:
@@ -179,8 +179,8 @@ async def test_an_item_that_marks_deploy_marks_it_once(tmp_path: Path) -> None:
 
 
 async def test_a_runbook_field_that_is_not_a_boolean_is_a_config_error(tmp_path: Path) -> None:
-    from services.config import ConfigError
-    from services.runbook import load_runbook_text
+    from warroom.services.config import ConfigError
+    from warroom.services.runbook.model import load_runbook_text
 
     with pytest.raises(ConfigError, match=r"phase\[1\]\.item\[1\]\.marks_deploy"):
         load_runbook_text(

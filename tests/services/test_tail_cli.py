@@ -9,8 +9,8 @@ import os
 import sys
 from pathlib import Path
 
-from services.clock import ManualClock
-from services.tail_cli import EXIT_OK, EXIT_USAGE, tail
+from warroom.services.clock import ManualClock
+from warroom.tui.headless.tail import EXIT_OK, EXIT_USAGE, tail
 
 POLL = 0.02
 ROOT = Path(__file__).resolve().parents[2]
@@ -71,7 +71,7 @@ async def test_follows_as_a_real_process_with_inert_output(tmp_path: Path) -> No
     write(log, b"old auth line\n")
     script = (
         "import asyncio, sys\n"
-        "from services.tail_cli import tail\n"
+        "from warroom.tui.headless.tail import tail\n"
         f"sys.exit(asyncio.run(tail([{str(log)!r}], filter_expr='auth -noise', lines=5,"
         f" poll_interval={POLL})))\n"
     )

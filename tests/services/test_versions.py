@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from services.versions import (
+from warroom.services.release.versions import (
     Scheme,
     branch_version,
     is_hotfix_branch,

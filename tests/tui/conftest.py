@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from services.demo_target import DemoTarget
+from warroom.services.demo.target import DemoTarget
 
 
 @pytest.fixture

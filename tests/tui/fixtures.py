@@ -8,19 +8,25 @@ from pathlib import Path
 
 from textual.pilot import Pilot
 
-from services import escalation as esc
-from services.clock import ManualClock
-from services.config import LoadedConfig, load_config
-from services.health import EndpointStatus, HealthSnapshot, ProbeResult, ProbeState, Reason
-from services.incident import IncidentSummary
-from services.journal import Event
-from services.log_follow import LogLine
-from services.metrics import MetricSeries, MetricsSnapshot
-from services.runbook import replay
-from services.sanitize import clean
-from tui.app import WarroomApp, build_app
-from tui.screens.dashboard import DashboardScreen
-from widgets.log_view import LogView
+from warroom.services.clock import ManualClock
+from warroom.services.config import LoadedConfig, load_config
+from warroom.services.escalation import ladder as esc
+from warroom.services.health.probe import (
+    EndpointStatus,
+    HealthSnapshot,
+    ProbeResult,
+    ProbeState,
+    Reason,
+)
+from warroom.services.journal.store import Event
+from warroom.services.logs.follow import LogLine
+from warroom.services.metrics.sampler import MetricSeries, MetricsSnapshot
+from warroom.services.runbook.model import replay
+from warroom.services.sanitize import clean
+from warroom.services.session.summary import IncidentSummary
+from warroom.tui.app import WarroomApp, build_app
+from warroom.tui.screens.dashboard import DashboardScreen
+from warroom.widgets.log_view import LogView
 
 NOW = datetime(2026, 11, 26, 4, 20, 0, tzinfo=UTC)
 STARTED = NOW - timedelta(minutes=17, seconds=5)

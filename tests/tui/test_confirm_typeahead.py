@@ -10,7 +10,7 @@ from textual.binding import BindingType
 from textual.widgets import Static
 
 from tests.tui.fixtures import until
-from widgets.confirm import ConfirmScreen, TypedConfirmScreen
+from warroom.widgets.confirm import ConfirmScreen, TypedConfirmScreen
 
 
 class Harness(App[int]):

@@ -10,14 +10,14 @@ from pathlib import Path
 
 from textual.widgets import Input
 
-from services.clock import ManualClock
-from services.config import load_config
-from services.demo_target import DemoTarget
-from services.health import ProbeState
-from services.journal import Journal, journal_path
 from tests.tui import fixtures
-from tui.app import build_app
-from widgets.log_view import LogView
+from warroom.services.clock import ManualClock
+from warroom.services.config import load_config
+from warroom.services.demo.target import DemoTarget
+from warroom.services.health.probe import ProbeState
+from warroom.services.journal.store import Journal, journal_path
+from warroom.tui.app import build_app
+from warroom.widgets.log_view import LogView
 
 TITLES = ["Runbook", "Health", "Metrics", "Error log", "Escalation"]
 

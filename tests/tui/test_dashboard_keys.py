@@ -7,15 +7,15 @@ from pathlib import Path
 import pytest
 from textual.pilot import Pilot
 
-from services.clock import ManualClock
-from services.config import load_config
-from services.demo_target import DemoTarget
-from services.journal import Event, Journal, journal_path
 from tests.tui import fixtures
-from tui.app import WarroomApp, build_app
-from tui.screens.dashboard import DashboardScreen
-from widgets.health_detail import HealthDetail
-from widgets.timeline import TimelineScreen
+from warroom.services.clock import ManualClock
+from warroom.services.config import load_config
+from warroom.services.demo.target import DemoTarget
+from warroom.services.journal.store import Event, Journal, journal_path
+from warroom.tui.app import WarroomApp, build_app
+from warroom.tui.screens.dashboard import DashboardScreen
+from warroom.widgets.health_detail import HealthDetail
+from warroom.widgets.timeline import TimelineScreen
 
 
 def _journal_events(demo: DemoTarget) -> list[Event]:

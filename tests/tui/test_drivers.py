@@ -11,13 +11,13 @@ from pathlib import Path
 import pytest
 from textual.pilot import Pilot
 
-from services.clock import ManualClock
-from services.config import LoadedConfig, load_config
-from services.journal import Journal, journal_path
-from services.runbook import Runbook, RunbookState, replay
 from tests.tui import fixtures
-from tui.app import WarroomApp, build_app
-from tui.screens.dashboard import DashboardScreen
+from warroom.services.clock import ManualClock
+from warroom.services.config import LoadedConfig, load_config
+from warroom.services.journal.store import Journal, journal_path
+from warroom.services.runbook.model import Runbook, RunbookState, replay
+from warroom.tui.app import WarroomApp, build_app
+from warroom.tui.screens.dashboard import DashboardScreen
 
 ROUNDS = 30
 

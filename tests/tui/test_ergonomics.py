@@ -7,14 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from services.config import load_config
-from services.demo_target import DemoTarget
 from tests.tui import fixtures
-from tui.app import build_app
-from tui.screens.dashboard import DashboardScreen
-from tui.settings import load_theme, settings_path
-from widgets.help import HelpScreen
-from widgets.projector_view import ProjectorView
+from warroom.services.config import load_config
+from warroom.services.demo.target import DemoTarget
+from warroom.tui.app import build_app
+from warroom.tui.screens.dashboard import DashboardScreen
+from warroom.tui.settings import load_theme, settings_path
+from warroom.widgets.help import HelpScreen
+from warroom.widgets.projector_view import ProjectorView
 
 THEMES = ["warroom-dark", "warroom-light", "projector", "warroom-colourblind"]
 

@@ -18,8 +18,8 @@ from pathlib import Path
 import psutil
 import pytest
 
-from services.clock import ManualClock
-from services.journal import Event, Journal, journal_path
+from warroom.services.clock import ManualClock
+from warroom.services.journal.store import Event, Journal, journal_path
 
 pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
 

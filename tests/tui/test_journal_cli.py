@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from services.clock import ManualClock
-from services.journal import Journal, journal_path
+from warroom.services.clock import ManualClock
+from warroom.services.journal.store import Journal, journal_path
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -34,7 +34,7 @@ state_dir = "state"
 
 def warroom(*args: str, cwd: Path, user: str | None = None) -> subprocess.CompletedProcess[str]:
     """The real `warroom` command (as `user` when given), its output captured."""
-    command = [sys.executable, "-m", "tui", *args]
+    command = [sys.executable, "-m", "warroom", *args]
     if user is not None:
         command = ["runuser", "-u", user, "--", *command]
     return subprocess.run(

@@ -25,12 +25,12 @@ from textual.screen import Screen
 from textual.scrollbar import ScrollBar, ScrollBarRender
 from textual.widget import Widget
 
-from services.config import load_config
-from services.demo_target import DemoTarget
 from tests.tui import fixtures
-from tui.app import build_app
-from widgets.internals import painted_lines
-from widgets.metric_graph import MetricGraph
+from warroom.services.config import load_config
+from warroom.services.demo.target import DemoTarget
+from warroom.tui.app import build_app
+from warroom.widgets.internals import painted_lines
+from warroom.widgets.metric_graph import MetricGraph
 
 GRAPH_GLYPHS = frozenset("▁▂▃▄▅▆▇█")
 """The glyphs a metric graph draws its bars with."""

@@ -7,11 +7,11 @@ from pathlib import Path
 from textual.binding import Binding
 from textual.command import CommandList, CommandPalette
 
-from services.config import load_config
 from tests.tui import fixtures
-from tui.app import build_app
-from tui.commands import DashboardCommands
-from tui.screens.dashboard import DashboardScreen
+from warroom.services.config import load_config
+from warroom.tui.app import build_app
+from warroom.tui.commands import DashboardCommands
+from warroom.tui.screens.dashboard import DashboardScreen
 
 
 async def test_every_binding_with_a_tooltip_is_a_palette_entry(tmp_path: Path) -> None:

@@ -15,14 +15,14 @@ import psutil
 import pytest
 from textual.pilot import Pilot
 
-from services.clock import ManualClock
-from services.config import load_config
-from services.demo_target import DemoTarget
-from services.journal import Event, Journal, journal_path
 from tests.tui import fixtures
-from tui.app import WarroomApp, build_app
-from tui.screens.release import ReleaseScreen
-from widgets.confirm import ConfirmScreen
+from warroom.services.clock import ManualClock
+from warroom.services.config import load_config
+from warroom.services.demo.target import DemoTarget
+from warroom.services.journal.store import Event, Journal, journal_path
+from warroom.tui.app import WarroomApp, build_app
+from warroom.tui.screens.release import ReleaseScreen
+from warroom.widgets.confirm import ConfirmScreen
 
 TOKEN = "tok-5e1f-quit"
 

@@ -15,14 +15,14 @@ from textual.css.query import NoMatches
 from textual.pilot import Pilot
 from textual.widgets import Input, Log, OptionList, Static
 
-from services.clock import Clock, ManualClock, SystemClock
-from services.config import LoadedConfig, load_config
-from services.demo_target import DemoTarget
-from tui.runtime import Runtime
-from tui.screens.release import ReleaseController, ReleaseScreen
-from widgets.action_output import ActionOutput
-from widgets.confirm import ConfirmScreen, TypedConfirmScreen
-from widgets.release_bar import ReleaseBar
+from warroom.services.clock import Clock, ManualClock, SystemClock
+from warroom.services.config import LoadedConfig, load_config
+from warroom.services.demo.target import DemoTarget
+from warroom.tui.runtime import Runtime
+from warroom.tui.screens.release import ReleaseController, ReleaseScreen
+from warroom.widgets.action_output import ActionOutput
+from warroom.widgets.confirm import ConfirmScreen, TypedConfirmScreen
+from warroom.widgets.release_bar import ReleaseBar
 
 
 @pytest.fixture

@@ -16,12 +16,12 @@ from pathlib import Path
 
 import pytest
 
-from services.config import load_config
-from services.redact import MASK
 from tests.services.test_secret_masking import ENV, QUERY_TOKEN, leaks
 from tests.tui import fixtures
-from tui.app import build_app
-from widgets.log_view import LogView
+from warroom.services.config import load_config
+from warroom.services.redact import MASK
+from warroom.tui.app import build_app
+from warroom.widgets.log_view import LogView
 
 
 class _Failing(BaseHTTPRequestHandler):

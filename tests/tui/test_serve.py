@@ -30,7 +30,7 @@ import httpx
 import psutil
 import pytest
 
-from tui.serve import (
+from warroom.tui.serve import (
     EXIT_CONFIG,
     EXIT_SERVE,
     app_command,
@@ -81,7 +81,7 @@ def test_each_browser_runs_a_read_only_dashboard_on_the_quoted_config() -> None:
         "exec",
         "/opt/py 3/bin/python",
         "-m",
-        "tui",
+        "warroom",
         "--read-only",
         "--config",
         str(nasty),
@@ -91,7 +91,7 @@ def test_each_browser_runs_a_read_only_dashboard_on_the_quoted_config() -> None:
 def test_allow_actions_drops_read_only() -> None:
     command = app_command(Path("/srv/w.toml"), allow_actions=True)
     words = shlex.split(command.removeprefix(IGNORE_CTRL_C))
-    assert words == ["exec", sys.executable, "-m", "tui", "--config", "/srv/w.toml"]
+    assert words == ["exec", sys.executable, "-m", "warroom", "--config", "/srv/w.toml"]
 
 
 def test_the_quoted_command_reaches_the_shell_intact(tmp_path: Path) -> None:
@@ -109,7 +109,7 @@ def test_the_quoted_command_reaches_the_shell_intact(tmp_path: Path) -> None:
         check=True,
         timeout=5,
     ).stdout
-    assert out.splitlines() == ["-m", "tui", "--read-only", "--config", str(config)]
+    assert out.splitlines() == ["-m", "warroom", "--read-only", "--config", str(config)]
 
 
 def test_warning_only_off_loopback() -> None:
@@ -180,10 +180,10 @@ class Served:
 def _serve_argv(*args: str) -> list[str]:
     """`warroom serve ARGS`, through the CLI when it has the subcommand."""
     if _cli_has_serve():
-        return [sys.executable, "-m", "tui", "serve", *args]
+        return [sys.executable, "-m", "warroom", "serve", *args]
     code = (
         "import argparse, sys\n"
-        "from tui.serve import run_serve\n"
+        "from warroom.tui.serve import run_serve\n"
         "p = argparse.ArgumentParser()\n"
         "p.add_argument('--demo', action='store_true')\n"
         "p.add_argument('--config')\n"
@@ -198,7 +198,7 @@ def _serve_argv(*args: str) -> list[str]:
 
 
 def _cli_has_serve() -> bool:
-    from tui.cli import _parser
+    from warroom.tui.cli import _parser
 
     with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
         try:

@@ -10,16 +10,16 @@ import pytest
 from textual.app import App, ComposeResult
 from textual.widgets import Static
 
-from services.config import ConfigError, LoadedConfig, load_config
-from services.log_follow import LogLine
 from tests.tui import fixtures
-from tui.app import make_runtime, start_app
-from tui.runtime import Runtime
-from tui.screens.dashboard import DashboardScreen
-from tui.settings import load_theme, settings_path
-from tui.starting import StartScreen
-from widgets.key_bar import KeyBar
-from widgets.log_view import LogView
+from warroom.services.config import ConfigError, LoadedConfig, load_config
+from warroom.services.logs.follow import LogLine
+from warroom.tui.app import make_runtime, start_app
+from warroom.tui.runtime import Runtime
+from warroom.tui.screens.dashboard import DashboardScreen
+from warroom.tui.settings import load_theme, settings_path
+from warroom.tui.starting import StartScreen
+from warroom.widgets.key_bar import KeyBar
+from warroom.widgets.log_view import LogView
 
 TITLES = ["Runbook", "Health", "Metrics", "Error log", "Escalation"]
 

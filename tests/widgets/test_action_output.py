@@ -5,8 +5,8 @@ from __future__ import annotations
 from textual.app import App, ComposeResult
 from textual.widgets import Log, Static
 
-from services.actions import ActionRun
-from widgets.action_output import ActionOutput
+from warroom.services.release.actions import ActionRun
+from warroom.widgets.action_output import ActionOutput
 
 
 class Harness(App[None]):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from textual.app import App, ComposeResult
 from textual.widgets import Input, Static
 
-from widgets.confirm import ConfirmScreen, TypedConfirmScreen
+from warroom.widgets.confirm import ConfirmScreen, TypedConfirmScreen
 
 LINES = (
     "git switch --create hotfix/v1.2.4 refs/tags/v1.2.3",

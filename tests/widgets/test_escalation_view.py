@@ -10,10 +10,10 @@ from textual.app import App, ComposeResult
 from textual.containers import Container
 from textual.widgets import Digits
 
-from services import escalation as esc
-from services.config import EscalationConfig, EscalationLevel
-from widgets.escalation_view import EscalationView
-from widgets.text_line import TextLine
+from warroom.services.config import EscalationConfig, EscalationLevel
+from warroom.services.escalation import ladder as esc
+from warroom.widgets.escalation_view import EscalationView
+from warroom.widgets.text_line import TextLine
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 

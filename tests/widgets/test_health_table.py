@@ -9,7 +9,7 @@ import pytest
 from textual.app import App, ComposeResult
 from textual.widgets import Static
 
-from services.health import (
+from warroom.services.health.probe import (
     EndpointStatus,
     HealthCheck,
     HealthSnapshot,
@@ -17,8 +17,8 @@ from services.health import (
     ProbeState,
     Reason,
 )
-from widgets.health_detail import HealthDetail, detail_text
-from widgets.health_table import (
+from warroom.widgets.health_detail import HealthDetail, detail_text
+from warroom.widgets.health_table import (
     HealthTable,
     choose_columns,
     column_widths,

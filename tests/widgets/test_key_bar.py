@@ -8,7 +8,7 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import Static
 
-from widgets.key_bar import KeyBar
+from warroom.widgets.key_bar import KeyBar
 
 
 class _Keys(App[None]):

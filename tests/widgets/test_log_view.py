@@ -5,10 +5,10 @@ from __future__ import annotations
 from textual.app import App, ComposeResult
 from textual.strip import Strip
 
-from services.log_filter import LogFilter
-from services.log_follow import LogEvent, LogItem, LogLine, decode_line, detect_level
-from widgets.filter_bar import FilterBar
-from widgets.log_view import LogView
+from warroom.services.logs.filter import LogFilter
+from warroom.services.logs.follow import LogEvent, LogItem, LogLine, decode_line, detect_level
+from warroom.widgets.filter_bar import FilterBar
+from warroom.widgets.log_view import LogView
 
 HOSTILE = [
     "\x1b]0;title\x07 retitle",

@@ -6,8 +6,8 @@ import pytest
 from textual.app import App, ComposeResult
 from textual.widget import Widget
 
-from services.metrics import MetricSeries
-from widgets.metric_graph import (
+from warroom.services.metrics.sampler import MetricSeries
+from warroom.widgets.metric_graph import (
     DEPLOY_CHAR,
     THRESHOLD_CHAR,
     MetricGraph,

@@ -8,9 +8,9 @@ from textual.app import App, ComposeResult
 from textual.geometry import Region
 from textual.widget import Widget
 
-from widgets.internals import enabled
-from widgets.pane import Pane
-from widgets.text_line import TextLine
+from warroom.widgets.internals import enabled
+from warroom.widgets.pane import Pane
+from warroom.widgets.text_line import TextLine
 
 needs_paint_cache = pytest.mark.skipif(
     not enabled("paint_cache"), reason="the paint cache hook is off (stock Textual)"

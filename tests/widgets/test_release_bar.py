@@ -7,8 +7,8 @@ from pathlib import Path
 from textual.app import App, ComposeResult
 from textual.widgets import Static
 
-from services.release import CommitInfo, ReleaseInfo
-from widgets.release_bar import ReleaseBar
+from warroom.services.release.git import CommitInfo, ReleaseInfo
+from warroom.widgets.release_bar import ReleaseBar
 
 INFO = ReleaseInfo(
     repo_dir=Path("/srv/app"),

@@ -9,9 +9,9 @@ from textual.app import App, ComposeResult
 from textual.message import Message
 from textual.widgets import Footer
 
-from services.journal import Event
-from services.runbook import Lang, RunbookState, builtin_runbook, replay
-from widgets.runbook_view import RunbookView
+from warroom.services.journal.store import Event
+from warroom.services.runbook.model import Lang, RunbookState, builtin_runbook, replay
+from warroom.widgets.runbook_view import RunbookView
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 

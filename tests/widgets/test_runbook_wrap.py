@@ -8,7 +8,7 @@ import pytest
 from rich.cells import cell_len
 from rich.style import Style
 
-from widgets.runbook_view import _detail_lines, _wrap
+from warroom.widgets.runbook_view import _detail_lines, _wrap
 
 WORDS = ["deploy", "rollback", "v1.2.4", "auth", "ok", "確認しました", "ロールバック", "x" * 30]
 

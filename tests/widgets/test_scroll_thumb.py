@@ -8,7 +8,7 @@ from textual.geometry import Region
 from textual.scrollbar import ScrollBar, ScrollBarRender
 from textual.widgets import Static
 
-from widgets.scroll_thumb import use_whole_cell_thumbs
+from warroom.widgets.scroll_thumb import use_whole_cell_thumbs
 
 BLOCKS = frozenset("▁▂▃▄▅▆▇█▉▊▋▌▍▎▏")
 

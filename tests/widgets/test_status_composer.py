@@ -5,7 +5,7 @@ from __future__ import annotations
 from textual.app import App
 from textual.widgets import TextArea
 
-from widgets.status_composer import StatusComposer
+from warroom.widgets.status_composer import StatusComposer
 
 DRAFT = "[SEV2] INC-7: status update (0:47:12 elapsed)\nPhase: Deploy"
 

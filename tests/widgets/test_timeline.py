@@ -7,10 +7,10 @@ from datetime import UTC, datetime, timedelta
 from textual.app import App
 from textual.widgets import OptionList
 
-from services.journal import Event
-from services.runbook import builtin_runbook
-from widgets.prompt import PromptScreen
-from widgets.timeline import TimelineScreen, timeline_rows
+from warroom.services.journal.store import Event
+from warroom.services.runbook.model import builtin_runbook
+from warroom.widgets.prompt import PromptScreen
+from warroom.widgets.timeline import TimelineScreen, timeline_rows
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 EVENTS = [
