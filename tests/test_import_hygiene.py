@@ -73,3 +73,17 @@ def test_nothing_is_installed_outside_the_warroom_name() -> None:
     assert 'include = ["warroom*"]' in text
     for name in ("services", "widgets", "themes", "tui"):
         assert (ROOT / "warroom" / name).resolve() == (ROOT / name).resolve()
+
+
+def test_version_is_the_installed_distribution_s() -> None:
+    from importlib.metadata import version
+
+    result = subprocess.run(
+        [sys.executable, "-m", "warroom", "--version"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=ROOT,
+    )
+    assert result.returncode == 0
+    assert result.stdout.strip() == f"warroom {version('warroom')}"

@@ -18,6 +18,12 @@ if TYPE_CHECKING:
 EXIT_CONFIG = 2
 
 
+def _version() -> str:
+    from warroom import __version__
+
+    return __version__
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="warroom",
@@ -28,6 +34,7 @@ def _parser() -> argparse.ArgumentParser:
         "--read-only", action="store_true", help="watch only: refuse every change (projector)"
     )
     parser.add_argument("--theme", metavar="NAME", help="colour theme (default warroom-dark)")
+    parser.add_argument("--version", action="version", version=f"warroom {_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     def with_config(p: argparse.ArgumentParser) -> argparse.ArgumentParser:

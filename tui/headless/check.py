@@ -7,7 +7,6 @@ need two readings, so rate metrics are read twice, `rate_gap` seconds apart.
 
 from __future__ import annotations
 
-import asyncio
 import math
 from dataclasses import dataclass
 from datetime import datetime
@@ -15,10 +14,11 @@ from typing import Any
 
 from warroom.services.clock import Clock, SystemClock
 from warroom.services.config import Config
-from warroom.services.health.probe import Prober, ProbeState, Reason, make_client
-from warroom.services.metrics.sampler import MetricSampler, MetricState
+from warroom.services.health.probe import ProbeState, Reason
+from warroom.services.metrics.sampler import MetricState
 from warroom.services.redact import mask, mask_payload
 from warroom.services.sanitize import clean
+from warroom.services.session.once import sample_once
 
 
 @dataclass(frozen=True)
@@ -58,32 +58,11 @@ async def run_check(
 ) -> CheckReport:
     """Probe every endpoint and read every metric once, concurrently."""
     clock = clock or SystemClock()
-    async with make_client(config.endpoint) as client:
-        prober = Prober(config.endpoint, client, clock)
-        sampler = MetricSampler(config.metric, client, clock)
-        derived = {"health", "ratio"}
-        first = [m for m in config.metric if m.source not in derived]
-        endpoint_results, _ = await asyncio.gather(
-            asyncio.gather(*(prober.probe_once(e) for e in config.endpoint)),
-            asyncio.gather(*(sampler.sample(m.name) for m in first)),
-        )
-        rates = [m for m in first if m.source == "prometheus" and m.rate]
-        if rates:
-            await asyncio.sleep(rate_gap)
-            await asyncio.gather(*(sampler.sample(m.name) for m in rates))
-        for endpoint, result in zip(config.endpoint, endpoint_results, strict=True):
-            prober.record(endpoint.name, result)
-        sampler.feed_health(prober.snapshot())
-        for m in config.metric:
-            if m.source == "health":
-                await sampler.sample(m.name)
-        for m in config.metric:
-            if m.source == "ratio":
-                await sampler.sample(m.name)
-        series = sampler.snapshot()
+    reading = await sample_once(config, clock, rate_gap)
+    series = reading.metrics
     endpoints = tuple(
         EndpointCheck(e.name, r.state, r.reason, r.status_code, r.latency_ms, r.detail)
-        for e, r in zip(config.endpoint, endpoint_results, strict=True)
+        for e, r in reading.probes
     )
     metrics = tuple(MetricCheck(s.name, s.current, s.unit, s.state, s.error) for s in series.series)
     return CheckReport(endpoints, metrics, clock.now())
