@@ -64,6 +64,13 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--allow-actions", action="store_true", help="let browser viewers act (default: read-only)"
     )
+    serve.add_argument(
+        "--max-viewers",
+        type=int,
+        default=8,
+        metavar="N",
+        help="dashboards served at once (default 8); more browsers are refused",
+    )
 
     check = with_config(
         sub.add_parser("check", help="probe every endpoint and metric once (exit 0 when all UP)")
@@ -134,6 +141,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 host=args.host,
                 port=args.port,
                 allow_actions=args.allow_actions,
+                max_viewers=args.max_viewers,
             )
         if args.command == "tail":
             from warroom.tui.headless.commands import run_tail_command

@@ -50,6 +50,10 @@ _LOOPBACK_NAMES = frozenset({"localhost", "localhost.", "ip6-localhost"})
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
+MAX_VIEWERS = 8
+"""Browser sessions (dashboard processes) served at once, by default."""
+
+
 def is_loopback(host: str) -> bool:
     """Whether `host` (a name or an address, IPv6 with or without brackets) is this machine only."""
     name = host.strip().strip("[]").lower()
@@ -106,9 +110,19 @@ def origin_allowed(origin: str | None, request_host: str, scheme: str = "http") 
 class DashboardServer(Server):
     """textual-serve's server with warroom's offline page, request checks and clean stop."""
 
-    def __init__(self, command: str, *, host: str, port: int, title: str = "warroom") -> None:
+    def __init__(
+        self,
+        command: str,
+        *,
+        host: str,
+        port: int,
+        title: str = "warroom",
+        max_viewers: int = MAX_VIEWERS,
+    ) -> None:
         super().__init__(command, host=host, port=port, title=title, templates_path=TEMPLATES)
         self.loopback_only = is_loopback(host)
+        self.max_viewers = max_viewers
+        """Dashboards running at once; each browser session is a process of its own."""
         self._sessions: set[asyncio.Task[Any]] = set()
         self._stop = asyncio.Event()
 
@@ -167,7 +181,16 @@ class DashboardServer(Server):
         }
 
     async def handle_websocket(self, request: web.Request) -> web.WebSocketResponse:
-        """One browser session; tracked so stopping the server ends its dashboard."""
+        """One browser session; tracked so stopping the server ends its dashboard.
+
+        Sessions are capped: every one starts a dashboard process, and a client that
+        sends no Origin (not a browser) could otherwise start them without end.
+        """
+        if len(self._sessions) >= self.max_viewers:
+            raise web.HTTPServiceUnavailable(
+                text=f"warroom: {self.max_viewers} dashboards are open already "
+                "(--max-viewers); close one first\n"
+            )
         task = asyncio.current_task()
         if task is not None:
             self._sessions.add(task)
@@ -228,17 +251,31 @@ def _demo_config() -> Iterator[Path]:
         shutil.rmtree(root, ignore_errors=True)
 
 
-def run_serve(*, demo: bool, config: str | None, host: str, port: int, allow_actions: bool) -> int:
+def run_serve(
+    *,
+    demo: bool,
+    config: str | None,
+    host: str,
+    port: int,
+    allow_actions: bool,
+    max_viewers: int = MAX_VIEWERS,
+) -> int:
     """Serve the dashboard to browsers until Ctrl+C or SIGTERM; the exit status."""
     if not 0 <= port <= 65535:
         print(f"warroom: --port {port}: not a port number (0-65535)", file=sys.stderr)
+        return EXIT_SERVE
+    if not 1 <= max_viewers <= 1000:
+        print(f"warroom: --max-viewers {max_viewers}: must be 1 to 1000", file=sys.stderr)
         return EXIT_SERVE
     try:
         with contextlib.ExitStack() as stack:
             # A bad config fails here, once, rather than in every browser that connects.
             config_path = stack.enter_context(_demo_config()) if demo else load_config(config).path
             server = DashboardServer(
-                app_command(config_path, allow_actions=allow_actions), host=host, port=port
+                app_command(config_path, allow_actions=allow_actions),
+                host=host,
+                port=port,
+                max_viewers=max_viewers,
             )
             warning = public_warning(host, port, allow_actions=allow_actions)
             if warning is not None:

@@ -383,7 +383,7 @@ def _dashboards(server: psutil.Process) -> list[psutil.Process]:
     found = []
     for child in server.children(recursive=True):
         with contextlib.suppress(psutil.Error):
-            if "tui" in child.cmdline():
+            if "warroom" in child.cmdline():
                 found.append(child)
     return found
 
@@ -441,3 +441,31 @@ def test_browser_shows_the_read_only_dashboard_and_stop_cleans_up(tmp_path: Path
         _, alive = psutil.wait_procs(dashboards, timeout=5)
         assert not alive, f"dashboards outlived the server: {alive}"
         assert not config.parent.exists(), "the demo folder was not removed"
+
+
+def test_dashboards_served_at_once_are_capped(tmp_path: Path) -> None:
+    # A client that sends no Origin (not a browser) may connect, but cannot start
+    # dashboard processes without end.
+    with _serving(tmp_path, "--demo", "--max-viewers", "1") as served:
+        socket_url = served.url.replace("http://", "ws://") + "ws"
+
+        async def sessions() -> tuple[int, int]:  # (second, third) handshake statuses
+            async with aiohttp.ClientSession() as session:
+                async with session.ws_connect(socket_url):
+                    try:
+                        async with session.ws_connect(socket_url):
+                            second = 101
+                    except aiohttp.WSServerHandshakeError as exc:
+                        second = exc.status
+                # The first is closed: once its dashboard has ended, one is served again.
+                deadline = time.monotonic() + 30
+                while True:
+                    try:
+                        async with session.ws_connect(socket_url):
+                            return second, 101
+                    except aiohttp.WSServerHandshakeError as exc:
+                        if exc.status != 503 or time.monotonic() > deadline:
+                            return second, exc.status
+                    await asyncio.sleep(0.1)
+
+        assert asyncio.run(sessions()) == (503, 101)
