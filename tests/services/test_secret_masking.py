@@ -283,3 +283,23 @@ def test_tail_shows_a_restarting_command_masked_on_stderr(tmp_path: Path) -> Non
 def test_mask_uses_what_the_loader_registered(tmp_path: Path) -> None:
     _loaded(tmp_path)
     assert mask(f"x {HOST_TOKEN.lower()}.invalid y") == f"x {MASK}.invalid y"
+
+
+def test_report_command_masks_config_strings(tmp_path: Path) -> None:
+    # A secret in a config string the report shows (the title) never reaches it.
+    path = tmp_path / "warroom.toml"
+    path.write_text(
+        '[incident]\nid = "INC-8"\nstate_dir = "state"\n'
+        'title = "Login outage token=${env:QUERY_TOKEN}"\n'
+    )
+    for form in ("md", "json"):
+        result = subprocess.run(
+            [sys.executable, "-m", "warroom", "report", "--config", str(path), "--format", form],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env=_env(tmp_path),
+        )
+        assert result.returncode == 0, result.stderr
+        assert "Login outage token=" in result.stdout
+        assert not leaks(result.stdout + result.stderr), result.stdout

@@ -24,6 +24,7 @@ from warroom.services.journal.store import (
     read_journal,
     recover_journal,
 )
+from warroom.services.redact import mask
 from warroom.services.release.git import read_release_sync, release_to_json
 from warroom.services.runbook.model import runbook_for
 from warroom.tui.headless.check import exit_code, format_table, report_to_json, run_check
@@ -86,7 +87,8 @@ def run_report_command(loaded: LoadedConfig, *, fmt: str, output: str | None) ->
     if any(e.damaged for e in events):
         _say(f"journal {path}: {describe_damaged(events)}: the report shows the rest")
     report = build_report(config.incident, runbook_for(loaded), events, clock.now())
-    text = render_json(report) if fmt == "json" else render_markdown(report)
+    # Events are masked as they are journaled; config strings reach the report too.
+    text = mask(render_json(report) if fmt == "json" else render_markdown(report))
     if output is None:
         sys.stdout.write(text)
         return 0
