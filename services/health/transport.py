@@ -53,6 +53,8 @@ Origin = tuple[str, str, int]
 Event = h11.Event | type[h11.NEED_DATA] | type[h11.PAUSED]
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
+_END = h11.EndOfMessage()
+"""The end of a request; h11 events are immutable, so one serves every request."""
 
 
 class _Stale(Exception):
@@ -533,7 +535,7 @@ class ProbeTransport(httpx.AsyncBaseTransport):
             if body is not None:
                 if body:
                     head += conn.send(h11.Data(data=body))
-                head += conn.send(h11.EndOfMessage())
+                head += conn.send(_END)
                 try:
                     await conn.write(head)
                 except httpx.WriteError:
@@ -550,7 +552,7 @@ class ProbeTransport(httpx.AsyncBaseTransport):
                 async for part in stream:
                     if part:
                         await conn.write(conn.send(h11.Data(data=part)))
-                await conn.write(conn.send(h11.EndOfMessage()))
+                await conn.write(conn.send(_END))
             read_timeout = timeouts.get("read")
             if trace is not None:
                 await trace("http11.receive_response_headers.started", {"request": request})
