@@ -41,7 +41,7 @@ BODY_CAP = 64 * 1024
 COMPRESSED_CAP = 1024 * 1024
 """Most compressed bytes read of a body; one that decodes to little more is cut there."""
 ACCEPT_ENCODING = "gzip, deflate"
-"""The codings offered: those decoded a bounded piece at a time (services/body_decoding)."""
+"""The codings offered: those decoded a bounded piece at a time (services/health/body.py)."""
 
 EXCERPT_CAP = 4 * 1024
 """Characters of the body kept in a result for the drill-down."""
