@@ -18,6 +18,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from warroom.services.health.probe import EndpointStatus, ProbeResult, ProbeState
+from warroom.widgets.glyphs import STATE_GLYPHS, endpoint_label
 
 _CHECK_GLYPHS = {"pass": "✔", "warn": "▲", "fail": "✖"}
 
@@ -26,15 +27,15 @@ def _result_line(result: ProbeResult) -> str:
     code = str(result.status_code) if result.status_code is not None else "---"
     latency = f"{result.latency_ms:.0f} ms" if result.latency_ms is not None else "-"
     reason = result.reason.value if result.reason else ""
+    glyph = STATE_GLYPHS[result.state.value]
     return (
-        f"{result.at:%H:%M:%S}  {result.state.glyph} {result.state.word:<5} {code:>4} "
-        f"{latency:>8}  {reason}"
+        f"{result.at:%H:%M:%S}  {glyph} {result.state.word:<5} {code:>4} {latency:>8}  {reason}"
     ).rstrip()
 
 
 def detail_text(status: EndpointStatus) -> str:
     """The whole drill-down as plain text (sanitized upstream; shown without markup)."""
-    lines = [f"{status.name}: {status.state.glyph} {status.state.word}"]
+    lines = [f"{status.name}: {endpoint_label(status)}"]
     last = status.last
     if last is None:
         lines.append("No probe has completed yet.")

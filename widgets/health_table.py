@@ -1,9 +1,11 @@
 """The Health pane: one row per endpoint, readable in a narrow pane or across a projector.
 
-Each row shows the state as a glyph and a word (never colour alone), the reason of the
-latest raw probe, the HTTP code, latency last/p50/p95, uptime, how long the state has
-held, and a latency sparkline. Columns are dropped by importance when the pane is
-narrow, so the name, state and reason always fit. Enter posts `HealthTable.Selected`.
+Each row shows the state as a glyph and the one wording every view uses
+(`state_words`: "✔ UP · 1 of 3 failing · 500", "⇅ FLAPPING · now DOWN"), the HTTP code,
+latency last/p50/p95, uptime, how long the state has held, the age of the latest probe
+once it is older than two intervals (dimmed), and a latency sparkline. Columns are
+dropped by importance when the pane is narrow, so the name and state always fit.
+Enter posts `HealthTable.Selected`.
 """
 
 from __future__ import annotations
@@ -20,8 +22,9 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.widget import Widget
 
-from warroom.services.health.probe import EndpointStatus, HealthSnapshot, ProbeState
+from warroom.services.health.probe import EndpointStatus, HealthSnapshot, ProbeState, state_words
 from warroom.services.sanitize import clean
+from warroom.widgets.glyphs import NO_DATA, endpoint_label
 from warroom.widgets.paint_cache import PaintCache
 
 BARS = "▁▂▃▄▅▆▇█"
@@ -42,9 +45,9 @@ def sparkline_text(values: Sequence[float], width: int) -> str:
 
 
 def format_ms(value: float | None) -> str:
-    """A latency for a narrow cell: "12", "1.2s", or "-"."""
+    """A latency for a narrow cell: "12", "1.2s", or "--"."""
     if value is None:
-        return "-"
+        return NO_DATA
     if value >= 10_000:
         return f"{value / 1000:.0f}s"
     if value >= 1000:
@@ -53,9 +56,9 @@ def format_ms(value: float | None) -> str:
 
 
 def format_pct(value: float | None) -> str:
-    """An uptime share: "100%", "99.9%", or "-"."""
+    """An uptime share: "100%", "99.9%", or "--"."""
     if value is None:
-        return "-"
+        return NO_DATA
     if value >= 100.0:
         return "100%"
     return f"{value:.1f}%"
@@ -83,6 +86,19 @@ class _Column:
     right: bool = False
 
 
+def probe_age(status: EndpointStatus, now: datetime) -> float | None:
+    """Seconds since the latest probe when older than two intervals, else None."""
+    if status.last is None or status.interval <= 0:
+        return None
+    age = (now - status.last.at).total_seconds()
+    return age if age > 2 * status.interval else None
+
+
+def _age(status: EndpointStatus, now: datetime) -> str:
+    age = probe_age(status, now)
+    return "" if age is None else f"{format_age(age)} ago"
+
+
 def _since(status: EndpointStatus, now: datetime) -> str:
     if status.last_change is None:
         return "-"
@@ -90,9 +106,9 @@ def _since(status: EndpointStatus, now: datetime) -> str:
 
 
 _COLUMNS: tuple[_Column, ...] = (
-    _Column("state", "STATE", 10, 1, lambda s, _: f"{s.state.glyph} {s.state.word}"),
-    _Column("reason", "REASON", 15, 2, lambda s, _: s.reason.value if s.reason else ""),
-    _Column("code", "HTTP", 4, 4, lambda s, _: str(s.status_code or "-"), right=True),
+    _Column("state", "STATE", 34, 1, lambda s, _: endpoint_label(s)),
+    _Column("age", "AGE", 8, 2, _age, right=True),
+    _Column("code", "HTTP", 4, 4, lambda s, _: str(s.status_code or NO_DATA), right=True),
     _Column("last", "MS", 5, 3, lambda s, _: format_ms(s.latency_ms), right=True),
     _Column("p50", "P50", 5, 8, lambda s, _: format_ms(s.p50_ms), right=True),
     _Column("p95", "P95", 5, 6, lambda s, _: format_ms(s.p95_ms), right=True),
@@ -140,6 +156,8 @@ def column_widths(snapshot: HealthSnapshot) -> dict[str, int]:
         if column.key == "deploy" and not has_deploy:
             continue
         cells = [len(column.cell(e, snapshot.at)) for e in snapshot.endpoints]
+        if column.key == "age" and not any(cells):
+            continue  # every probe is fresh: no column of blanks
         widths[column.key] = min(column.width, max([len(column.header), *cells]))
     return widths
 
@@ -158,6 +176,8 @@ class HealthTable(PaintCache, Widget, can_focus=True):
     HealthTable > .health-table--down { color: $error; text-style: bold reverse; }
     HealthTable > .health-table--stale { color: $warning; text-style: italic; }
     HealthTable > .health-table--pending { color: $text-muted; }
+    HealthTable > .health-table--flapping { color: $warning; text-style: bold reverse; }
+    HealthTable > .health-table--age { color: $text-muted; text-style: dim; }
     HealthTable > .health-table--spark { color: $accent; }
     HealthTable > .health-table--cursor { background: $boost; text-style: bold; }
     HealthTable:focus > .health-table--cursor { background: $block-cursor-background; }
@@ -170,6 +190,8 @@ class HealthTable(PaintCache, Widget, can_focus=True):
         "health-table--down",
         "health-table--stale",
         "health-table--pending",
+        "health-table--flapping",
+        "health-table--age",
         "health-table--spark",
         "health-table--cursor",
     }
@@ -251,8 +273,8 @@ class HealthTable(PaintCache, Widget, can_focus=True):
             return 0
         return max(0, min(self.cursor - visible + 1, count - visible))
 
-    def _state_style(self, state: ProbeState) -> str:
-        return f"health-table--{state.value}"
+    def _state_style(self, status: EndpointStatus) -> str:
+        return f"health-table--{state_words(status).key}"
 
     def render(self) -> Content:
         snapshot = self.snapshot
@@ -264,6 +286,8 @@ class HealthTable(PaintCache, Widget, can_focus=True):
         names = [clean(e.name, 40) for e in snapshot.endpoints]
         name_width = max(4, min(20, max(len(n) for n in names), width // 3))
         widths = column_widths(snapshot)
+        # The state is what the pane is for: in a narrow pane it is cut, never dropped.
+        widths["state"] = min(widths["state"], max(6, width - name_width - 1))
         keys, spark = choose_columns(width, name_width, widths)
         columns = [c for c in _COLUMNS if c.key in keys]
 
@@ -290,10 +314,10 @@ class HealthTable(PaintCache, Widget, can_focus=True):
                 text = fit(column.cell(status, snapshot.at), widths[column.key], column.right)
                 cell = Content(" " + text)
                 if column.key == "state":
-                    state_style = self.get_visual_style(
-                        self._state_style(status.state), partial=True
-                    )
+                    state_style = self.get_visual_style(self._state_style(status), partial=True)
                     cell = cell.stylize(state_style, 1, 1 + len(text.rstrip()))
+                elif column.key == "age":
+                    cell = cell.stylize(self.get_visual_style("health-table--age", partial=True))
                 parts.append(cell)
             if spark:
                 line = sparkline_text(status.latencies, spark)

@@ -54,12 +54,19 @@ HISTORY = 20
 LATENCY_WINDOW = 120
 """Latencies kept per endpoint for percentiles and the sparkline."""
 STALE_INTERVALS = 3.0
+FLAP_WINDOW_INTERVALS = 30
+"""Flaps counted over this many probe intervals decide whether an endpoint is FLAPPING."""
+FLAP_COUNT = 3
+"""Transitions into or out of DOWN within the window that make an endpoint FLAPPING."""
 FIRST_PROBE_WINDOW = 1.0
 """Seconds within which every endpoint's first probe starts (spread, not a burst)."""
 
 
 class ProbeState(enum.Enum):
-    """What an endpoint is; each has a glyph and a word so colour is never needed."""
+    """What an endpoint is; each has a word (`word`), so colour is never needed.
+
+    The glyph that goes with a state is presentation and lives with the widgets.
+    """
 
     PENDING = "pending"
     UP = "up"
@@ -68,23 +75,9 @@ class ProbeState(enum.Enum):
     STALE = "stale"
 
     @property
-    def glyph(self) -> str:
-        """A one-cell symbol for the state."""
-        return _GLYPHS[self]
-
-    @property
     def word(self) -> str:
         """The state in capitals, as the table shows it."""
         return self.name
-
-
-_GLYPHS = {
-    ProbeState.PENDING: "…",
-    ProbeState.UP: "✔",
-    ProbeState.WARN: "▲",
-    ProbeState.DOWN: "✖",
-    ProbeState.STALE: "◌",
-}
 
 
 class Reason(enum.Enum):
@@ -166,6 +159,79 @@ class EndpointStatus:
     last: ProbeResult | None
     history: tuple[ProbeResult, ...]
     """The last 20 raw results, oldest first."""
+    fail_streak: int = 0
+    """Consecutive failed probes up to now (0 after a success)."""
+    ok_streak: int = 0
+    """Consecutive successful probes up to now (0 after a failure)."""
+    failure_threshold: int = 1
+    """Failures in a row that turn the endpoint DOWN (from the config)."""
+    success_threshold: int = 1
+    """Successes in a row that bring it back from DOWN (from the config)."""
+    recent_flaps: int = 0
+    """Transitions into or out of DOWN within the last `FLAP_WINDOW_INTERVALS` intervals."""
+    interval: float = 0.0
+    """Seconds between probes (from the config); 0 when unknown."""
+
+    @property
+    def flapping(self) -> bool:
+        """Repeated transitions in a short window: the state itself cannot be trusted."""
+        return self.recent_flaps >= FLAP_COUNT
+
+
+@dataclass(frozen=True)
+class StateWords:
+    """An endpoint's state as every view says it: the table, the projector, alerts, report.
+
+    `key` names the state for styling and glyphs ("up", "down", "flapping", ...);
+    `word` is the headline ("UP", "FLAPPING"); `detail` what qualifies it
+    ("1 of 3 failing · 500"). One function (`state_words`) makes them, so two views of
+    the same endpoint can never disagree.
+    """
+
+    key: str
+    word: str
+    detail: str = ""
+
+    @property
+    def text(self) -> str:
+        """ "UP · 1 of 3 failing · 500", or just "UP"."""
+        return f"{self.word} · {self.detail}" if self.detail else self.word
+
+
+def _failure_detail(status: EndpointStatus) -> str:
+    """What the latest failure was: the HTTP code when it answered, else the reason."""
+    if status.status_code is not None and (status.reason is Reason.STATUS or not status.reason):
+        return str(status.status_code)
+    if status.reason is not None:
+        return status.reason.value
+    return ""
+
+
+def state_words(status: EndpointStatus) -> StateWords:
+    """The one wording of an endpoint's state, with what the hysteresis is holding back.
+
+    An endpoint still UP under its failure threshold says so ("UP · 1 of 3 failing ·
+    500"), one DOWN but passing again says how far it is from UP, and one whose state
+    changed again and again in the window reads FLAPPING, with what it is right now.
+    """
+    state = status.state
+    failure = _failure_detail(status)
+    if status.flapping and state in (ProbeState.UP, ProbeState.WARN, ProbeState.DOWN):
+        now = f"now {state.word}" + (
+            f" · {failure}" if state is ProbeState.DOWN and failure else ""
+        )
+        return StateWords("flapping", "FLAPPING", f"{now} · {status.recent_flaps} changes")
+    if state in (ProbeState.UP, ProbeState.WARN) and status.fail_streak > 0:
+        failing = f"{status.fail_streak} of {status.failure_threshold} failing"
+        return StateWords(state.value, state.word, " · ".join(p for p in (failing, failure) if p))
+    if state is ProbeState.DOWN:
+        parts = [failure] if failure else []
+        if status.ok_streak > 0:
+            parts.append(f"{status.ok_streak} of {status.success_threshold} passing")
+        return StateWords("down", "DOWN", " · ".join(parts))
+    if state is ProbeState.WARN and status.reason is not None:
+        return StateWords("warn", "WARN", status.reason.value)
+    return StateWords(state.value, state.word)
 
 
 @dataclass(frozen=True)
@@ -219,6 +285,12 @@ def is_flap(before: ProbeState, after: ProbeState) -> bool:
     return (before in answering and after is ProbeState.DOWN) or (
         before is ProbeState.DOWN and after in answering
     )
+
+
+def flaps_within(flap_times: Sequence[float], now_mono: float, interval: float) -> int:
+    """How many of the flaps (monotonic times) fall within the flap window before now."""
+    since = now_mono - FLAP_WINDOW_INTERVALS * interval
+    return sum(1 for t in flap_times if t >= since)
 
 
 def is_stale(
@@ -610,6 +682,9 @@ class _Track:
         self.last_mono: float | None = None
         self.last_change: datetime | None = None
         self.flaps = 0
+        self.flap_times: deque[float] = deque(maxlen=FLAP_COUNT * 4)
+        """When recent flaps happened (monotonic), for FLAPPING."""
+        self.recent_flaps = 0
         self.total = 0
         self.ok = 0
         self.deploy_total = 0
@@ -641,6 +716,8 @@ class _Track:
         # Flaps are counted here, per result, so a burst drained at once misses none.
         if is_flap(before, self.hyst.state):
             self.flaps += 1
+            self.flap_times.append(mono)
+        self.recent_flaps = flaps_within(self.flap_times, mono, self.endpoint.interval)
         if self.hyst.state is not self.shown:
             self.last_change = result.at
             self.shown = self.hyst.state
@@ -680,6 +757,12 @@ class _Track:
             latencies=lat,
             last=last,
             history=tuple(self.history),
+            fail_streak=self.hyst.fail_streak,
+            ok_streak=self.hyst.ok_streak,
+            failure_threshold=self.endpoint.failure_threshold,
+            success_threshold=self.endpoint.success_threshold,
+            recent_flaps=self.recent_flaps,
+            interval=self.endpoint.interval,
         )
 
 

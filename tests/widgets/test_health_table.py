@@ -176,15 +176,15 @@ def test_sparkline_text(values: tuple[float, ...], width: int, expected: str) ->
 
 
 def test_formats() -> None:
-    assert [format_ms(v) for v in (None, 12.4, 1234.0, 12345.0)] == ["-", "12", "1.2s", "12s"]
+    assert [format_ms(v) for v in (None, 12.4, 1234.0, 12345.0)] == ["--", "12", "1.2s", "12s"]
     assert [format_age(v) for v in (None, 5.0, 420.0, 7300.0)] == ["-", "5s", "7m", "2h"]
 
 
 def test_choose_columns_by_width() -> None:
     widths = column_widths(SNAP)
-    assert widths["state"] == len("◌ STALE") and widths["reason"] == len("body-fail")
+    assert widths["state"] == len("▲ WARN · body-fail") and "age" not in widths
     narrow, spark = choose_columns(38, 12, widths)
-    assert narrow == ["state", "reason", "code", "last"] and spark == 0
+    assert narrow == ["state", "last"] and spark == 0
     wide, spark = choose_columns(140, 12, {**widths, "deploy": 6})
     assert "deploy" in wide and "p50" in wide and spark > 6
 
