@@ -294,6 +294,41 @@ BAD = [
         "warroom: rb.toml: phase[1].item[1].option: no option 'z' in 'c'",
     ),
     ("[[phase]]\nid='a'\ntitle=''", "warroom: rb.toml: phase[1].title: must be a non-empty string"),
+    # A misspelt key is named before the missing one it explains.
+    (
+        "[[phase]]\nid='a'\ntittle='A'\n[[phase.item]]\nid='i'\ntext='t'",
+        "warroom: rb.toml: phase[1].tittle: unknown key",
+    ),
+    ("phase = [1]", "warroom: rb.toml: phase[1]: must be a table"),
+    (
+        "[[phase]]\nid='a'\ntitle='A'\nrequires=['x', 2]\n[[phase.item]]\nid='i'\ntext='t'",
+        "warroom: rb.toml: phase[1].requires: must be a list of strings",
+    ),
+    (
+        "[[phase]]\nid='a'\ntitle='A'\n[[phase.item]]\nid='i'\ntext='t'\nmarks_deploy='yes'",
+        "warroom: rb.toml: phase[1].item[1].marks_deploy: must be true or false",
+    ),
+    (
+        "[[phase]]\nid='a'\ntitle='A'\n[[phase.item]]\nid='i'\ntext='t'\ncommands=1",
+        "warroom: rb.toml: phase[1].item[1].commands: must be a string",
+    ),
+    (
+        "[[phase]]\nid=7\ntitle='A'",
+        "warroom: rb.toml: phase[1].id: must be letters, digits, . _ : - (got 7)",
+    ),
+    (
+        "[[phase]]\nid='a'\ntitle_ja=3\n[[phase.item]]\nid='i'\ntext='t'",
+        "warroom: rb.toml: phase[1].title_ja: must be a non-empty string",
+    ),
+    (
+        "[[phase]]\nid='a'\ntitle='A'\n[[phase.item]]\nid='i'\ntext='t'\naction=''",
+        "warroom: rb.toml: phase[1].item[1].action: must be the name of an [actions] command",
+    ),
+    (
+        "[[guidance]]\nid='g'\ntitle='G'\nlines=['a', 1]\n"
+        "[[phase]]\nid='a'\ntitle='A'\n[[phase.item]]\nid='i'\ntext='t'",
+        "warroom: rb.toml: guidance[1].lines: must be a list of strings",
+    ),
     ("[[phase]\n", None),
 ]
 
@@ -308,6 +343,37 @@ def test_custom_runbook_errors_are_one_line(text: str, message: str | None) -> N
         assert text_of_error.startswith("warroom: rb.toml: TOML syntax error:")
     else:
         assert text_of_error == message
+
+
+def test_runbook_and_config_report_a_syntax_error_alike(tmp_path: Path) -> None:
+    """One TOML reader: the same mistake reads the same, with its line and column."""
+    broken = "[[phase]]\nid = 'a'\nid = 'b'\n"
+    runbook = tmp_path / "rb.toml"
+    runbook.write_text(broken)
+    config = tmp_path / "warroom.toml"
+    config.write_text("[incident]\nid = 'a'\nid = 'b'\n")
+    with pytest.raises(ConfigError) as from_runbook:
+        load_runbook(runbook, "en", "rb.toml")
+    with pytest.raises(ConfigError) as from_config:
+        load_config(config)
+    assert from_runbook.value.problem == from_config.value.problem
+    assert from_runbook.value.problem.endswith("(at line 3, column 9)")
+    assert str(from_runbook.value).startswith("warroom: rb.toml: TOML syntax error: ")
+
+
+@pytest.mark.parametrize(
+    ("content", "problem"),
+    [(b"\xff\xfe", "not UTF-8 text (byte 0)"), (None, "is a directory, not a file")],
+)
+def test_unreadable_custom_runbook(tmp_path: Path, content: bytes | None, problem: str) -> None:
+    path = tmp_path / "rb.toml"
+    if content is None:
+        path.mkdir()
+    else:
+        path.write_bytes(content)
+    with pytest.raises(ConfigError) as info:
+        load_runbook(path, "en", "rb.toml")
+    assert str(info.value) == f"warroom: rb.toml: {problem}"
 
 
 def test_missing_custom_runbook_file(tmp_path: Path) -> None:
