@@ -312,6 +312,10 @@ class MetricSampler:
         """Set the deploy mark: each series then reports its delta against the baseline."""
         self._deploy_at = at.timestamp()
 
+    def clear_deploy_mark(self) -> None:
+        """A rollback superseded the deploy: no series compares against its baseline now."""
+        self._deploy_at = None
+
     # sampling ----------------------------------------------------------------------------
 
     def snapshot(self) -> MetricsSnapshot:
