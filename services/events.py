@@ -53,7 +53,11 @@ ACTION_STARTED = "action.started"
 ACTION_FINISHED = "action.finished"
 """{name, state, exit_code, duration, ...}: a deploy command ended; success ticks its items."""
 ROLLBACK_FINISHED = "rollback.finished"
-"""{version, ok, exit_code, state, duration}: the rollback command ended."""
+"""{version, from_version?, ok, exit_code, state, duration}: the rollback command ended;
+when ok, the deploy mark before it is superseded and its watch window ends."""
+OVERRIDE_GRANTED = "override.granted"
+"""{what, reason, refusals}: someone overrode a guard (a gated tick, a deploy the
+runbook refused, a batch whose gates did not hold), with the reason they typed."""
 RELEASE_BRANCH = "release.branch"
 """{ok, summary, message, commands, version}: the hotfix branch was made (or failed)."""
 RELEASE_TAG = "release.tag"

@@ -242,3 +242,87 @@ class TypedConfirmScreen(ModalScreen[bool]):
 
     def action_cancel(self) -> None:
         self.dismiss(False)
+
+
+class ReasonScreen(ModalScreen[str | None]):
+    """The override guard: shows what was refused and why, and answers the reason typed.
+
+    An override is never one key: the person must type why (it is journaled with their
+    name and sent to the webhooks), so it answers the reason, or None on escape. An
+    empty reason is refused on the spot.
+    """
+
+    DEFAULT_CSS = (
+        _CSS.format(name="ReasonScreen")
+        + """
+    ReasonScreen .confirm-problem {
+        color: $error;
+        height: auto;
+    }
+    """
+    )
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self, title: str, lines: Sequence[str], confirm_label: str = "Override") -> None:
+        super().__init__()
+        self._title = title
+        self._lines = tuple(lines)
+        self._confirm_label = confirm_label
+        self.guard = KeyGuard()
+        """Which keys count as typed at this dialog."""
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static(self._title, classes="confirm-title", markup=False)
+            yield Static("\n".join(self._lines), classes="confirm-lines", markup=False)
+            yield Static("Why override? (journaled and sent)", markup=False)
+            yield Input(placeholder="reason", id="reason")
+            yield Static("", classes="confirm-problem", markup=False)
+            with Horizontal(classes="confirm-buttons"):
+                yield Button("Cancel (esc)", id="cancel")
+                yield Button(self._confirm_label, id="confirm", variant="error")
+
+    def on_mount(self) -> None:
+        # As for the rollback: the field takes keys only once the dialog is up.
+        self.call_after_refresh(self._ready)
+
+    def _ready(self) -> None:
+        field = self.query_one("#reason", Input)
+        field.value = ""
+        field.focus()
+
+    def on_key(self, event: events.Key) -> None:
+        self.guard.seen(event.time)
+        if self.guard.typed_ahead(event.time) or (
+            event.key == "enter" and self.guard.in_burst(event.time)
+        ):
+            event.stop()
+            event.prevent_default()
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        self.guard.seen(time.monotonic())
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self._attempt(event.value)
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        if event.button.id == "confirm":
+            self._attempt(self.query_one("#reason", Input).value)
+        else:
+            self.dismiss(None)
+
+    def _attempt(self, typed: str) -> None:
+        reason = typed.strip()
+        if reason:
+            self.dismiss(reason)
+            return
+        self.query_one(".confirm-problem", Static).update(
+            "an override needs a reason; type it, or esc to cancel"
+        )
+        self.query_one("#reason", Input).focus()
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)

@@ -197,6 +197,21 @@ class ActionRun:
         """Whether the run is over, for better or worse."""
         return self.state != "running"
 
+    @property
+    def status(self) -> str:
+        """`deploy  running 12.3s` / `deploy  failed (exit 3) 4.0s` / the refusal: one
+        line for the output pane, a toast and a webhook alike."""
+        if self.error is not None:
+            return f"{self.name}  refused: {self.error}"
+        if self.state == "running":
+            state = "running"
+        elif self.state == "cancelled":
+            code = f" (exit {self.exit_code})" if self.exit_code is not None else ""
+            state = f"cancelled{code}"
+        else:
+            state = f"{self.state} (exit {self.exit_code})"
+        return f"{self.name}  {state}  {self.duration:.1f}s"
+
 
 @dataclass
 class _Live:

@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
@@ -38,6 +38,9 @@ from warroom.services.redact import redact
 from warroom.services.runbook.model import Runbook, RunbookState, replay, runbook_for
 from warroom.services.session.state import Notice, NoticeLevel, SessionState
 from warroom.services.session.summary import IncidentSummary
+
+if TYPE_CHECKING:
+    from warroom.services.release.controller import ReleaseController
 
 JournalOpener = Callable[[], Journal]
 """Opens the incident's journal (blocking: the session calls it in a thread)."""
@@ -99,6 +102,7 @@ class IncidentSession:
         self._commands = asyncio.Lock()
         self._tasks: set[asyncio.Task[Any]] = set()
         self._streaming = False
+        self._release: ReleaseController | None = None
 
     # --- what the screens read --------------------------------------------------------
 
@@ -166,6 +170,38 @@ class IncidentSession:
                 held[series.name] = series.state in ("ok", "warn")
         return held
 
+    @property
+    def release(self) -> ReleaseController:
+        """The deploy commands and git actions of this incident, guarded by its runbook.
+
+        Made on first use (the first frame does not wait for git and the runner); it
+        journals through this session and tells the webhooks each step.
+        """
+        if self._release is None:
+            from warroom.services.release.controller import ReleaseController
+
+            self._release = ReleaseController(
+                self.loaded,
+                self.clock,
+                actor=self.actor,
+                record=self.record,
+                read_only=self.read_only,
+                gates=self.gates,
+                runbook=lambda: self._runbook,
+                announce=self._announce,
+            )
+        return self._release
+
+    def tick_waits(self, item_id: str) -> tuple[str, ...]:
+        """What a tick of `item_id` waits for, in words; () when it may be ticked."""
+        from warroom.services.runbook.gates import item_waits
+
+        return item_waits(self._runbook, item_id)
+
+    def rollback(self) -> Event | None:
+        """The successful rollback that superseded the latest deploy mark, if any."""
+        return _rolled_back(self._events)
+
     def health_summary(self) -> str:
         """Every endpoint's state in words, for status updates and the watch window."""
         snapshot = self._health
@@ -184,8 +220,11 @@ class IncidentSession:
             next_step = opened[0].item.text if opened else ""
         error = self._metrics.get("Error rate") if self._metrics is not None else None
         trend = ""
+        rollback = self.rollback()
         if error is not None and error.current is not None:
             trend = error.delta_text() or f"error rate {error.current:.1f}{error.unit}"
+            if rollback is not None:
+                trend += f" (rolled back at {rollback.at:%H:%M} UTC)"
         escalation = self._escalation
         return esc.compose_status(
             incident=self.loaded.config.incident.title,
@@ -194,7 +233,7 @@ class IncidentSession:
             phase=phase,
             health=self.health_summary(),
             error_trend=trend,
-            version="",
+            version=self.hotfix_line(),
             next_step=next_step,
         )
 
@@ -403,8 +442,9 @@ class IncidentSession:
             return
         self._events = (*self._events, *fresh)
         self._runbook = replay(self.runbook, self._events)
-        if any(event.kind == kinds.DEPLOY_MARKED for event in fresh):
+        if any(event.kind in (kinds.DEPLOY_MARKED, kinds.ROLLBACK_FINISHED) for event in fresh):
             self._apply_deploy_mark()
+            self._end_watch_after_rollback()
         if self._escalation is not None and self._started is not None:
             # Acks, severity and resolution show at once, not with the next second.
             self._escalation = esc.compute_state(
@@ -433,10 +473,28 @@ class IncidentSession:
         marks = [event.at for event in self._events if event.kind == kinds.DEPLOY_MARKED]
         if not marks:
             return
+        if self.rollback() is not None:
+            # A rollback superseded the mark: no figure compares against it any more.
+            if self.sampler is not None:
+                self.sampler.clear_deploy_mark()
+            return
         if self.sampler is not None:
             self.sampler.mark_deploy(marks[-1])
         if self.prober is not None:
             self.prober.mark_deploy(marks[-1])
+
+    def _end_watch_after_rollback(self) -> None:
+        """A rollback superseded the deploy: its watch window ends, on record (once)."""
+        deploy = _latest(self._events, kinds.DEPLOY_MARKED)
+        if deploy is None or self.read_only or self.rollback() is None:
+            return
+        ended = any(
+            e.kind == kinds.WATCH_ENDED and e.payload.get("deploy_seq") == deploy.seq
+            for e in self._events
+        )
+        if not ended:
+            payload = {"deploy_seq": deploy.seq, "health": "rolled back"}
+            self._spawn(self._write(kinds.WATCH_ENDED, payload, system=True))
 
     async def _write(
         self, kind: str, payload: dict[str, Any], *, system: bool = False, once: bool = False
@@ -478,10 +536,49 @@ class IncidentSession:
         if not delivery.ok:
             self._notice(f"Webhook {delivery.url} failed: {delivery.error}", "", "warning")
 
-    def _announce(self, kind: str, text: str) -> None:
-        if self.notifier is not None:
-            fields = {"incident": self.loaded.config.incident.id}
-            self._spawn(self.notifier.send(kind, text, fields))
+    def _announce(self, kind: str, text: str, extra: Mapping[str, Any] | None = None) -> None:
+        """Send one event to the webhooks, with who, which incident and which versions."""
+        if self.notifier is None:
+            return
+        incident = self.loaded.config.incident
+        fields: dict[str, Any] = {
+            "incident": incident.id,
+            "title": incident.title,
+            "actor": self.actor,
+            **self._versions(),
+            **dict(extra or {}),
+        }
+        self._spawn(self.notifier.send(kind, text, fields))
+
+    def _versions(self) -> dict[str, str]:
+        """The hotfix version and the one before it, as far as git (or the journal) knows."""
+        versions: dict[str, str] = {}
+        info = self._release.release if self._release is not None else None
+        if info is not None:
+            if info.next_version:
+                versions["version"] = info.next_version
+            if info.previous_version:
+                versions["previous_version"] = info.previous_version
+        deploy = _latest(self._events, kinds.DEPLOY_MARKED)
+        if "version" not in versions and deploy is not None:
+            version = deploy.payload.get("version")
+            if isinstance(version, str) and version:
+                versions["version"] = version
+        return versions
+
+    def hotfix_line(self) -> str:
+        """The hotfix as a status update says it: deployed, rolled back, or planned."""
+        rollback = self.rollback()
+        if rollback is not None:
+            back = _text(rollback.payload.get("version")) or "the previous version"
+            was = _text(rollback.payload.get("from_version")) or "the hotfix"
+            return f"{was} rolled back to {back} at {rollback.at:%H:%M} UTC"
+        deploy = _latest(self._events, kinds.DEPLOY_MARKED)
+        version = self._versions().get("version", "")
+        if deploy is not None:
+            shown = _text(deploy.payload.get("version")) or version or "the hotfix"
+            return f"{shown} deployed at {deploy.at:%H:%M} UTC"
+        return f"{version} (not deployed yet)" if version else ""
 
     # --- commands ------------------------------------------------------------------------
 
@@ -501,12 +598,13 @@ class IncidentSession:
             return False
         return await self._write(kind, payload)
 
-    async def toggle(self, item_id: str, done: bool) -> bool:
+    async def toggle(self, item_id: str, done: bool, *, overridden: bool = False) -> bool:
         """Tick (or untick) a runbook item; a press that changes nothing journals nothing.
 
         Presses are taken one at a time against the journal as it stands, so two quick
-        presses never record `done, done`. Ticking an item that `marks_deploy` marks the
-        deploy, once.
+        presses never record `done, done`. An item whose requirements are open is not
+        ticked unless `overridden` (after `override` journaled why). Ticking an item
+        that `marks_deploy` marks the deploy, once.
         """
         async with self._commands:
             await self._catch_up()
@@ -515,6 +613,10 @@ class IncidentSession:
                 return False
             if (item.status == "done") == done:
                 return True
+            waits = self.tick_waits(item_id) if done and not overridden else ()
+            if waits:
+                self._notice("; ".join(waits), "Not ticked: gated", "warning")
+                return False
             kind = kinds.ITEM_DONE if done else kinds.ITEM_UNDONE
             if not await self.record(kind, {"item": item_id}):
                 return False
@@ -532,6 +634,18 @@ class IncidentSession:
         if not await self.record(kinds.DEPLOY_MARKED, dict(details)):
             return False
         self._announce("deploy", "Hotfix deployed to production.")
+        return True
+
+    async def override(self, what: str, refusals: Sequence[str], reason: str) -> bool:
+        """Journal that a person overrode a guard (who, what, why) and tell the webhooks.
+
+        Used for a gated tick; the release controller journals its own (deploys, batches).
+        """
+        payload = {"what": what, "reason": reason, "refusals": list(refusals)}
+        if not await self.record(kinds.OVERRIDE_GRANTED, payload):
+            return False
+        text = f"Override by {self.actor}: {what}. Reason: {reason}"
+        self._announce("deploy", text, {"step": "override", **payload})
         return True
 
     async def note(self, item_id: str, text: str) -> bool:
@@ -584,3 +698,25 @@ def _lines_by_log(batch: LogBatch, names: set[str]) -> dict[str, list[str]]:
         name = line.source if line.source in names else line.source.rsplit(":", 1)[0]
         by_log.setdefault(name, []).append(line.text)
     return by_log
+
+
+def _latest(events: Sequence[Event], kind: str) -> Event | None:
+    """The last event of `kind`, or None."""
+    return next((e for e in reversed(events) if e.kind == kind), None)
+
+
+def _rolled_back(events: Sequence[Event]) -> Event | None:
+    """The successful rollback after the latest deploy mark, if one came after it."""
+    deploy = _latest(events, kinds.DEPLOY_MARKED)
+    if deploy is None:
+        return None
+    for event in reversed(events):
+        if event.seq <= deploy.seq:
+            return None
+        if event.kind == kinds.ROLLBACK_FINISHED and event.payload.get("ok") is True:
+            return event
+    return None
+
+
+def _text(value: object) -> str:
+    return value if isinstance(value, str) else ""
