@@ -24,6 +24,7 @@ from warroom.services.config.sections import (
     EscalationLevel,
     GitConfig,
     IncidentConfig,
+    JournalConfig,
     LoadedConfig,
     LogConfig,
     MetricConfig,
@@ -36,6 +37,7 @@ from warroom.services.config.sections import (
 )
 from warroom.services.config.tomlfile import parse_toml, read_toml, read_toml_text
 from warroom.services.config.values import MAX_DURATION, Duration, StatusRange, parse_duration
+from warroom.services.config.verdict import EndpointVerdictConfig, MetricVerdictConfig
 
 __all__ = [
     "DEFAULT_NAME",
@@ -47,14 +49,17 @@ __all__ = [
     "ConfigError",
     "Duration",
     "EndpointConfig",
+    "EndpointVerdictConfig",
     "EscalationConfig",
     "EscalationLevel",
     "GitConfig",
     "IncidentConfig",
+    "JournalConfig",
     "LoadedConfig",
     "LogConfig",
     "MetricConfig",
     "MetricSource",
+    "MetricVerdictConfig",
     "NotifyConfig",
     "NotifyEvent",
     "RunbookConfig",

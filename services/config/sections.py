@@ -10,10 +10,12 @@ import os
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from warroom.services.config.values import Duration, StatusRange
+from warroom.services.config.verdict import EndpointVerdictConfig, MetricVerdictConfig
 
 
 class Section(BaseModel):
@@ -82,6 +84,8 @@ class EndpointConfig(Section):
     ca_file: str | None = None
     proxy: str | None = None
     """Proxy URL; environment proxies are ignored unless set here."""
+    verdict: EndpointVerdictConfig | None = None
+    """How the deploy verdict judges this endpoint (gates use the defaults)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
@@ -131,6 +135,8 @@ class MetricConfig(Section):
     # ratio
     numerator: str | None = None
     denominator: str | None = None
+    verdict: MetricVerdictConfig | None = None
+    """How the deploy verdict judges this metric (gates use the defaults)."""
 
 
 class LogConfig(Section):
@@ -247,6 +253,26 @@ class UiConfig(Section):
     bell: bool = True
 
 
+class JournalConfig(Section):
+    """`[journal]`: where the incident journal lives (SQLite beside the config by default)."""
+
+    url: str | None = None
+    """A PostgreSQL journal shared by every screen of the incident:
+    "postgresql://user:${env:PGPASSWORD}@host:5432/db" (one database per incident)."""
+
+    @field_validator("url")
+    @classmethod
+    def _postgres(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        parts = urlsplit(value)
+        if parts.scheme not in ("postgresql", "postgres") or not (parts.hostname or parts.path):
+            raise ValueError(
+                'must be a PostgreSQL URL, e.g. "postgresql://user:${env:PGPASSWORD}@host:5432/db"'
+            )
+        return value
+
+
 class Config(Section):
     """The whole `warroom.toml`."""
 
@@ -260,6 +286,7 @@ class Config(Section):
     git: GitConfig | None = None
     actions: ActionsConfig = Field(default_factory=ActionsConfig)
     ui: UiConfig = Field(default_factory=UiConfig)
+    journal: JournalConfig = Field(default_factory=JournalConfig)
 
 
 class LoadedConfig(BaseModel):

@@ -30,7 +30,8 @@ from warroom.services.escalation.ladder import EscalationState, LevelInfo
 from warroom.services.escalation.notify import Delivery, Notifier
 from warroom.services.health.alerts import Alert, AlertTracker
 from warroom.services.health.probe import HealthSnapshot, Prober, ProbeState, make_client
-from warroom.services.journal.store import Event, Journal, JournalWriteError
+from warroom.services.journal.backend import EventJournal
+from warroom.services.journal.store import Event, JournalWriteError
 from warroom.services.logs.filter import LogFilter
 from warroom.services.logs.follow import LogBatch, LogBuffer, LogFollower, LogItem
 from warroom.services.metrics.sampler import MetricSampler, MetricsSnapshot
@@ -42,7 +43,7 @@ from warroom.services.session.summary import IncidentSummary
 if TYPE_CHECKING:
     from warroom.services.release.controller import ReleaseController
 
-JournalOpener = Callable[[], Journal]
+JournalOpener = Callable[[], EventJournal]
 """Opens the incident's journal (blocking: the session calls it in a thread)."""
 
 FOLLOW_POLL = 0.5
@@ -78,7 +79,7 @@ class IncidentSession:
         config = loaded.config
         self._open_journal = open_journal
         self._client = client
-        self.journal: Journal | None = None
+        self.journal: EventJournal | None = None
         self._events: tuple[Event, ...] = ()
         self._runbook: RunbookState = replay(self.runbook, [])
         self._escalation: EscalationState | None = None
