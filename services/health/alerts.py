@@ -59,6 +59,10 @@ class AlertTracker:
     _crit_since: dict[str, float] = field(default_factory=dict)
     _alerted: set[str] = field(default_factory=set)
 
+    def active_subjects(self) -> frozenset[str]:
+        """Endpoints and metrics whose alert has not cleared yet (the alert line counts them)."""
+        return frozenset(key.split(":", 1)[1] for key in self._alerted)
+
     def observe_health(self, snapshot: HealthSnapshot) -> tuple[list[HealthChange], list[Alert]]:
         """State changes since the previous snapshot, and the alerts they raise."""
         changes: list[HealthChange] = []

@@ -12,6 +12,7 @@ from warroom.services.journal.store import Event
 from warroom.services.logs.follow import LogItem
 from warroom.services.metrics.sampler import MetricsSnapshot
 from warroom.services.runbook.model import RunbookState
+from warroom.services.session.alert_log import RaisedAlert
 from warroom.services.session.summary import IncidentSummary
 
 NoticeLevel = Literal["information", "warning", "error"]
@@ -47,6 +48,8 @@ class SessionState:
     metrics: MetricsSnapshot | None
     journal_open: bool
     """Whether the journal has been opened (changes are possible, unless read-only)."""
+    alert_log: tuple[RaisedAlert, ...] = ()
+    """Every alert of the incident, newest first, each marked active or not."""
     new_lines: tuple[LogItem, ...] = ()
     """Log items that match the filter, arrived since the previous state."""
     alerts: tuple[Alert, ...] = ()
