@@ -37,7 +37,6 @@ from warroom.services.config.sections import (
 )
 from warroom.services.config.tomlfile import parse_toml, read_toml, read_toml_text
 from warroom.services.config.values import MAX_DURATION, Duration, StatusRange, parse_duration
-from warroom.services.config.verdict import EndpointVerdictConfig, MetricVerdictConfig
 
 __all__ = [
     "DEFAULT_NAME",
@@ -49,7 +48,6 @@ __all__ = [
     "ConfigError",
     "Duration",
     "EndpointConfig",
-    "EndpointVerdictConfig",
     "EscalationConfig",
     "EscalationLevel",
     "GitConfig",
@@ -59,7 +57,6 @@ __all__ = [
     "LogConfig",
     "MetricConfig",
     "MetricSource",
-    "MetricVerdictConfig",
     "NotifyConfig",
     "NotifyEvent",
     "RunbookConfig",
