@@ -23,7 +23,7 @@ _SYSLOG = re.compile(
     r"^\s*(?P<mon>Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)\s+(?P<day>\d{1,2})\s+"
     r"(?P<time>\d{2}:\d{2}:\d{2})(?:\s+|$)"
 )
-_MONTHS = "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split()
+_MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 
 
 def split_stamp(text: str, today: date | None = None) -> tuple[datetime | None, str]:

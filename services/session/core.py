@@ -37,6 +37,7 @@ from warroom.services.logs.follow import LogBatch, LogBuffer, LogFollower, LogIt
 from warroom.services.metrics.sampler import MetricSampler, MetricsSnapshot
 from warroom.services.redact import redact
 from warroom.services.runbook.model import Runbook, RunbookState, replay, runbook_for
+from warroom.services.session.alert_log import RaisedAlert, alert_log
 from warroom.services.session.state import Notice, NoticeLevel, SessionState
 from warroom.services.session.summary import IncidentSummary
 
@@ -99,6 +100,8 @@ class IncidentSession:
         self._new_alerts: list[Alert] = []
         self._crossed: list[LevelInfo] = []
         self._notices: list[Notice] = []
+        self._unjournaled: list[RaisedAlert] = []
+        """Alerts the journal did not take (a failed write, a stopped service)."""
         self._changed = asyncio.Event()
         self._commands = asyncio.Lock()
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -134,6 +137,7 @@ class IncidentSession:
             health=self._health,
             metrics=self._metrics,
             journal_open=self.journal is not None,
+            alert_log=alert_log(self._events, self.alerts.active_subjects(), self._unjournaled),
             new_lines=tuple(self._new_lines),
             alerts=tuple(self._new_alerts),
             crossed=tuple(self._crossed),
@@ -310,7 +314,9 @@ class IncidentSession:
             return
         # A service that failed for good: say so once instead of dying silently.
         exc = task.exception()
-        self._notice(f"{type(exc).__name__}: {exc}", "Service stopped", "error")
+        text = f"Service stopped: {type(exc).__name__}: {exc}"
+        self._unjournaled.append(RaisedAlert(self.clock.now(), "service", text, "service"))
+        self._publish(now=True)
 
     async def close(self) -> None:
         """Stop every service and close the journal (idempotent)."""
@@ -353,7 +359,11 @@ class IncidentSession:
 
     async def _raise(self, alerts: Sequence[Alert]) -> None:
         for alert in alerts:
-            await self._write(kinds.ALERT_RAISED, alert.payload(), system=True)
+            written = await self._write(kinds.ALERT_RAISED, alert.payload(), system=True)
+            if not written and not self.read_only:
+                # Still on the alert line; a viewer lists the driver's alerts instead.
+                at = self.clock.now()
+                self._unjournaled.append(RaisedAlert(at, alert.subject, alert.text))
         self._new_alerts.extend(alerts)
 
     async def _run_logs(self) -> None:
@@ -534,8 +544,9 @@ class IncidentSession:
         self._publish(now=True)
 
     def _on_delivery(self, delivery: Delivery) -> None:
-        if not delivery.ok:
-            self._notice(f"Webhook {delivery.url} failed: {delivery.error}", "", "warning")
+        # A webhook that gave up is journaled (`notify.failed`) and so listed on the
+        # alert line; it is not the user's action, so it is no toast.
+        del delivery
 
     def _announce(self, kind: str, text: str, extra: Mapping[str, Any] | None = None) -> None:
         """Send one event to the webhooks, with who, which incident and which versions."""
