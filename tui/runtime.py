@@ -11,7 +11,8 @@ from pathlib import Path
 
 from warroom.services.clock import Clock
 from warroom.services.config import LoadedConfig
-from warroom.services.journal.store import Journal, default_actor, journal_path
+from warroom.services.journal.backend import EventJournal, open_journal
+from warroom.services.journal.store import default_actor
 from warroom.services.session import IncidentSession
 
 
@@ -26,14 +27,13 @@ class Runtime:
     """False: start no worker and open no journal (snapshots feed fixed data)."""
     demo_root: Path | None = None
     actor: str = field(default_factory=lambda: default_actor(os.environ))
-    journals: list[Journal] = field(default_factory=list, repr=False)
+    journals: list[EventJournal] = field(default_factory=list, repr=False)
     """The journals opened through `open_journal`, closed by `close`."""
 
-    def open_journal(self) -> Journal:
-        """Open the incident's journal (blocking: call it in a thread)."""
-        config = self.loaded.config
-        path = journal_path(self.loaded.state_dir, config.incident.id)
-        journal = Journal.open(path, self.clock, self.actor, read_only=self.read_only)
+    def open_journal(self) -> EventJournal:
+        """Open the incident's journal, SQLite or `[journal] url` (blocking: call it in
+        a thread)."""
+        journal = open_journal(self.loaded, self.clock, self.actor, read_only=self.read_only)
         self.journals.append(journal)
         return journal
 

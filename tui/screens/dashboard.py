@@ -18,7 +18,8 @@ from textual.screen import Screen
 from warroom.services.escalation import ladder as esc
 from warroom.services.escalation.ladder import EscalationState
 from warroom.services.health.probe import HealthSnapshot
-from warroom.services.journal.store import Event, Journal
+from warroom.services.journal.backend import EventJournal
+from warroom.services.journal.store import Event
 from warroom.services.metrics.sampler import MetricsSnapshot
 from warroom.services.runbook.model import Runbook, RunbookState, replay
 from warroom.services.session import IncidentSession, SessionState
@@ -166,7 +167,7 @@ class DashboardScreen(PaintCache, Screen[None]):
     # --- the session ------------------------------------------------------------------
 
     @property
-    def journal(self) -> Journal | None:
+    def journal(self) -> EventJournal | None:
         """The incident's journal, once the session has opened it."""
         return self.session.journal
 
