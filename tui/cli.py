@@ -86,11 +86,17 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("--format", choices=["md", "json"], default="md")
     report.add_argument("--output", metavar="FILE", help="write to FILE instead of stdout")
 
-    journal = sub.add_parser("journal", help="check or recover the incident journal")
+    journal = sub.add_parser("journal", help="check, recover or copy the incident journal")
     journal.add_argument(
         "action",
-        choices=["check", "recover"],
-        help="check: is it sound (read-only); recover: rebuild a damaged one",
+        choices=["check", "recover", "copy"],
+        help="check: is it sound (read-only); recover: rebuild a damaged one; "
+        "copy: copy it to PostgreSQL (--to URL)",
+    )
+    journal.add_argument(
+        "--to",
+        metavar="URL",
+        help="copy: the PostgreSQL journal, postgresql://user@host:port/db (password: PGPASSWORD)",
     )
     with_config(journal)
     return parser
@@ -158,6 +164,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             from warroom.tui.headless.commands import run_report_command
 
             return run_report_command(load_config(args.config), fmt=args.format, output=args.output)
+        if args.command == "journal" and args.action == "copy":
+            from warroom.tui.headless.journal_copy import run_journal_copy
+
+            if not args.to:
+                print("warroom: journal copy: --to URL is required", file=sys.stderr)
+                return EXIT_CONFIG
+            return run_journal_copy(load_config(args.config), to=args.to)
         if args.command == "journal":
             from warroom.tui.headless.commands import run_journal_command
 
