@@ -128,8 +128,10 @@ async def run_screen(path: Path, report: Path) -> None:
     """What the dashboard does per batch, minus drawing: LogBuffer.append and its count."""
     from warroom.services.clock import SystemClock
     from warroom.services.config import LogConfig
+    from warroom.services.logs.buffer import LogBuffer
     from warroom.services.logs.filter import LogFilter
-    from warroom.services.logs.follow import LogBuffer, LogFollower, LogLine
+    from warroom.services.logs.follow import LogFollower
+    from warroom.services.logs.lines import LogLine
 
     meter = LagMeter()
     log_filter = LogFilter.parse(WORD)

@@ -94,8 +94,9 @@ class StartScreen(Screen[None]):
             self.previewed.set()
 
     async def _follow(self, runtime: Runtime) -> None:
+        from warroom.services.logs.buffer import LogBuffer
         from warroom.services.logs.filter import LogFilter
-        from warroom.services.logs.follow import LogBuffer, LogFollower
+        from warroom.services.logs.follow import LogFollower
         from warroom.widgets.log_view import LogView
 
         config = runtime.loaded.config

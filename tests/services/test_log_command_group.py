@@ -10,7 +10,8 @@ import psutil
 
 from warroom.services.clock import ManualClock
 from warroom.services.config import LogConfig
-from warroom.services.logs.follow import LogEvent, LogFollower, LogLine
+from warroom.services.logs.follow import LogFollower
+from warroom.services.logs.lines import LogEvent, LogLine
 
 
 def running(pid: int) -> bool:

@@ -19,21 +19,13 @@ import pytest
 
 from warroom.services.clock import ManualClock
 from warroom.services.config import LogConfig
+from warroom.services.logs.backwards import SCAN_BLOCK, tail_lines
+from warroom.services.logs.buffer import LogBuffer, MatchCounter
+from warroom.services.logs.file_tail import PathSource
 from warroom.services.logs.filter import LogFilter
-from warroom.services.logs.follow import (
-    SCAN_BLOCK,
-    LineAssembler,
-    LogBatch,
-    LogBuffer,
-    LogEvent,
-    LogFollower,
-    LogItem,
-    LogLine,
-    MatchCounter,
-    _PathSource,
-    detect_level,
-    tail_lines,
-)
+from warroom.services.logs.follow import LogFollower
+from warroom.services.logs.levels import detect_level
+from warroom.services.logs.lines import LineAssembler, LogBatch, LogEvent, LogItem, LogLine
 from warroom.services.logs.watch import FileWatch
 from warroom.services.sanitize import MAX_LINE, TRUNCATED_MARK
 
@@ -536,8 +528,8 @@ def text_seen(seen: Followed, text: str) -> Callable[[], bool]:
     return lambda: text in seen.texts
 
 
-def _one_file_source(log: Path) -> _PathSource:
-    return _PathSource(file_log(log), log, itertools.count(1), 10, LogFilter(), 1 << 20)
+def _one_file_source(log: Path) -> PathSource:
+    return PathSource(file_log(log), log, itertools.count(1), 10, LogFilter(), 1 << 20)
 
 
 def _texts(items: list[LogItem]) -> list[str]:

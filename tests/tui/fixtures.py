@@ -19,7 +19,7 @@ from warroom.services.health.probe import (
     Reason,
 )
 from warroom.services.journal.store import Event
-from warroom.services.logs.follow import LogLine
+from warroom.services.logs.lines import LogLine
 from warroom.services.metrics.sampler import MetricSeries, MetricsSnapshot
 from warroom.services.runbook.model import replay
 from warroom.services.sanitize import clean

@@ -12,7 +12,7 @@ from textual.widgets import Static
 
 from tests.tui import fixtures
 from warroom.services.config import ConfigError, LoadedConfig, load_config
-from warroom.services.logs.follow import LogLine
+from warroom.services.logs.lines import LogLine
 from warroom.tui.app import make_runtime, start_app
 from warroom.tui.runtime import Runtime
 from warroom.tui.screens.dashboard import DashboardScreen

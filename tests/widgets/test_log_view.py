@@ -6,7 +6,8 @@ from textual.app import App, ComposeResult
 from textual.strip import Strip
 
 from warroom.services.logs.filter import LogFilter
-from warroom.services.logs.follow import LogEvent, LogItem, LogLine, decode_line, detect_level
+from warroom.services.logs.levels import detect_level
+from warroom.services.logs.lines import LogEvent, LogItem, LogLine, decode_line
 from warroom.widgets.filter_bar import FilterBar
 from warroom.widgets.log_view import LogView
 

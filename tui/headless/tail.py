@@ -15,7 +15,8 @@ from typing import TextIO
 from warroom.services.clock import Clock, SystemClock
 from warroom.services.config import ConfigError, LogConfig, load_config
 from warroom.services.logs.filter import LogFilter
-from warroom.services.logs.follow import LogEvent, LogFollower, LogItem
+from warroom.services.logs.follow import LogFollower
+from warroom.services.logs.lines import LogEvent, LogItem
 
 EXIT_OK = 0
 EXIT_USAGE = 2
