@@ -37,6 +37,7 @@ from warroom.services.config.sections import (
 )
 from warroom.services.config.tomlfile import parse_toml, read_toml, read_toml_text
 from warroom.services.config.values import MAX_DURATION, Duration, StatusRange, parse_duration
+from warroom.services.config.verdict import EndpointVerdictConfig, MetricVerdictConfig
 
 __all__ = [
     "DEFAULT_NAME",
@@ -48,6 +49,7 @@ __all__ = [
     "ConfigError",
     "Duration",
     "EndpointConfig",
+    "EndpointVerdictConfig",
     "EscalationConfig",
     "EscalationLevel",
     "GitConfig",
@@ -57,6 +59,7 @@ __all__ = [
     "LogConfig",
     "MetricConfig",
     "MetricSource",
+    "MetricVerdictConfig",
     "NotifyConfig",
     "NotifyEvent",
     "RunbookConfig",

@@ -54,6 +54,10 @@ def semantic_checks(config: Config, file: str, themes: Collection[str] | None) -
             raise ConfigError(file, f"{where}.endpoint", f"no endpoint named {metric.endpoint!r}")
         if metric.source == "log" and metric.log not in logs:
             raise ConfigError(file, f"{where}.log", f"no log named {metric.log!r}")
+        if metric.verdict is not None and metric.crit is None and not metric.verdict.baseline:
+            # A verdict table with neither would be Inconclusive for ever.
+            problem = "nothing to judge: set the metric's crit or baseline = true"
+            raise ConfigError(file, f"{where}.verdict", problem)
     for i, metric in enumerate(config.metric, start=1):
         if metric.source == "ratio":
             for key in ("numerator", "denominator"):

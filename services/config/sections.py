@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from warroom.services.config.values import Duration, StatusRange
+from warroom.services.config.verdict import EndpointVerdictConfig, MetricVerdictConfig
 
 
 class Section(BaseModel):
@@ -83,6 +84,8 @@ class EndpointConfig(Section):
     ca_file: str | None = None
     proxy: str | None = None
     """Proxy URL; environment proxies are ignored unless set here."""
+    verdict: EndpointVerdictConfig | None = None
+    """How the deploy verdict judges this endpoint (gates use the defaults)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
@@ -132,6 +135,8 @@ class MetricConfig(Section):
     # ratio
     numerator: str | None = None
     denominator: str | None = None
+    verdict: MetricVerdictConfig | None = None
+    """How the deploy verdict judges this metric (gates use the defaults)."""
 
 
 class LogConfig(Section):
