@@ -1,6 +1,8 @@
 """One metric as a small graph: the trend over a window, its thresholds, the deploy mark.
 
-The title carries the current value with min/max and unit, and the state in words
+The title carries the current value ("--" when the latest sample failed, never the last
+good one) with its trend over the window (an arrow and the signed change), its age
+when older than two intervals (dimmed), min/max and unit, and the state in words
 (never colour alone); a line below gives the change against the pre-deploy baseline.
 The graph is drawn with block characters, one column per time bucket, with the warn
 and crit levels as dashed lines and the deploy as a dotted column. It works from a
@@ -19,8 +21,10 @@ from textual.reactive import reactive
 from textual.style import Style
 from textual.widget import Widget
 
-from warroom.services.metrics.sampler import MetricSeries
+from warroom.services.metrics.sampler import MetricSeries, trend_direction
 from warroom.services.sanitize import clean
+from warroom.widgets.glyphs import NO_DATA, TREND_ARROWS
+from warroom.widgets.health_table import format_age
 from warroom.widgets.paint_cache import PaintCache
 
 FULL = "▁▂▃▄▅▆▇█"
@@ -33,9 +37,9 @@ STATE_WORDS = {"warn": "▲ WARN", "crit": "✖ CRIT", "unknown": "? NO DATA"}
 
 
 def format_value(value: float | None) -> str:
-    """A figure for a title: "0.42", "12.3", "512", "12k", "3.4M", or "-"."""
+    """A figure for a title: "0.42", "12.3", "512", "12k", "3.4M", or "--"."""
     if value is None or math.isnan(value):
-        return "-"
+        return NO_DATA
     size = abs(value)
     if size >= 1e6:
         return f"{value / 1e6:.1f}M"
@@ -53,6 +57,35 @@ def format_window(seconds: float) -> str:
     if seconds >= 3600:
         return f"{seconds / 3600:g}h"
     return f"{seconds / 60:g}m"
+
+
+def signed(value: float) -> str:
+    """ "+1.3", "−0.42": a change always carries its sign (a real minus sign)."""
+    return ("+" if value >= 0 else "−") + format_value(abs(value))
+
+
+def trend_text(series: MetricSeries, window: float) -> str:
+    """ "↑ +1.3": which way the figure went over the window and by how much; "" unknown."""
+    change = series.change_over(window)
+    if change is None or series.current is None:
+        return ""
+    return f"{TREND_ARROWS[trend_direction(change, series.current)]} {signed(change)}"
+
+
+def baseline_text(series: MetricSeries) -> str:
+    """ "↓ −82% vs baseline" once a deploy is marked and both sides have points; else ""."""
+    if series.delta_pct is None:
+        return ""
+    arrow = TREND_ARROWS[trend_direction(series.delta_pct, 100.0)]
+    sign = "+" if series.delta_pct >= 0 else "−"
+    return f"{arrow} {sign}{abs(series.delta_pct):.0f}% vs baseline"
+
+
+def age_text(series: MetricSeries, now: float | None) -> str:
+    """ "40s old" when the figure is older than two intervals; "" while it is fresh."""
+    if now is None or not series.is_old(now):
+        return ""
+    return f"{format_age(series.age(now))} old"
 
 
 def _time(point: tuple[float, float]) -> float:
@@ -147,6 +180,7 @@ class MetricGraph(PaintCache, Widget):
     MetricGraph > .metric-graph--crit-line { color: $error; }
     MetricGraph > .metric-graph--deploy { color: $secondary; text-style: bold; }
     MetricGraph > .metric-graph--muted { color: $text-muted; }
+    MetricGraph > .metric-graph--age { color: $text-muted; text-style: dim italic; }
     """
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {
@@ -157,12 +191,15 @@ class MetricGraph(PaintCache, Widget):
         "metric-graph--crit-line",
         "metric-graph--deploy",
         "metric-graph--muted",
+        "metric-graph--age",
     }
 
     series: reactive[MetricSeries | None] = reactive(None)
     """The metric to draw; None until its first sample."""
     window: reactive[float] = reactive(300.0)
     """Seconds of history shown (the screen cycles 5m, 30m, 2h)."""
+    now: reactive[float | None] = reactive(None)
+    """Wall seconds of the snapshot the series came in, to age the figure."""
 
     def watch_series(self, series: MetricSeries | None) -> None:
         state = series.state if series else "unknown"
@@ -173,26 +210,37 @@ class MetricGraph(PaintCache, Widget):
     def _style(self, name: str) -> Style:
         return self.get_visual_style(f"metric-graph--{name}", partial=True)
 
-    def _title(self, series: MetricSeries, width: int, with_delta: bool) -> Content:
+    def _head(self, series: MetricSeries) -> Content:
+        """Name, figure, trend arrow, state word and age: what the one-row form keeps."""
         unit = clean(series.unit, 12)
         current = f"{format_value(series.current)} {unit}".strip()
-        state_word = STATE_WORDS.get(series.state, "")
+        if series.current is None:
+            current = NO_DATA
         parts = [
             Content(clean(series.name, 40)).stylize(self._style("title")),
             Content(f" {current}"),
         ]
+        trend = trend_text(series, self.window)
+        if trend:
+            parts.append(Content(f" {trend}"))
+        state_word = STATE_WORDS.get(series.state, "")
         if state_word:
             parts.append(Content(" "))
             parts.append(Content(state_word).stylize(self._style("state")))
+        age = age_text(series, self.now)
+        if age:
+            parts.append(Content(f" {age}").stylize(self._style("age")))
+        return Content.assemble(*parts)
+
+    def _title(self, series: MetricSeries, width: int, with_delta: bool) -> Content:
         extra = f"  min {format_value(series.minimum)} max {format_value(series.maximum)}"
         extra += f"  [{format_window(self.window)}]"
         if series.state == "unknown" and series.error:
             extra = f"  {clean(series.error, 200)}"
         if with_delta and series.delta_pct is not None:
-            sign = "+" if series.delta_pct >= 0 else "−"
-            extra = f"  {sign}{abs(series.delta_pct):.0f}% vs base" + extra
-        parts.append(Content(extra).stylize(self._style("muted")))
-        return Content.assemble(*parts).truncate(width, ellipsis=True)
+            extra = f"  {baseline_text(series).replace('baseline', 'base')}" + extra
+        tail = Content(extra).stylize(self._style("muted"))
+        return Content.assemble(self._head(series), tail).truncate(width, ellipsis=True)
 
     def render(self) -> Content:
         series = self.series
@@ -203,11 +251,11 @@ class MetricGraph(PaintCache, Widget):
         if height == 1:
             return self._compact(series, width)
         lines: list[Content] = []
-        delta = series.delta_text()
+        delta = baseline_text(series) or None
         delta_line = delta is not None and height >= 5
         lines.append(self._title(series, width, with_delta=delta is not None and not delta_line))
         if delta_line and delta is not None:
-            lines.append(Content(clean(delta, 200)).truncate(width, ellipsis=True))
+            lines.append(Content(delta).truncate(width, ellipsis=True))
         axis = height >= 7
         graph_height = height - len(lines) - (1 if axis else 0)
         if graph_height >= 1:
@@ -219,15 +267,8 @@ class MetricGraph(PaintCache, Widget):
         return Content("\n").join(lines)
 
     def _compact(self, series: MetricSeries, width: int) -> Content:
-        """One row: name, value and state, then a sparkline of the window in the rest."""
-        unit = clean(series.unit, 12)
-        core = Content.assemble(
-            Content(clean(series.name, 40)).stylize(self._style("title")),
-            Content(f" {format_value(series.current)} {unit}".rstrip()),
-        )
-        word = STATE_WORDS.get(series.state)
-        if word:
-            core = Content.assemble(core, Content(f" {word}").stylize(self._style("state")))
+        """One row: name, value, trend and state, then a sparkline of the window in the rest."""
+        core = self._head(series)
         room = width - core.cell_length - 1
         if room < 6 or not series.points:
             return self._title(series, width, with_delta=False)

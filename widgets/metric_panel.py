@@ -37,5 +37,7 @@ class MetricPanel(PaintCache, VerticalScroll):
     def watch_snapshot(self, snapshot: MetricsSnapshot | None) -> None:
         if snapshot is None:
             return
+        now = snapshot.at.timestamp()
         for name, graph in zip(self.names, self.query(MetricGraph), strict=False):
+            graph.now = now  # before the series, so one repaint shows both
             graph.series = snapshot.get(name)

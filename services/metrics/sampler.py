@@ -83,6 +83,25 @@ class MetricSeries:
     baseline: float | None = None
     delta_pct: float | None = None
     """Change of the post-deploy mean against the baseline, in percent."""
+    interval: float = 0.0
+    """Seconds between samples (from the config); 0 when unknown."""
+    sampled_at: float | None = None
+    """Wall seconds of the sample that gave `current`; None when there is no current value."""
+
+    def change_over(self, window: float) -> float | None:
+        """The signed change over the last `window` seconds of points (see `window_change`)."""
+        return window_change(self.points, window)
+
+    def age(self, now: float) -> float | None:
+        """Seconds since `current` was sampled, at wall second `now`; None without a value."""
+        if self.current is None or self.sampled_at is None:
+            return None
+        return max(0.0, now - self.sampled_at)
+
+    def is_old(self, now: float) -> bool:
+        """The figure is older than two intervals: it must say how old it is."""
+        age = self.age(now)
+        return age is not None and self.interval > 0 and age > 2 * self.interval
 
     def delta_text(self) -> str | None:
         """ "error rate −82% vs baseline", or None when there is nothing to compare."""
@@ -169,6 +188,42 @@ def baseline_delta(
     return baseline, (after - baseline) / abs(baseline) * 100.0
 
 
+TREND_EDGE = 0.1
+"""Share of a window's points averaged at each end, so one noisy sample is not a trend."""
+TREND_FLAT = 0.02
+"""A change smaller than this share of the figure's size reads as flat."""
+
+
+def window_change(points: Sequence[tuple[float, float]], window: float) -> float | None:
+    """The signed change across the last `window` seconds: mean of the last points
+    minus mean of the first (each a tenth of the points, at least one).
+
+    None with fewer than two points in the window: one reading has no direction.
+    """
+    if not points:
+        return None
+    end = points[-1][0]
+    inside = [v for t, v in points if t >= end - window]
+    if len(inside) < 2:
+        return None
+    edge = max(1, int(len(inside) * TREND_EDGE))
+    first, last = _mean(inside[:edge]), _mean(inside[-edge:])
+    if first is None or last is None:
+        return None
+    return last - first
+
+
+def trend_direction(change: float | None, reference: float | None) -> Literal["up", "down", "flat"]:
+    """Which way a figure is going: "up", "down", or "flat" when the change is small
+    against `reference` (the figure's size) or unknown."""
+    if change is None or change == 0:
+        return "flat"
+    scale = abs(reference) if reference else 0.0
+    if scale and abs(change) < scale * TREND_FLAT:
+        return "flat"
+    return "up" if change > 0 else "down"
+
+
 def dotted_path(doc: Any, path: str) -> float:
     """The number at `path` ("data.latency.p95", "items.0.value") in a JSON document."""
     current = doc
@@ -203,6 +258,7 @@ class _Series:
         size = max(2, math.ceil(WATCH_SECONDS / max(config.interval, 0.001)))
         self.points: deque[tuple[float, float]] = deque(maxlen=size)
         self.current: float | None = None
+        self.sampled_at: float | None = None
         self.error = ""
         self.prev_counter: tuple[float, float] | None = None
         self.prev_buckets: dict[float, float] | None = None
@@ -227,6 +283,7 @@ class _Series:
                 value = min(100.0, max(0.0, value))
             self.points.append((wall, value))
         self.current = value
+        self.sampled_at = wall if value is not None else None
         self.error = clean(error, 300) if value is None else ""
 
     def to_series(self, deploy_at: float | None) -> MetricSeries:
@@ -251,6 +308,8 @@ class _Series:
             deploy_at=deploy_at,
             baseline=baseline,
             delta_pct=delta,
+            interval=c.interval,
+            sampled_at=self.sampled_at,
         )
 
 

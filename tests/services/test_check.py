@@ -141,11 +141,25 @@ async def test_check_probes_everything_once() -> None:
         "status_code": None,
         "latency_ms": None,
     }
-    assert set(doc["metrics"][0]) == {"name", "value", "unit", "state"}
+    assert set(doc["metrics"][0]) == {"name", "value", "unit", "state", "trend", "change"}
 
     table = format_table(report)
     assert "✖ DOWN" in table and "refused" in table and "✔ UP" in table
     assert "error rate" in table and "s3cr3t" not in table
+    # One reading has no direction: the trend column says so, it does not guess.
+    assert "TREND" in table and metrics["memory"].change is None
+
+
+def test_trend_column_shows_the_arrow_and_signed_change() -> None:
+    rising = MetricCheck("p95", 420.0, "ms", "warn", "", 120.0, "up")
+    falling = MetricCheck("errors", 1.5, "%", "ok", "", -3.25, "down")
+    single = MetricCheck("memory", 40.0, "%", "ok", "")
+    rows = {
+        line.split()[0]: line
+        for line in format_table(CheckReport((), (rising, falling, single), AT)).splitlines()
+    }
+    assert "↑ +120" in rows["p95"] and "↓ −3.2" in rows["errors"]
+    assert rows["memory"].split()[3] == "--"
 
 
 def ep(state: ProbeState) -> EndpointCheck:

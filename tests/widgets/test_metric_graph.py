@@ -89,7 +89,7 @@ async def test_deploy_marker_and_baseline_delta() -> None:
         app.query_one(MetricGraph).series = marked
         await pilot.pause()
         text = rendered(app)
-    assert "error rate −82% vs baseline" in text.splitlines()[1]
+    assert "↓ −82% vs baseline" in text.splitlines()[1]
     assert DEPLOY_CHAR in text
 
 
@@ -159,7 +159,7 @@ def test_value_range(
 
 def test_formats() -> None:
     assert [format_value(v) for v in (None, 0.4242, 12.34, 512.0, 12345.0, 3.4e6)] == [
-        "-", "0.42", "12.3", "512", "12k", "3.4M"
+        "--", "0.42", "12.3", "512", "12k", "3.4M"
     ]  # fmt: skip
     assert [format_window(s) for s in (300.0, 1800.0, 7200.0)] == ["5m", "30m", "2h"]
 

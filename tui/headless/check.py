@@ -15,7 +15,7 @@ from typing import Any
 from warroom.services.clock import Clock, SystemClock
 from warroom.services.config import Config
 from warroom.services.health.probe import ProbeState, Reason
-from warroom.services.metrics.sampler import MetricState
+from warroom.services.metrics.sampler import MetricSeries, MetricState, trend_direction
 from warroom.services.redact import mask, mask_payload
 from warroom.services.sanitize import clean
 from warroom.services.session.once import sample_once
@@ -42,6 +42,32 @@ class MetricCheck:
     unit: str
     state: MetricState
     error: str
+    change: float | None = None
+    """The signed change across this check's readings; None from a single reading."""
+    trend: str = "flat"
+    """ "up", "down" or "flat" (`trend_direction`)."""
+
+
+def _metric_check(series: MetricSeries) -> MetricCheck:
+    # The check's readings span seconds at most: the whole series is the window.
+    change = series.change_over(float("inf"))
+    trend = trend_direction(change, series.current)
+    return MetricCheck(
+        series.name, series.current, series.unit, series.state, series.error, change, trend
+    )
+
+
+_GLYPHS = {ProbeState.UP: "✔", ProbeState.WARN: "▲", ProbeState.DOWN: "✖"}
+"""The table's state symbols (a single probe is UP, WARN or DOWN); words go beside them."""
+_ARROWS = {"up": "↑", "down": "↓", "flat": "→"}
+
+
+def _trend_cell(check: MetricCheck) -> str:
+    """ "↑ +12.0", or "--" when one reading has no direction."""
+    if check.change is None:
+        return "--"
+    sign = "+" if check.change >= 0 else "−"
+    return f"{_ARROWS[check.trend]} {sign}{_fmt_number(abs(check.change))}"
 
 
 @dataclass(frozen=True)
@@ -64,7 +90,7 @@ async def run_check(
         EndpointCheck(e.name, r.state, r.reason, r.status_code, r.latency_ms, r.detail)
         for e, r in reading.probes
     )
-    metrics = tuple(MetricCheck(s.name, s.current, s.unit, s.state, s.error) for s in series.series)
+    metrics = tuple(_metric_check(s) for s in series.series)
     return CheckReport(endpoints, metrics, clock.now())
 
 
@@ -99,7 +125,14 @@ def report_to_json(report: CheckReport) -> dict[str, Any]:
             for e in report.endpoints
         ],
         "metrics": [
-            {"name": m.name, "value": _round(m.value), "unit": m.unit, "state": m.state}
+            {
+                "name": m.name,
+                "value": _round(m.value),
+                "unit": m.unit,
+                "state": m.state,
+                "trend": m.trend,
+                "change": _round(m.change),
+            }
             for m in report.metrics
         ],
     }
@@ -128,7 +161,7 @@ def format_table(report: CheckReport) -> str:
         rows = [
             [
                 clean(e.name, 60),
-                f"{e.state.glyph} {e.state.word}",
+                f"{_GLYPHS.get(e.state, '?')} {e.state.word}",
                 e.reason.value if e.reason else "",
                 str(e.status_code) if e.status_code is not None else "-",
                 f"{e.latency_ms:.0f} ms" if e.latency_ms is not None else "-",
@@ -144,12 +177,13 @@ def format_table(report: CheckReport) -> str:
             [
                 clean(m.name, 60),
                 f"{_fmt_number(m.value)} {clean(m.unit, 20)}".strip(),
+                _trend_cell(m),
                 m.state.upper(),
                 m.error,
             ]
             for m in report.metrics
         ]
-        lines += _table(["METRIC", "VALUE", "STATE", "NOTE"], rows)
+        lines += _table(["METRIC", "VALUE", "TREND", "STATE", "NOTE"], rows)
     if not lines:
         lines.append("nothing to check: no [[endpoint]] or [[metric]] in the config")
     # One pass over the finished table: whatever column a secret came back in.
