@@ -1,6 +1,8 @@
-"""The Escalation pane: how long the incident has run, whom to call now, whom next and when.
+"""The Escalation pane: whom to call next and when, large; whom to call now.
 
-It renders one `EscalationState`; the screen recomputes the state every second with
+The big digits count down to the next level (the header already shows how long the
+incident has run); the line under them names the next level's role, person and
+contact ("Senior engineer · Aiko Tanaka @aiko · in 3:38"). It renders one `EscalationState`; the screen recomputes the state every second with
 `warroom.services.escalation.ladder.compute_state`, which is what makes the countdowns live.
 Names and contacts come from the config and are rendered as plain text, never as markup.
 """
@@ -14,14 +16,15 @@ from textual.reactive import reactive
 from textual.widget import Widget
 from textual.widgets import Digits
 
-from warroom.services.escalation.ladder import EscalationState, format_countdown, format_hms
+from warroom.services.escalation.ladder import EscalationState, format_countdown
 from warroom.widgets.paint_cache import PaintCache
 from warroom.widgets.text_line import TextLine
 
 SHORT_HEIGHT = 8
 """Below this many rows the clock is plain text instead of three-row Digits."""
 
-NO_CLOCK = "-:--:--"
+NO_CLOCK = "-:--"
+"""The countdown with no next level to count to."""
 
 _FLAG_CLASSES = ("-approaching", "-crossed", "-unacked", "-resolved", "-overdue", "-watching")
 
@@ -44,12 +47,32 @@ def _contact_line(state: EscalationState) -> Text:
     return Text(f"  {state.reached.contact}")
 
 
-def _next_line(state: EscalationState) -> Text:
+def next_level_text(state: EscalationState) -> str:
+    """ "Senior engineer · Aiko Tanaka @aiko · in 3:38": who comes next, how to reach
+    them, and when; "RESOLVED" or "Top of the ladder" when nobody comes next."""
     if state.resolved:
-        return Text("RESOLVED", style="bold")
-    if state.next is None:
-        return Text("Top of the ladder")
-    return Text(f"{state.next.level.role} in {format_countdown(state.next.remaining)}")
+        return "RESOLVED"
+    upcoming = state.next
+    if upcoming is None:
+        return "Top of the ladder"
+    level = upcoming.level
+    person = " ".join(p for p in (level.name, level.contact) if p)
+    parts = [level.role, person, f"in {format_countdown(upcoming.remaining)}"]
+    return " · ".join(p for p in parts if p)
+
+
+def countdown_text(state: EscalationState | None) -> str:
+    """The big digits: the time left until the next level, or "-:--" when none comes."""
+    if state is None or state.resolved or state.next is None:
+        return NO_CLOCK
+    return format_countdown(state.next.remaining)
+
+
+def _next_line(state: EscalationState) -> Text:
+    text = next_level_text(state)
+    if state.resolved:
+        return Text(text, style="bold")
+    return Text(text if state.next is None else f"Next: {text}")
 
 
 def _status_line(state: EscalationState) -> Text:
@@ -72,6 +95,18 @@ def _watch_line(state: EscalationState) -> Text:
     return Text(line)
 
 
+class _WrappedLine(TextLine):
+    """A TextLine that wraps onto a second row: the next level's line must not lose the
+    countdown at its end to an ellipsis in a 38-column pane."""
+
+    DEFAULT_CSS = """
+    _WrappedLine { height: 2; text-wrap: wrap; }
+    """
+
+    def render(self) -> Text:
+        return self.text.copy()
+
+
 class EscalationView(PaintCache, Widget):
     """The incident clock and the escalation ladder, sized for a small pane (~38x10)."""
 
@@ -85,6 +120,7 @@ class EscalationView(PaintCache, Widget):
         width: 1fr;
         height: 1;
     }
+    EscalationView #next { height: 2; }
     EscalationView #clock { width: auto; }
     EscalationView #clock-text { display: none; text-style: bold; }
     EscalationView.-short #clock { display: none; }
@@ -115,11 +151,13 @@ class EscalationView(PaintCache, Widget):
         self._digits = Digits(NO_CLOCK, id="clock")
         self._clock_text = TextLine(Text(NO_CLOCK), id="clock-text")
         self._lines = {
-            name: TextLine(id=name) for name in ("reached", "contact", "next", "status", "watch")
+            name: TextLine(id=name) for name in ("reached", "contact", "status", "watch")
         }
+        self._lines["next"] = _WrappedLine(id="next")
         yield self._digits
         yield self._clock_text
-        yield from self._lines.values()
+        yield self._lines["next"]
+        yield from (line for name, line in self._lines.items() if name != "next")
 
     def on_mount(self) -> None:
         self._render_state(self.state)
@@ -153,7 +191,7 @@ class EscalationView(PaintCache, Widget):
             self._flags = flags
             for flag, name in zip(flags, _FLAG_CLASSES, strict=True):
                 self.set_class(flag, name)
-        clock = NO_CLOCK if state is None else format_hms(state.elapsed)
+        clock = countdown_text(state)
         self._clock_text.text = Text(clock)
         if not self.has_class("-short"):
             self._show_digits()

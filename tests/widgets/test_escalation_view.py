@@ -67,7 +67,7 @@ async def test_before_the_clock_starts() -> None:
     app = Harness()
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
-        assert app.query_one(Digits).value == "-:--:--"
+        assert app.query_one(Digits).value == "-:--"
         assert "Clock not started" in screen_text(app)
 
 
@@ -77,10 +77,11 @@ async def test_before_the_first_threshold() -> None:
         view = app.query_one(EscalationView)
         view.state = state_at(5 * 60 + 3)
         await pilot.pause()
-        assert app.query_one(Digits).value == "0:05:03"
+        # The big digits count down to the next level; the header shows the elapsed time.
+        assert app.query_one(Digits).value == "9:57"
         text = screen_text(app)
         assert "No escalation yet" in text
-        assert "Senior engineer in 9:57" in text
+        assert line(app, "next") == "Next: Senior engineer · +1-555-0124 · in 9:57"
         assert "Status update in 24:57" in text
         assert not view.has_class("-approaching")
         assert not view.has_class("-crossed")
@@ -96,7 +97,8 @@ async def test_approaching_in_the_last_two_minutes() -> None:
         view.state = state_at(13 * 60 + 30)
         await pilot.pause()
         assert view.has_class("-approaching")
-        assert "Senior engineer in 1:30" in screen_text(app)
+        assert line(app, "next").endswith("· in 1:30")
+        assert app.query_one(Digits).value == "1:30"
         next_line = app.query_one("#next", TextLine)
         assert next_line.styles.color != app.query_one("#status", TextLine).styles.color
 
@@ -116,7 +118,8 @@ async def test_after_the_threshold_shows_whom_to_call_until_acked() -> None:
         text = screen_text(app)
         assert "Call Senior engineer (Ann)  UNACKED" in text
         assert "+1-555-0124" in text
-        assert "Engineering manager in 13:42" in text
+        assert line(app, "next") == "Next: Engineering manager · +1-555-0125 · in 13:42"
+        assert app.query_one(Digits).value == "13:42"
         assert view.has_class("-crossed") and view.has_class("-unacked")
         acked = [
             *crossed,
@@ -153,7 +156,7 @@ async def test_status_overdue_watch_and_resolved() -> None:
         view.state = state_at(3 * 3600, resolved)
         await pilot.pause()
         assert view.has_class("-resolved") and not view.has_class("-watching")
-        assert app.query_one(Digits).value == "0:40:00"
+        assert app.query_one(Digits).value == "-:--"  # nobody comes next
         assert "RESOLVED" in screen_text(app)
 
 
@@ -175,13 +178,30 @@ async def test_short_pane_shows_the_clock_as_text() -> None:
     app = Harness(height=6)
     async with app.run_test(size=(80, 24)) as pilot:
         view = app.query_one(EscalationView)
-        view.state = state_at(3723)
+        view.state = state_at(5 * 60 + 3)
         await pilot.pause()
         assert view.has_class("-short")
         assert not app.query_one(Digits).display
+        assert "9:57" in screen_text(app)
+        view.state = state_at(3723)
+        await pilot.pause()
         text = screen_text(app)
-        assert "1:02:03" in text
+        assert "-:--" in text and "1:02:03" not in text
         assert "Top of the ladder" in text
+
+
+async def test_next_level_names_role_person_and_contact() -> None:
+    levels = [
+        EscalationLevel(after=900, role="Senior engineer", name="Aiko Tanaka", contact="@aiko"),
+        EscalationLevel(after=1800, role="Engineering manager"),
+    ]
+    app = Harness()
+    async with app.run_test(size=(80, 24)) as pilot:
+        view = app.query_one(EscalationView)
+        view.state = state_at(11 * 60 + 22, [], EscalationConfig(levels=levels))
+        await pilot.pause()
+        assert app.query_one(Digits).value == "3:38"
+        assert line(app, "next") == "Next: Senior engineer · Aiko Tanaka @aiko · in 3:38"
 
 
 SnapCompare = Any  # pytest-textual-snapshot's fixture is untyped
