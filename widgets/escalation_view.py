@@ -2,7 +2,9 @@
 
 The big digits count down to the next level (the header already shows how long the
 incident has run); the line under them names the next level's role, person and
-contact ("Senior engineer · Aiko Tanaka @aiko · in 3:38"). It renders one `EscalationState`; the screen recomputes the state every second with
+contact ("Senior engineer · Aiko Tanaka @aiko · in 3:38").
+
+It renders one `EscalationState`; the screen recomputes the state every second with
 `warroom.services.escalation.ladder.compute_state`, which is what makes the countdowns live.
 Names and contacts come from the config and are rendered as plain text, never as markup.
 """
