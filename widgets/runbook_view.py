@@ -23,6 +23,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from warroom.services.runbook.model import ChoiceState, ItemState, PhaseState, RunbookState
+from warroom.services.runbook.placeholders import CommandValues, fill_commands
 from warroom.widgets.paint_cache import PaintCache
 
 RowKind = Literal["phase", "choice", "item", "orphans", "orphan"]
@@ -162,6 +163,9 @@ class RunbookView(PaintCache, ScrollView, can_focus=True):
 
     A new state repaints only when it changes what is drawn (see `_finish`)."""
 
+    versions: reactive[CommandValues | None] = reactive(None, repaint=False)
+    """The release's versions, filled into the commands shown (`{version}` and the like)."""
+
     class ToggleRequested(Message):
         """Mark an item done (`done=True`) or reopen it (`done=False`)."""
 
@@ -236,6 +240,9 @@ class RunbookView(PaintCache, ScrollView, can_focus=True):
         if state is not None and not self._placed:
             self._placed = True
             self._cursor_key = self._start_key(state)
+        self._rebuild()
+
+    def watch_versions(self) -> None:
         self._rebuild()
 
     def on_resize(self) -> None:
@@ -400,7 +407,7 @@ class RunbookView(PaintCache, ScrollView, can_focus=True):
         for note in item_state.notes:
             self._add_detail(f"      {words['note']}: {note.text} ({note.by})", width)
         if key == self._cursor_key and item_state.item.commands:
-            for command in item_state.item.commands.splitlines():
+            for command in fill_commands(item_state.item.commands, self.versions).splitlines():
                 self._add_detail(f"      $ {command}", width)
 
     # --- drawing ------------------------------------------------------------------

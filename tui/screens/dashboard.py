@@ -22,6 +22,7 @@ from warroom.services.journal.backend import EventJournal
 from warroom.services.journal.store import Event
 from warroom.services.metrics.sampler import MetricsSnapshot
 from warroom.services.runbook.model import Runbook, RunbookState, replay
+from warroom.services.runbook.placeholders import CommandValues, command_values
 from warroom.services.session import IncidentSession, SessionState
 from warroom.services.session.summary import IncidentSummary
 from warroom.tui.runtime import Runtime
@@ -88,6 +89,8 @@ class DashboardScreen(PaintCache, Screen[None]):
     runbook_state: reactive[RunbookState | None] = reactive(None, always_update=True, repaint=False)
     escalation: reactive[EscalationState | None] = reactive(None, repaint=False)
     release: reactive[ReleaseInfo | None] = reactive(None, repaint=False)
+    versions: reactive[CommandValues | None] = reactive(None, repaint=False)
+    """The release's versions, as the runbook fills them into its commands."""
 
     def __init__(self, runtime: Runtime) -> None:
         super().__init__()
@@ -112,7 +115,9 @@ class DashboardScreen(PaintCache, Screen[None]):
             with Column(id="col-a"):
                 with Pane(id="runbook-pane", classes="pane") as pane:
                     pane.border_title = "Runbook"
-                    yield RunbookView(id="runbook").data_bind(state=DashboardScreen.runbook_state)
+                    yield RunbookView(id="runbook").data_bind(
+                        state=DashboardScreen.runbook_state, versions=DashboardScreen.versions
+                    )
                 with Pane(id="escalation-pane", classes="pane") as pane:
                     pane.border_title = "Escalation"
                     yield EscalationView(id="escalation").data_bind(
@@ -354,6 +359,9 @@ class DashboardScreen(PaintCache, Screen[None]):
         controller.subscribe(self._release_changed)
         self.run_worker(controller.refresh_release(), group="release")
         self.set_interval(30.0, self._refresh_release)
+
+    def watch_release(self, release: ReleaseInfo | None) -> None:
+        self.versions = command_values(release)
 
     def _release_changed(self) -> None:
         self.release = self._controller().release
