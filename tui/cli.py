@@ -24,6 +24,13 @@ def _version() -> str:
     return __version__
 
 
+def _duration(text: str) -> float:
+    """`check --for`'s duration, parsed by the check (imported only when given)."""
+    from warroom.tui.headless.check import duration_arg
+
+    return duration_arg(text)
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="warroom",
@@ -76,6 +83,14 @@ def _parser() -> argparse.ArgumentParser:
         sub.add_parser("check", help="probe every endpoint and metric once (exit 0 when all UP)")
     )
     check.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    check.add_argument(
+        "--for",
+        dest="watch",
+        type=_duration,
+        default=0.0,
+        metavar="DURATION",
+        help="watch that long (e.g. 5m) and judge the gates over it, as after a deploy",
+    )
 
     tail = with_config(sub.add_parser("tail", help="follow and filter the logs to stdout"))
     tail.add_argument("files", nargs="*", metavar="FILE", help="files or globs (default: [[log]])")
@@ -159,7 +174,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "check":
             from warroom.tui.headless.commands import run_check_command
 
-            return run_check_command(load_config(args.config), as_json=args.json)
+            return run_check_command(load_config(args.config), as_json=args.json, watch=args.watch)
         if args.command == "report":
             from warroom.tui.headless.commands import run_report_command
 

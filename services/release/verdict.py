@@ -23,8 +23,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-from scipy.stats import mannwhitneyu  # type: ignore[import-untyped]
-
 from warroom.services.config import Config, EndpointConfig, MetricConfig
 from warroom.services.health.probe import HealthSnapshot
 from warroom.services.metrics.sampler import BASELINE_WINDOW, RECENT_WINDOW, MetricsSnapshot
@@ -89,7 +87,7 @@ class Verdict:
         deciding = [c for c in critical if c.outcome is self.outcome]
         if self.outcome is Outcome.PASS:
             return f"Pass: {len(critical)} of {len(critical)} critical criteria held"
-        more = f" (+{len(deciding) - 1} more)" if len(deciding) > 1 else ""
+        more = f"; and {len(deciding) - 1} more" if len(deciding) > 1 else ""
         return f"{self.outcome.value}: {deciding[0].reason}{more}"
 
 
@@ -265,6 +263,9 @@ def rank_test(post: Sequence[float], base: Sequence[float], direction: Direction
     continuity corrected) otherwise. When every sample is equal, the test has no
     variance to work with and scipy returns p = 1 or NaN: no evidence of a change.
     """
+    # Imported here: scipy costs a few hundred ms to load, paid only by a comparison.
+    from scipy.stats import mannwhitneyu  # type: ignore[import-untyped]
+
     alternative = "greater" if direction == "higher_is_worse" else "less"
     result = mannwhitneyu(list(post), list(base), alternative=alternative)
     p = float(result.pvalue)

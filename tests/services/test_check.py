@@ -133,7 +133,7 @@ async def test_check_probes_everything_once() -> None:
     doc = report_to_json(report)
     assert json.loads(json.dumps(doc)) == doc
     assert "s3cr3t" not in json.dumps(doc)
-    assert set(doc) == {"endpoints", "metrics"}
+    assert set(doc) == {"endpoints", "metrics", "verdict"}
     assert doc["endpoints"][1] == {
         "name": "legacy",
         "state": "DOWN",

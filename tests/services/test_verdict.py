@@ -150,7 +150,7 @@ def test_combine(outcomes: list[tuple[Outcome, bool]], expected: Outcome) -> Non
 
 def test_summary_counts_more_failures() -> None:
     verdict = combine([crit(FAIL), crit(PASS), crit(FAIL)])
-    assert verdict.summary() == "Fail: m Fail (+1 more)"
+    assert verdict.summary() == "Fail: m Fail; and 1 more"
     assert combine([crit(PASS), crit(PASS)]).summary() == "Pass: 2 of 2 critical criteria held"
 
 

@@ -3,20 +3,33 @@
 All probes run concurrently. Thresholds of consecutive results do not apply to a
 single probe, so an endpoint's state is the verdict of that one probe. Counter rates
 need two readings, so rate metrics are read twice, `rate_gap` seconds apart.
+
+`--for DURATION` watches instead: endpoints and metrics are probed and sampled on
+their own intervals for that long, as the dashboard does, and the verdict judges
+the gates over those readings as if the deploy had happened when the check began.
 """
 
 from __future__ import annotations
 
+import argparse
+import asyncio
 import math
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from warroom.services.clock import Clock, SystemClock
-from warroom.services.config import Config
-from warroom.services.health.probe import ProbeState, Reason
-from warroom.services.metrics.sampler import MetricSeries, MetricState, trend_direction
+from warroom.services.config import Config, parse_duration
+from warroom.services.health.probe import HealthSnapshot, Prober, ProbeState, Reason, make_client
+from warroom.services.metrics.sampler import (
+    MetricSampler,
+    MetricSeries,
+    MetricsSnapshot,
+    MetricState,
+    trend_direction,
+)
 from warroom.services.redact import mask, mask_payload
+from warroom.services.release.verdict import Verdict, judge, verdict_to_json
 from warroom.services.sanitize import clean
 from warroom.services.session.once import sample_once
 
@@ -77,13 +90,22 @@ class CheckReport:
     endpoints: tuple[EndpointCheck, ...]
     metrics: tuple[MetricCheck, ...]
     at: datetime
+    verdict: Verdict | None = None
+    """The gates judged over this check's readings, as if deployed when it began."""
 
 
 async def run_check(
-    config: Config, clock: Clock | None = None, rate_gap: float = 1.0
+    config: Config, clock: Clock | None = None, rate_gap: float = 1.0, watch: float = 0.0
 ) -> CheckReport:
-    """Probe every endpoint and read every metric once, concurrently."""
+    """Probe every endpoint and read every metric once, concurrently.
+
+    With `watch` seconds, probe and sample on the configured intervals that long
+    instead, and judge the verdict's windows over every reading.
+    """
     clock = clock or SystemClock()
+    started = clock.now()
+    if watch > 0:
+        return await _watched_check(config, clock, watch, started)
     reading = await sample_once(config, clock, rate_gap)
     series = reading.metrics
     endpoints = tuple(
@@ -91,7 +113,71 @@ async def run_check(
         for e, r in reading.probes
     )
     metrics = tuple(_metric_check(s) for s in series.series)
-    return CheckReport(endpoints, metrics, clock.now())
+    # One round is one sample per figure: enough for a gate to fail, never to pass
+    # (a pass needs its whole window), so a one-off check is at best Inconclusive.
+    now = clock.now()
+    verdict = judge(config, started, reading.health, reading.metrics, now)
+    return CheckReport(endpoints, metrics, now, verdict)
+
+
+async def watch_readings(
+    config: Config, clock: Clock, duration: float
+) -> tuple[HealthSnapshot, MetricsSnapshot]:
+    """The latest snapshots after probing and sampling for `duration` seconds.
+
+    Wired as the session wires them (each health snapshot feeds the health metrics);
+    both streams stop, and their probes with them, before this returns.
+    """
+    async with make_client(config.endpoint) as client:
+        prober = Prober(config.endpoint, client, clock)
+        sampler = MetricSampler(config.metric, client, clock)
+
+        async def health() -> None:
+            async for snapshot in prober.stream():
+                sampler.feed_health(snapshot)
+
+        async def metrics() -> None:
+            async for _ in sampler.stream():
+                pass
+
+        tasks = [asyncio.create_task(health()), asyncio.create_task(metrics())]
+        try:
+            # The user asked to watch this long: the wait is the product, not a pause.
+            done, _ = await asyncio.wait(tasks, timeout=duration)
+            for task in done:
+                task.result()  # a stream that ended early is a bug: show it
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+        return prober.snapshot(), sampler.snapshot()
+
+
+async def _watched_check(
+    config: Config, clock: Clock, duration: float, started: datetime
+) -> CheckReport:
+    health, metrics = await watch_readings(config, clock, duration)
+    endpoints = tuple(
+        EndpointCheck(s.name, s.last.state, s.last.reason, s.status_code, s.latency_ms,
+                      s.last.detail)
+        if s.last is not None
+        else EndpointCheck(s.name, ProbeState.PENDING, None, None, None, "no answer yet")
+        for s in health.endpoints
+    )  # fmt: skip
+    now = clock.now()
+    verdict = judge(config, started, health, metrics, now)
+    return CheckReport(endpoints, tuple(_metric_check(s) for s in metrics.series), now, verdict)
+
+
+def duration_arg(text: str) -> float:
+    """`--for 5m`: a duration as the config writes it, or argparse's one-line error."""
+    try:
+        seconds = parse_duration(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    if seconds <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is no time at all (e.g. 30s, 5m)")
+    return seconds
 
 
 def exit_code(report: CheckReport) -> int:
@@ -136,6 +222,8 @@ def report_to_json(report: CheckReport) -> dict[str, Any]:
             for m in report.metrics
         ],
     }
+    if report.verdict is not None:
+        document["verdict"] = verdict_to_json(report.verdict)
     masked: dict[str, Any] = mask_payload(document)
     return masked
 
@@ -186,5 +274,8 @@ def format_table(report: CheckReport) -> str:
         lines += _table(["METRIC", "VALUE", "TREND", "STATE", "NOTE"], rows)
     if not lines:
         lines.append("nothing to check: no [[endpoint]] or [[metric]] in the config")
+    if report.verdict is not None:
+        lines += ["", f"VERDICT  {report.verdict.summary()}"]
+        lines += [f"  {c.outcome.value:<12}  {c.reason}" for c in report.verdict.criteria]
     # One pass over the finished table: whatever column a secret came back in.
     return mask("\n".join(lines))

@@ -31,10 +31,10 @@ from warroom.tui.headless.check import exit_code, format_table, report_to_json, 
 from warroom.tui.headless.tail import tail
 
 
-def run_check_command(loaded: LoadedConfig, *, as_json: bool) -> int:
-    """Probe every endpoint and metric once: 0 when all is UP, 1 otherwise."""
+def run_check_command(loaded: LoadedConfig, *, as_json: bool, watch: float = 0.0) -> int:
+    """Probe every endpoint and metric once (or for `watch` seconds): 0 when all is UP."""
     config = loaded.config
-    report = asyncio.run(run_check(config))
+    report = asyncio.run(run_check(config, watch=watch))
     code = exit_code(report)
     if as_json:
         document = report_to_json(report)
