@@ -1,7 +1,13 @@
 """The Error log pane: the latest matching log lines, followed or paused, as plain text.
 
+A line is shown as a compact time ("04:19:52", the date only when not today; the zone is
+said once, in the pane title), then the rest of the line: the level and the message get
+the width a 24-character timestamp used to take. Long lines wrap by default (`c` cuts
+them at the edge instead, with a horizontal scroll). The newest ERROR-or-worse line is
+posted up (`LogView.Headline`) so the pane can pin it above the scrolling lines.
+
 Lines arrive as frozen `LogLine`/`LogEvent` values already filtered by the screen (see
-`warroom.services.logs.follow.LogBuffer`); this widget only draws them. Text is drawn as plain
+`warroom.services.logs.buffer.LogBuffer`); this widget only draws them. Text is drawn as plain
 segments, never parsed as markup, and cleaned once more before drawing so no escape
 sequence can reach the terminal. Severity and matches are styled through component
 classes whose colours come from the theme.
@@ -9,7 +15,9 @@ classes whose colours come from the theme.
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Sequence
+from datetime import date, datetime
 from typing import ClassVar
 
 from rich.cells import cell_len
@@ -17,7 +25,6 @@ from rich.segment import Segment
 from rich.style import Style
 from textual import events
 from textual.binding import Binding, BindingType
-from textual.cache import LRUCache
 from textual.geometry import Region, Size
 from textual.message import Message
 from textual.reactive import reactive
@@ -25,9 +32,13 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from warroom.services.logs.filter import LogFilter
-from warroom.services.logs.follow import LogEvent, LogItem, LogLine
+from warroom.services.logs.lines import LogEvent, LogItem, LogLine
 from warroom.services.sanitize import clean
+from warroom.services.stamps import compact_time, split_stamp, zone_name
 from warroom.widgets.paint_cache import PaintCache
+
+ERROR_LEVELS = frozenset({"error", "critical"})
+"""Levels the pane pins: the newest such line stays on its first row."""
 
 _LEVEL_CLASSES = {
     "critical": "log-view--critical",
@@ -38,12 +49,50 @@ _LEVEL_CLASSES = {
 }
 
 
+def wrap_offsets(text: str, first: int, rest: int) -> list[int]:
+    """Cell offsets where each row of `text` starts: a row of `first` cells, then `rest`.
+
+    Breaks after a space where there is one (words stay whole); a word longer than a row,
+    or a line that is not plain ASCII, is cut at the row's edge.
+    """
+    total = cell_len(text)
+    first, rest = max(1, first), max(1, rest)
+    if total <= first:
+        return [0]
+    offsets = [0]
+    start, limit = 0, first
+    words = text.isascii()
+    while total - start > limit:
+        end = start + limit
+        cut = end
+        if words:
+            space = text.rfind(" ", start + 1, end + 1)
+            if space > start:
+                cut = space + 1
+        offsets.append(cut)
+        start, limit = cut, rest
+    return offsets
+
+
+class _Shown:
+    """One item as drawn: its text, the width of its time column, its row starts."""
+
+    __slots__ = ("indent", "offsets", "strip", "text")
+
+    def __init__(self, text: str, indent: int, strip: Strip | None = None) -> None:
+        self.text = text
+        self.indent = indent
+        self.strip = strip
+        self.offsets: list[int] = [0]
+
+
 class LogView(PaintCache, ScrollView, can_focus=True):
     """A bounded, scrollable view of log lines that follows the end unless paused.
 
     Feed it with `append(items)` for each new batch (or `hold(items)`, shown at the next
     `flush()`) and `replace(items, log_filter)` when the filter changes; `f` toggles
-    following, PgUp/Home pause it, End resumes.
+    following, PgUp/Home pause it, End resumes; `c` switches between wrapping long lines
+    and cutting them at the edge.
     """
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {
@@ -55,15 +104,24 @@ class LogView(PaintCache, ScrollView, can_focus=True):
         "log-view--status",
         "log-view--match",
         "log-view--source",
+        "log-view--time",
     }
 
+    # The scrollbar is one cell wide and shows only while paused: following, the view is
+    # at the end anyway, and a thumb beside the lines read as data. Its gutter stays, so
+    # pausing does not re-wrap every line.
     DEFAULT_CSS = """
     LogView {
         background: $surface;
         color: $foreground;
-        overflow: auto auto;
+        overflow: hidden auto;
+        scrollbar-size-vertical: 1;
+        scrollbar-size-horizontal: 1;
+        scrollbar-visibility: hidden;
+        scrollbar-gutter: stable;
+        &.-cut { overflow: auto auto; }
         &:focus { background-tint: $foreground 5%; }
-        &.-paused { border-left: outer $warning; }
+        &.-paused { border-left: outer $warning; scrollbar-visibility: visible; }
         & > .log-view--critical { color: $error; text-style: bold; }
         & > .log-view--error { color: $error; }
         & > .log-view--warning { color: $warning; }
@@ -72,11 +130,13 @@ class LogView(PaintCache, ScrollView, can_focus=True):
         & > .log-view--status { color: $accent; text-style: italic; }
         & > .log-view--match { background: $accent 35%; text-style: bold; }
         & > .log-view--source { color: $secondary; }
+        & > .log-view--time { color: $text-muted; }
     }
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("f", "toggle_follow", "Follow/pause"),
+        Binding("c", "toggle_wrap", "Wrap/cut lines"),
         Binding("pageup", "page_up", "Page up", show=False),
         Binding("pagedown", "page_down", "Page down", show=False),
         Binding("home", "scroll_home", "Oldest", show=False),
@@ -85,6 +145,8 @@ class LogView(PaintCache, ScrollView, can_focus=True):
 
     following: reactive[bool] = reactive(True, init=False)
     """True: new lines scroll into view. False (paused): the view stays where it is."""
+    wrap: reactive[bool] = reactive(True, init=False)
+    """True: a long line wraps onto the next rows. False: it is cut at the pane's edge."""
 
     class FollowChanged(Message):
         """Following was switched on or off (by `f`, scrolling back, or End)."""
@@ -98,6 +160,30 @@ class LogView(PaintCache, ScrollView, can_focus=True):
         def control(self) -> LogView:
             return self.log_view
 
+    class Headline(Message):
+        """The newest ERROR-or-worse line shown changed, or the zone of the times did.
+
+        The pane pins `line` on its first row; `at` is its time (its own timestamp, else
+        when it arrived; None when neither is known); `zone` names the zone of the times.
+        """
+
+        def __init__(
+            self, log_view: LogView, line: LogLine | None, at: datetime | None, zone: str
+        ) -> None:
+            super().__init__()
+            self.log_view = log_view
+            self.line = line
+            self.at = at
+            self.zone = zone
+
+        @property
+        def control(self) -> LogView:
+            return self.log_view
+
+        def can_replace(self, message: Message) -> bool:
+            # Only the newest headline matters.
+            return isinstance(message, LogView.Headline) and message.log_view is self.log_view
+
     def __init__(
         self,
         max_lines: int = 10_000,
@@ -110,12 +196,24 @@ class LogView(PaintCache, ScrollView, can_focus=True):
         super().__init__(name=name, id=id, classes=classes)
         self.max_lines = max_lines
         self.show_source = show_source
+        self.now: datetime | None = None
+        """The wall time now (set by the screen): lines of today show no date, and a
+        pinned error with no timestamp of its own is dated from its arrival."""
         self._items: list[LogItem] = []
         self._held: list[LogItem] = []
         """Batches waiting for `flush`."""
         self._filter = LogFilter()
         self._width = 0
-        self._cache: LRUCache[int, Strip] = LRUCache(1024)
+        """The widest line, in cells (the virtual width when cutting)."""
+        self._shown: dict[int, _Shown] = {}
+        """Each item as drawn, by seq; its strip is dropped on a style or filter change."""
+        self._starts: list[int] = []
+        """The first row of each item (wrapping: an item may take several rows)."""
+        self._rows = 0
+        self._wrap_width = 0
+        """The width rows were wrapped at."""
+        self._today: date | None = None
+        self._headline: tuple[LogLine | None, datetime | None, str] = (None, None, "local")
         self._paint: tuple[int, Style] | None = None
         """Width and base style for the lines of the paint under way."""
 
@@ -129,17 +227,32 @@ class LogView(PaintCache, ScrollView, can_focus=True):
         """The filter whose matches are highlighted."""
         return self._filter
 
+    @property
+    def headline(self) -> tuple[LogLine | None, datetime | None, str]:
+        """The newest ERROR-or-worse line, its time, and the zone of the times."""
+        return self._headline
+
     def append(self, items: Sequence[LogItem]) -> None:
         """Add a batch of lines to show (already filtered); the oldest fall off."""
         if not items:
             return
+        self._check_day()
         self._items.extend(items)
         dropped = len(self._items) - self.max_lines
+        dropped_rows = 0
         if dropped > 0:
+            dropped_rows = self._starts[dropped] if dropped < len(self._starts) else self._rows
+            for item in self._items[:dropped]:
+                self._shown.pop(item.seq, None)
             del self._items[:dropped]
         width_before = self.virtual_size.width
-        self._grow_width(items)
-        size = Size(self._width, len(self._items))
+        self._lay_out(items)
+        if dropped > 0:
+            self._count_rows()
+        else:
+            self._count_rows(len(self._items) - len(items))
+        self._find_headline(items, arrived=True)
+        size = Size(self._virtual_width(), self._rows)
         if self._scrollbars_stay(size) and size.width == width_before:
             # Only the line count changed and the scrollbars stay as they are: tell the
             # scrollbar, skip the screen-wide layout a new virtual size would ask for.
@@ -152,9 +265,9 @@ class LogView(PaintCache, ScrollView, can_focus=True):
             self.virtual_size = size
             if self.following:
                 self._to_end()
-        if not self.following and dropped > 0:
+        if not self.following and dropped_rows > 0:
             # Keep the lines being read still on screen while older ones fall off.
-            self.scroll_to(y=max(0, self.scroll_y - dropped), animate=False, immediate=True)
+            self.scroll_to(y=max(0, self.scroll_y - dropped_rows), animate=False, immediate=True)
         self.refresh()
 
     def hold(self, items: Sequence[LogItem]) -> None:
@@ -183,10 +296,9 @@ class LogView(PaintCache, ScrollView, can_focus=True):
             self._filter = log_filter
         self._held = []  # `items` stands for everything, held batches included
         self._items = list(items[-self.max_lines :])
-        self._cache.clear()
-        self._width = 0
-        self._grow_width(self._items)
-        self.virtual_size = Size(self._width, len(self._items))
+        self._relayout()
+        self._headline = (None, None, self._headline[2])
+        self._find_headline(self._items, arrived=False, always=True)
         if self.following:
             self._to_end()
         self.refresh()
@@ -194,12 +306,108 @@ class LogView(PaintCache, ScrollView, can_focus=True):
     def set_filter(self, log_filter: LogFilter) -> None:
         """Highlight the matches of `log_filter` (the lines shown are not changed)."""
         self._filter = log_filter
-        self._cache.clear()
+        self._forget_strips()
         self.refresh()
 
     def clear(self) -> None:
         """Forget every line."""
         self.replace(())
+
+    # --- layout: what each item shows, and on which rows ------------------------------
+
+    def _check_day(self) -> None:
+        """A new day: yesterday's lines now show their date."""
+        today = self.now.date() if self.now is not None else None
+        if today != self._today:
+            self._today = today
+            if self._shown:
+                self._relayout()
+
+    def _shown_for(self, item: LogItem) -> _Shown:
+        shown = self._shown.get(item.seq)
+        if shown is None:
+            shown = self._describe(item)
+            self._shown[item.seq] = shown
+        return shown
+
+    def _describe(self, item: LogItem) -> _Shown:
+        source = f"{clean(item.source)} " if self.show_source else ""
+        text = clean(item.text).expandtabs(4)
+        if isinstance(item, LogEvent):
+            return _Shown(f"{source}── {text} ──", 0)
+        at, rest = split_stamp(text, self._today)
+        if at is None:
+            return _Shown(source + text, cell_len(source))
+        time = compact_time(at, self.now)
+        return _Shown(f"{source}{time} {rest}", cell_len(source) + len(time) + 1)
+
+    def _content_width(self) -> int:
+        return self.scrollable_content_region.width if self.is_mounted else 0
+
+    def _lay_out(self, items: Sequence[LogItem]) -> None:
+        """Work out the rows of `items` (wrapping) and the widest line (cutting)."""
+        width = self._wrap_width
+        for item in items:
+            shown = self._shown_for(item)
+            if self.wrap and width > 0:
+                indent = shown.indent if width - shown.indent >= 20 else 2
+                shown.offsets = wrap_offsets(shown.text, width, width - indent)
+            else:
+                shown.offsets = [0]
+            line_width = cell_len(shown.text)
+            if line_width > self._width:
+                self._width = line_width
+
+    def _count_rows(self, start: int = 0) -> None:
+        """Rows of the items from `start` on; the rows before are as counted last time
+        (`start` > 0 only right after appending, when `_rows` covers the older items)."""
+        del self._starts[start:]
+        row = self._rows if start else 0
+        for item in self._items[start:]:
+            self._starts.append(row)
+            row += len(self._shown_for(item).offsets)
+        self._rows = row
+
+    def _relayout(self) -> None:
+        """Lay every item out again (a new width, a new day, wrap switched, new items)."""
+        self._shown.clear()
+        self._width = 0
+        self._wrap_width = self._content_width()
+        self._lay_out(self._items)
+        self._count_rows()
+        self.virtual_size = Size(self._virtual_width(), self._rows)
+
+    def _virtual_width(self) -> int:
+        return self._width if not self.wrap else 0
+
+    def _forget_strips(self) -> None:
+        for shown in self._shown.values():
+            shown.strip = None
+
+    # --- the pinned error ---------------------------------------------------------------
+
+    def _find_headline(
+        self, items: Sequence[LogItem], *, arrived: bool, always: bool = False
+    ) -> None:
+        """Post the newest ERROR-or-worse line among `items`, if newer than the pinned one."""
+        line, at, zone = self._headline
+        for item in reversed(items):
+            if isinstance(item, LogLine):
+                stamp, _ = split_stamp(item.text, self._today)
+                if stamp is not None:
+                    zone = zone_name(stamp)
+                    break
+        for item in reversed(items):
+            if isinstance(item, LogLine) and item.level in ERROR_LEVELS:
+                stamp, _ = split_stamp(item.text, self._today)
+                line = item
+                at = stamp if stamp is not None and stamp.tzinfo is not None else None
+                if at is None and arrived:
+                    at = self.now
+                break
+        if always or (line, at, zone) != self._headline:
+            self._headline = (line, at, zone)
+            self.post_message(self.Headline(self, line, at, zone))
 
     def _to_end(self) -> None:
         # Forced: until the next layout shows the scrollbar, an unforced scroll is
@@ -209,8 +417,10 @@ class LogView(PaintCache, ScrollView, can_focus=True):
         self.scroll_end(animate=False, x_axis=False, force=True)
 
     def on_resize(self, event: events.Resize) -> None:
-        """Keep the newest line in view when the pane changes size while following."""
+        """Wrap again at the new width; keep the newest line in view while following."""
         del event
+        if self.wrap and self._content_width() != self._wrap_width:
+            self._relayout()
         if self.following:
             self._to_end()
 
@@ -224,15 +434,6 @@ class LogView(PaintCache, ScrollView, can_focus=True):
         if shown and self.following:
             self._to_end()
 
-    def _grow_width(self, items: Sequence[LogItem]) -> None:
-        extra = 0
-        if self.show_source:
-            extra = max((cell_len(i.source) + 1 for i in items), default=0)
-        for item in items:
-            width = cell_len(item.text) + extra + (6 if isinstance(item, LogEvent) else 0)
-            if width > self._width:
-                self._width = width
-
     # --- keys -------------------------------------------------------------------
 
     def watch_following(self, following: bool) -> None:
@@ -241,9 +442,25 @@ class LogView(PaintCache, ScrollView, can_focus=True):
             self._to_end()
         self.post_message(self.FollowChanged(self, following))
 
+    def watch_wrap(self, wrap: bool) -> None:
+        self.set_class(not wrap, "-cut")
+        top = self._item_at(self.scroll_offset.y)
+        self.scroll_to(x=0, animate=False, immediate=True)
+        self._relayout()
+        if self.following:
+            self._to_end()
+        elif top is not None:
+            # Keep the line read at the top on top.
+            self.scroll_to(y=self._starts[top], animate=False, immediate=True, force=True)
+        self.refresh()
+
     def action_toggle_follow(self) -> None:
         """Switch between following the newest lines and holding the view still."""
         self.following = not self.following
+
+    def action_toggle_wrap(self) -> None:
+        """Switch between wrapping long lines and cutting them at the edge."""
+        self.wrap = not self.wrap
 
     def action_page_up(self) -> None:
         self.following = False
@@ -265,7 +482,7 @@ class LogView(PaintCache, ScrollView, can_focus=True):
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
-        self._cache.clear()
+        self._forget_strips()
         self._paint = None
 
     def render_lines(self, crop: Region) -> list[Strip]:
@@ -273,31 +490,54 @@ class LogView(PaintCache, ScrollView, can_focus=True):
         self._paint = None
         return super().render_lines(crop)
 
+    def _item_at(self, row: int) -> int | None:
+        if not self._items or row >= self._rows or row < 0:
+            return None
+        return bisect.bisect_right(self._starts, row) - 1
+
     def render_line(self, y: int) -> Strip:
         scroll_x, scroll_y = self.scroll_offset
-        index = scroll_y + y
+        row = scroll_y + y
         if self._paint is None:
             self._paint = (self.size.width, self.rich_style)
         width, base = self._paint
-        if index >= len(self._items):
+        index = self._item_at(row)
+        if index is None:
             return Strip.blank(width, base)
         item = self._items[index]
-        strip = self._cache.get(item.seq)
+        shown = self._shown_for(item)
+        strip = shown.strip
         if strip is None:
-            strip = self._render_item(item, base)
-            self._cache[item.seq] = strip
-        return strip.crop_extend(scroll_x, scroll_x + width, base)
+            strip = shown.strip = self._render_item(item, shown, base)
+        offsets = shown.offsets
+        if len(offsets) == 1:
+            return strip.crop_extend(scroll_x, scroll_x + width, base)
+        part = row - self._starts[index]
+        start = offsets[part]
+        end = offsets[part + 1] if part + 1 < len(offsets) else cell_len(shown.text)
+        piece = strip.crop(start, end)
+        if part > 0:
+            indent = shown.indent if self._wrap_width - shown.indent >= 20 else 2
+            piece = Strip([Segment(" " * indent, base), *piece])
+        return piece.crop_extend(0, width, base)
 
-    def _render_item(self, item: LogItem, base: Style) -> Strip:
+    def _render_item(self, item: LogItem, shown: _Shown, base: Style) -> Strip:
         segments: list[Segment] = []
+        text = shown.text
         if self.show_source:
+            source = clean(item.source)
             source_style = base + self.get_component_rich_style("log-view--source")
-            segments.append(Segment(f"{clean(item.source)} ", source_style))
-        text = clean(item.text).expandtabs(4)
+            segments.append(Segment(f"{source} ", source_style))
+            text = text[len(source) + 1 :]
         if isinstance(item, LogEvent):
             status = base + self.get_component_rich_style("log-view--status")
-            segments.append(Segment(f"── {text} ──", status))
+            segments.append(Segment(text, status))
             return Strip(segments)
+        time_width = shown.indent - (cell_len(shown.text) - cell_len(text))
+        if time_width > 0:
+            time_style = base + self.get_component_rich_style("log-view--time")
+            segments.append(Segment(text[:time_width], time_style))
+            text = text[time_width:]
         style = base
         if isinstance(item, LogLine) and item.level in _LEVEL_CLASSES:
             style = base + self.get_component_rich_style(_LEVEL_CLASSES[item.level])

@@ -7,6 +7,7 @@ become journal events; the journal's stream brings the new state back down.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import work
@@ -14,6 +15,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.reactive import reactive
 from textual.screen import Screen
+from textual.widgets import Static
 
 from warroom.services.escalation import ladder as esc
 from warroom.services.escalation.ladder import EscalationState
@@ -24,9 +26,11 @@ from warroom.services.metrics.sampler import MetricsSnapshot
 from warroom.services.runbook.model import Runbook, RunbookState, replay
 from warroom.services.runbook.placeholders import CommandValues, command_values
 from warroom.services.session import IncidentSession, SessionState
+from warroom.services.session.alert_log import RaisedAlert
 from warroom.services.session.summary import IncidentSummary
 from warroom.tui.runtime import Runtime
 from warroom.tui.starting import WIDE_AT
+from warroom.widgets.alert_line import AlertLine
 from warroom.widgets.escalation_view import EscalationView
 from warroom.widgets.filter_bar import FilterBar
 from warroom.widgets.health_table import HealthTable
@@ -36,13 +40,14 @@ from warroom.widgets.log_view import LogView
 from warroom.widgets.metric_panel import MetricPanel
 from warroom.widgets.paint_cache import PaintCache
 from warroom.widgets.pane import Column, Pane, Row, Stack
+from warroom.widgets.pinned_error import PinnedError
 from warroom.widgets.projector_view import ProjectorView
 from warroom.widgets.release_bar import ReleaseBar
 from warroom.widgets.runbook_view import RunbookView
 
 if TYPE_CHECKING:
+    from warroom.services.release.controller import ReleaseController
     from warroom.services.release.git import ReleaseInfo
-    from warroom.tui.screens.release import ReleaseController
     from warroom.widgets.health_detail import HealthDetail
     from warroom.widgets.help import KeySection
 
@@ -60,6 +65,7 @@ class DashboardScreen(PaintCache, Screen[None]):
     # key bar, the help screen and the palette.
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("slash", "filter", "Filter log", key_display="/", tooltip="Filter the error log"),
+        Binding("A", "alerts", "Alerts", tooltip="Every alert of the incident, newest first"),
         Binding("a", "ack", "Ack", tooltip="Acknowledge the escalation level reached"),
         Binding("u", "status", "Status update", tooltip="Compose and send a status update"),
         Binding("D", "mark_deploy", "Mark deploy", tooltip="Mark the production deploy now"),
@@ -91,6 +97,9 @@ class DashboardScreen(PaintCache, Screen[None]):
     release: reactive[ReleaseInfo | None] = reactive(None, repaint=False)
     versions: reactive[CommandValues | None] = reactive(None, repaint=False)
     """The release's versions, as the runbook fills them into its commands."""
+    alert_log: reactive[tuple[RaisedAlert, ...]] = reactive((), repaint=False)
+    now: reactive[datetime | None] = reactive(None, repaint=False)
+    """The wall time of the state shown: today's date and ages come from it."""
 
     def __init__(self, runtime: Runtime) -> None:
         super().__init__()
@@ -110,6 +119,9 @@ class DashboardScreen(PaintCache, Screen[None]):
     def compose(self) -> ComposeResult:
         config = self.runtime.loaded.config
         yield IncidentHeader().data_bind(summary=DashboardScreen.summary)
+        yield AlertLine(id="alert-line").data_bind(
+            alerts=DashboardScreen.alert_log, now=DashboardScreen.now
+        )
         yield ReleaseBar(id="release-bar").data_bind(info=DashboardScreen.release)
         with Row(id="panes"):
             with Column(id="col-a"):
@@ -123,19 +135,30 @@ class DashboardScreen(PaintCache, Screen[None]):
                     yield EscalationView(id="escalation").data_bind(
                         state=DashboardScreen.escalation
                     )
-            with Stack(id="col-b"):
-                with Pane(id="health-pane", classes="pane") as pane:
-                    pane.border_title = "Health"
-                    pane.styles.height = self._health_height()
-                    yield HealthTable(id="health").data_bind(snapshot=DashboardScreen.health)
-                with Pane(id="metrics-pane", classes="pane") as pane:
-                    pane.border_title = "Metrics"
-                    graphs = [m.name for m in config.metric if m.graph]
-                    yield MetricPanel(graphs, id="metrics").data_bind(
-                        snapshot=DashboardScreen.metrics
-                    )
+            # Health and Metrics side by side with the Error log on a wide screen, the
+            # log taking the widest column; a pane with nothing configured is one line.
+            split = bool(config.metric and config.log)
+            with Stack(id="col-b", classes="-split" if split else ""):
+                with Column(id="gauges", classes="" if config.metric else "-fixed"):
+                    with Pane(id="health-pane", classes="pane") as pane:
+                        pane.border_title = "Health"
+                        pane.styles.height = self._health_height()
+                        if not config.endpoint:
+                            yield self._unconfigured(pane, "Health", "[[endpoint]]")
+                        yield HealthTable(id="health").data_bind(snapshot=DashboardScreen.health)
+                    with Pane(id="metrics-pane", classes="pane") as pane:
+                        pane.border_title = "Metrics"
+                        if not config.metric:
+                            yield self._unconfigured(pane, "Metrics", "[[metric]]")
+                        graphs = [m.name for m in config.metric if m.graph]
+                        yield MetricPanel(graphs, id="metrics").data_bind(
+                            snapshot=DashboardScreen.metrics
+                        )
                 with Pane(id="log-pane", classes="pane") as pane:
                     pane.border_title = "Error log"
+                    if not config.log:
+                        yield self._unconfigured(pane, "Error log", "[[log]]")
+                    yield PinnedError(id="log-pinned").data_bind(now=DashboardScreen.now)
                     yield FilterBar(self._initial_filter(), id="log-filter")
                     yield LogView(show_source=len(config.log) > 1, id="log")
         headline = [m.name for m in config.metric if m.graph][:6]
@@ -148,17 +171,32 @@ class DashboardScreen(PaintCache, Screen[None]):
 
     def _health_height(self) -> int:
         # A row per endpoint and a header, inside the border.
-        return min(12, len(self.runtime.loaded.config.endpoint) + 3)
+        endpoints = len(self.runtime.loaded.config.endpoint)
+        return min(12, endpoints + 3) if endpoints else 1
+
+    @staticmethod
+    def _unconfigured(pane: Pane, title: str, section: str) -> Static:
+        """The one line of a pane with nothing to show: what to add to the config."""
+        pane.add_class("-empty")
+        pane.styles.height = 1
+        return Static(
+            f"{title}: none configured. Add a {section} section to the config file.",
+            classes="pane-hint",
+            markup=False,
+        )
 
     def on_mount(self) -> None:
         if not all(self.query(kind) for kind in (RunbookView, FilterBar, ProjectorView)):
             return  # the app quit as this screen arrived: its panes were never mounted
-        # In the wide grid, the Health row is as tall as the Health pane.
-        self.query_one("#col-b").styles.grid_rows = f"{self._health_height()} 1fr"
+        for pane in self.query(".pane.-empty"):
+            # Only the hint shows: the pane's own widget stays (and stays out of the way).
+            for child in pane.children:
+                child.display = child.has_class("pane-hint")
         self.query_one(RunbookView).focus()
         self.query_one(FilterBar).display = False
         self.query_one(ProjectorView).display = False
         self.summary = self.session.state().summary
+        self.now = self.runtime.clock.now()
         self.runbook_state = replay(self.runbook, [])
         if self.runtime.live:
             self._run_session()
@@ -188,6 +226,8 @@ class DashboardScreen(PaintCache, Screen[None]):
             self.events = state.events
             self.runbook_state = state.runbook
         self.summary = state.summary
+        self.now = view.now = self.runtime.clock.now()
+        self.alert_log = state.alert_log
         self.escalation = state.escalation
         self.health = state.health
         self.metrics = state.metrics
@@ -200,23 +240,29 @@ class DashboardScreen(PaintCache, Screen[None]):
                 detail.status = status
         self._toast(state)
 
+    def on_log_view_headline(self, message: LogView.Headline) -> None:
+        """Pin the newest error above the log; the title says the zone of its times."""
+        pinned = self.query_one(PinnedError)
+        pinned.line = message.line
+        pinned.at = message.at
+        pane = self.query_one("#log-pane", Pane)
+        pane.border_title = f"Error log · times {message.zone}"
+
+    def action_alerts(self) -> None:
+        """List every alert of the incident, newest first."""
+        from warroom.widgets.alert_line import AlertListScreen
+
+        self.app.push_screen(AlertListScreen(self.alert_log, self.now))
+
     def _toast(self, state: SessionState) -> None:
         config = self.runtime.loaded.config
-        alerts = state.alerts
-        if alerts:
-            # One toast (and one bell) for the alerts of one state.
-            if len(alerts) == 1:
-                title, text = "Alert", alerts[0].text
-            else:
-                title, text = f"{len(alerts)} alerts", "\n".join(a.text for a in alerts)
-            self.notify(text, title=title, severity="error", timeout=15, markup=False)
-            if config.ui.bell:
-                self.app.bell()
-        for level in state.crossed:
-            text = esc.crossing_text(config.escalation.levels, level.index)
-            self.notify(text, title="Escalation", severity="warning", timeout=30, markup=False)
-            if config.ui.bell and config.escalation.bell:
-                self.app.bell()
+        # Alerts and escalation crossings are on the alert line (and in its list, `A`):
+        # a toast would cover the panes, the Error log first. They ring the bell, once
+        # per state; toasts are left to what the user's own actions did.
+        if state.alerts and config.ui.bell:
+            self.app.bell()
+        if state.crossed and config.ui.bell and config.escalation.bell:
+            self.app.bell()
         for notice in state.notices:
             timeout = 10 if notice.level == "error" else 5
             self.notify(
@@ -234,10 +280,27 @@ class DashboardScreen(PaintCache, Screen[None]):
     # --- runbook ---------------------------------------------------------------------
 
     async def on_runbook_view_toggle_requested(self, message: RunbookView.ToggleRequested) -> None:
+        waits = self.session.tick_waits(message.item_id) if message.done else ()
+        if waits:
+            # A gated item is ticked only by an override, with a reason on record.
+            self._override_tick(message.item_id, waits)
+            return
         if not await self.session.toggle(message.item_id, message.done):
             return
         if message.done and self.session.deploy_marked and self._marks_deploy(message.item_id):
             self.notify("Deploy marked: baseline set, post-deploy watch started.")
+
+    @work(group="prompt")
+    async def _override_tick(self, item_id: str, waits: tuple[str, ...]) -> None:
+        from warroom.tui.screens.release import ask_override
+
+        what = f"tick “{self._item_text(item_id)}”"
+        reason = await ask_override(self.app, what, waits, "Type why, or esc to leave it open.")
+        if reason is None:
+            self.notify("; ".join(waits), title="Not ticked: gated", markup=False)
+            return
+        if await self.session.override(what, waits, reason):
+            await self.session.toggle(item_id, True, overridden=True)
 
     def _marks_deploy(self, item_id: str) -> bool:
         item = self.runbook.item(item_id)
@@ -307,7 +370,24 @@ class DashboardScreen(PaintCache, Screen[None]):
         for graph in self.query("MetricGraph"):
             graph.window = WINDOWS[self._window]  # type: ignore[attr-defined]
 
+    @work(group="prompt")
     async def action_mark_deploy(self) -> None:
+        from warroom.widgets.confirm import ConfirmScreen
+
+        marked = next((e for e in reversed(self.events) if e.kind == "deploy.marked"), None)
+        if marked is not None:
+            again = await self.app.push_screen_wait(
+                ConfirmScreen(
+                    "The deploy is already marked: mark it again now?",
+                    [
+                        f"Marked at {marked.at:%H:%M:%S} UTC by {marked.actor}.",
+                        "Marking again moves the baseline and restarts the watch window.",
+                    ],
+                    confirm_label="Mark again",
+                )
+            )
+            if not again:
+                return
         if await self.session.mark_deploy():
             self.notify("Deploy marked: baseline set, post-deploy watch started.")
 
@@ -332,12 +412,17 @@ class DashboardScreen(PaintCache, Screen[None]):
         if self.escalation is not None and self.escalation.resolved:
             self.notify("The incident is already resolved.")
             return
+        lines = ["Stops the incident clock and the escalation ladder (journaled)."]
+        state = self.runbook_state
+        open_items = len(state.open_items()) if state is not None else 0
+        if open_items:
+            lines.append(f"{open_items} runbook items are still open.")
+        watch = self.escalation.watch if self.escalation is not None else None
+        if watch is not None and not watch.ended:
+            left = esc.format_hms(watch.remaining)
+            lines.append(f"The post-deploy watch window is still running ({left} left).")
         confirmed = await self.app.push_screen_wait(
-            ConfirmScreen(
-                "Resolve the incident?",
-                ["Stops the incident clock and the escalation ladder (journaled)."],
-                confirm_label="Resolve",
-            )
+            ConfirmScreen("Resolve the incident?", lines, confirm_label="Resolve")
         )
         if confirmed:
             await self.session.resolve()
@@ -348,11 +433,10 @@ class DashboardScreen(PaintCache, Screen[None]):
     # --- release -----------------------------------------------------------------------
 
     def _controller(self) -> ReleaseController:
-        from warroom.tui.screens.release import ReleaseController
-
-        controller = getattr(self.app, "release", None)
-        assert isinstance(controller, ReleaseController), "the app owns the release controller"
-        return controller
+        # Through the app, which stops a running command as it exits; it hands out
+        # this session's controller.
+        release = getattr(self.app, "release", None)
+        return release if release is not None else self.session.release
 
     def _watch_release(self) -> None:
         controller = self._controller()
@@ -372,16 +456,12 @@ class DashboardScreen(PaintCache, Screen[None]):
     def action_release(self) -> None:
         from warroom.tui.screens.release import ReleaseScreen
 
-        self.app.push_screen(
-            ReleaseScreen(
-                self.runtime, self.record, self.session.gates, controller=self._controller()
-            )
-        )
+        self.app.push_screen(ReleaseScreen(self.session))
 
     def action_rollback(self) -> None:
         from warroom.tui.screens.release import rollback_flow
 
-        self.run_worker(rollback_flow(self.app, self._controller(), self.record), group="rollback")
+        self.run_worker(rollback_flow(self.app, self._controller()), group="rollback")
 
     # --- views -------------------------------------------------------------------------
 

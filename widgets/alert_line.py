@@ -1,0 +1,118 @@
+"""The alert line under the header: the newest alert in words, how many hold, and when.
+
+Alerts used to arrive as toasts, which covered the Error log exactly when it mattered.
+This line never covers anything: it stays where it is, says the newest alert, how many
+are active, its time, and that `A` lists them all (`AlertListScreen`, newest first).
+Alert text is untrusted (an endpoint's name, a webhook's error) and drawn as plain text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import ClassVar
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.reactive import reactive
+from textual.screen import ModalScreen
+from textual.widget import Widget
+from textual.widgets import OptionList, Static
+
+from warroom.services.sanitize import clean
+from warroom.services.session.alert_log import RaisedAlert
+from warroom.services.stamps import compact_time
+from warroom.widgets.paint_cache import PaintCache
+
+
+def alert_summary(alerts: Sequence[RaisedAlert], now: datetime | None = None) -> str:
+    """The line's words: "2 active · 04:19:52 api health is DOWN (status)", or no alerts."""
+    if not alerts:
+        return "No alerts"
+    newest = alerts[0]
+    active = sum(1 for alert in alerts if alert.active)
+    count = f"{active} active" if active else "none active"
+    return f"{count} · {compact_time(newest.at, now)} {clean(newest.text)}"
+
+
+class AlertLine(PaintCache, Widget):
+    """One line: the newest alert, the active count, its time, and the key to list them."""
+
+    DEFAULT_CSS = """
+    AlertLine {
+        height: 1;
+        background: $panel;
+        color: $text-muted;
+        &.-active { background: $error 30%; color: $foreground; text-style: bold; }
+    }
+    """
+
+    alerts: reactive[tuple[RaisedAlert, ...]] = reactive(())
+    """Every alert of the incident, newest first."""
+    now: reactive[datetime | None] = reactive(None)
+    """Today, for the time: the date shows only for an alert of another day."""
+
+    def watch_alerts(self, alerts: tuple[RaisedAlert, ...]) -> None:
+        self.set_class(any(alert.active for alert in alerts), "-active")
+
+    def render(self) -> Text:
+        mark = "⚠ " if self.has_class("-active") else ""
+        hint = f"  A: all {len(self.alerts)} " if self.alerts else " "
+        words = Text(f" {mark}{alert_summary(self.alerts, self.now)}", no_wrap=True)
+        room = self.size.width - len(hint)
+        if words.cell_len > room:
+            words.truncate(max(0, room - 1), overflow="ellipsis")
+        words.pad_right(max(0, room - words.cell_len))
+        return words + Text(hint)
+
+
+class AlertListScreen(ModalScreen[None]):
+    """Every alert of the incident, newest first, active ones marked; escape, A or q closes."""
+
+    DEFAULT_CSS = """
+    AlertListScreen {
+        align: center middle;
+    }
+    AlertListScreen > Vertical {
+        width: 95%;
+        height: 90%;
+        border: thick $accent;
+        background: $surface;
+    }
+    AlertListScreen .alert-list-title {
+        text-style: bold;
+        padding: 0 1;
+    }
+    AlertListScreen OptionList {
+        height: 1fr;
+    }
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,A,q", "close", "Close"),
+    ]
+
+    def __init__(self, alerts: Sequence[RaisedAlert], now: datetime | None = None) -> None:
+        super().__init__()
+        self.alerts = tuple(alerts)
+        self._now = now
+
+    def compose(self) -> ComposeResult:
+        active = sum(1 for alert in self.alerts if alert.active)
+        title = f"Alerts: {len(self.alerts)}, {active} active (newest first)"
+        with Vertical():
+            yield Static(title, classes="alert-list-title", markup=False)
+            yield OptionList(*[self._row(alert) for alert in self.alerts] or [Text("No alerts")])
+
+    def _row(self, alert: RaisedAlert) -> Text:
+        state = "ACTIVE " if alert.active else "       "
+        return Text(f"{state}{compact_time(alert.at, self._now)}  {clean(alert.text)}")
+
+    def on_mount(self) -> None:
+        self.query_one(OptionList).focus()
+
+    def action_close(self) -> None:
+        """Back to the dashboard."""
+        self.dismiss(None)

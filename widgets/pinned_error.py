@@ -1,0 +1,57 @@
+"""The Error log's first line: the newest ERROR-or-worse line, in full, with its age.
+
+When an error is followed by a burst of INFO lines it scrolls out of a small pane, and
+"what was the last auth error?" had no answer on screen. This line keeps it, whatever
+came after, wrapped so that it reads in full. Its text is untrusted and drawn plain.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from rich.text import Text
+from textual.reactive import reactive
+from textual.widget import Widget
+
+from warroom.services.logs.lines import LogLine
+from warroom.services.sanitize import clean
+from warroom.services.stamps import age_text, split_stamp
+
+
+def pinned_text(line: LogLine | None, at: datetime | None, now: datetime | None) -> str:
+    """The words of the pinned line: "last error 3m10s ago: ERROR auth-api: login failed"."""
+    if line is None:
+        return "no ERROR lines yet"
+    _, rest = split_stamp(clean(line.text))
+    if at is None or now is None:
+        return f"last error: {rest}"
+    if at.tzinfo is None or now.tzinfo is None:
+        at, now = at.replace(tzinfo=None), now.replace(tzinfo=None)
+    age = age_text(max(0.0, (now - at).total_seconds()))
+    return f"last error {age} ago: {rest}" if age != "now" else f"last error now: {rest}"
+
+
+class PinnedError(Widget):
+    """The newest ERROR-or-worse line matching the filter, wrapped in full, with its age."""
+
+    DEFAULT_CSS = """
+    PinnedError {
+        height: auto;
+        max-height: 50%;
+        color: $text-muted;
+        &.-error { color: $error; text-style: bold; }
+    }
+    """
+
+    line: reactive[LogLine | None] = reactive(None, layout=True)
+    """The line to pin; None before the first error."""
+    at: reactive[datetime | None] = reactive(None)
+    """When it was written (its own timestamp) or arrived."""
+    now: reactive[datetime | None] = reactive(None)
+    """The wall time now, for the age."""
+
+    def watch_line(self, line: LogLine | None) -> None:
+        self.set_class(line is not None, "-error")
+
+    def render(self) -> Text:
+        return Text(pinned_text(self.line, self.at, self.now))
