@@ -47,6 +47,10 @@ READ_HIGH = 256 * 1024
 READ_LOW = 64 * 1024
 KEEPALIVE_EXPIRY = 30.0
 """Seconds an idle connection is kept; older ones are closed instead of reused."""
+MAX_INTERIM = 8
+"""Most interim (1xx) answers before the final one; more is a malformed response."""
+EVENTS_PER_TURN = 64
+"""Events parsed from bytes already here before other tasks get a turn of the loop."""
 
 Trace = Callable[[str, dict[str, Any]], Awaitable[None]]
 Origin = tuple[str, str, int]
@@ -81,6 +85,8 @@ class _Connection(asyncio.Protocol):
         self._drain: asyncio.Future[None] | None = None
         self._write_paused = False
         self._read_paused = False
+        self._streak = 0
+        """Events returned in a row without waiting for the socket."""
 
     # --- asyncio callbacks
 
@@ -165,6 +171,12 @@ class _Connection(asyncio.Protocol):
         while True:
             event = self.poll()
             if event is not h11.NEED_DATA:
+                self._streak += 1
+                if self._streak >= EVENTS_PER_TURN:
+                    # A buffer full of tiny chunks is tens of thousands of events that
+                    # need no wait: let the other probes run now and then meanwhile.
+                    self._streak = 0
+                    await asyncio.sleep(0)
                 return event
             if self.eof and not self.eof_told:
                 if reused and self.received == 0:
@@ -172,6 +184,7 @@ class _Connection(asyncio.Protocol):
                 self.eof_told = True
                 self.h11.receive_data(b"")
                 continue
+            self._streak = 0
             await self.wait(timeout)
 
     async def wait(self, timeout: float | None) -> None:
@@ -556,13 +569,15 @@ class ProbeTransport(httpx.AsyncBaseTransport):
             read_timeout = timeouts.get("read")
             if trace is not None:
                 await trace("http11.receive_response_headers.started", {"request": request})
-            while True:
+            for _ in range(MAX_INTERIM + 1):
                 event = await conn.next_event(read_timeout, reused)
                 if type(event) is h11.Response:
                     break
                 if type(event) is not h11.InformationalResponse:  # pragma: no cover
                     raise httpx.RemoteProtocolError(f"unexpected {event!r} instead of an answer")
                 reused = False  # an interim answer arrived: the connection is live
+            else:
+                raise httpx.RemoteProtocolError(f"more than {MAX_INTERIM} interim (1xx) answers")
             if trace is not None:
                 await trace("http11.receive_response_headers.complete", {"request": request})
         except BaseException:

@@ -198,6 +198,53 @@ async def test_slow_drip_fails_at_the_deadline() -> None:
     assert body.latency_ms is None and head.latency_ms is None
 
 
+@closing
+async def tiny_chunks(reader: Reader, writer: Writer) -> None:
+    """A chunked body of one-byte chunks, 100 000 of them at once, then more forever."""
+    await read_request(reader)
+    writer.write(b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n")
+    while True:
+        writer.write(b"1\r\nx\r\n" * 100_000)
+        await writer.drain()
+
+
+@closing
+async def endless_interim(reader: Reader, writer: Writer) -> None:
+    """Interim answers and never a final one."""
+    await read_request(reader)
+    while True:
+        writer.write(b"HTTP/1.1 100 Continue\r\n\r\n" * 1000)
+        await writer.drain()
+
+
+async def test_a_body_of_tiny_chunks_is_cut_at_the_cap_and_lets_other_tasks_run() -> None:
+    turns = 0
+
+    async def other_task() -> None:
+        nonlocal turns
+        while True:
+            await asyncio.sleep(0)
+            turns += 1
+
+    async with serve(tiny_chunks) as port:
+        other = asyncio.create_task(other_task())
+        try:
+            result = await probe(ep(f"http://127.0.0.1:{port}/", timeout=5.0, interval=6.0))
+        finally:
+            other.cancel()
+    assert (result.state, result.truncated, result.bytes_read) == (UP, True, BODY_CAP)
+    # 65 536 one-byte chunks parsed: another task got a turn at least every 64 of them
+    # (waiting for the socket alone would give it a few dozen).
+    assert turns >= 500
+
+
+async def test_endless_interim_answers_are_a_malformed_response() -> None:
+    async with serve(endless_interim) as port:
+        result = await probe(ep(f"http://127.0.0.1:{port}/", timeout=2.0, interval=3.0))
+    assert (result.state, result.status_code) == (DOWN, None)
+    assert result.detail == "more than 8 interim (1xx) answers"
+
+
 # --- the neighbours -------------------------------------------------------------------------
 
 
