@@ -5,7 +5,8 @@ shared `httpx.AsyncClient`. The wire format (status line, headers, Content-Lengt
 chunked and read-until-close bodies, no body for HEAD, 1xx, 204 and 304, interim 1xx
 answers, `Connection: close` both ways) is h11's: this module moves bytes between an
 `asyncio.Protocol` connection and an `h11.Connection`, and maps h11's errors to
-httpx's in one place (`_remote_error`).
+httpx's in one place (`_remote_error` for the server's bytes, `_local_error` for a
+request h11 refuses to write).
 
 What it adds around h11: idle connections are kept per origin (scheme, host, port)
 and reused last-in first-out; one the server closed while idle is dropped, and a
@@ -13,7 +14,8 @@ request that finds its reused connection closed before any byte of the answer is
 sent again once on a fresh connection. Bodies are streamed, with reading from the
 socket paused while the reader lags, so a huge body is never buffered; bytes are
 handed to h11 only when it needs more. The status line and headers together are
-capped at `HEAD_CAP` bytes. The httpx "trace" extension is called at the same points
+capped at `HEAD_CAP` bytes, interim answers at `MAX_INTERIM`, and a buffer of tiny
+events gives the loop to other tasks every `EVENTS_PER_TURN` events. The httpx "trace" extension is called at the same points
 httpcore calls it ("connection.connect_tcp", "connection.start_tls",
 "http11.send_request_headers", "http11.send_request_body",
 "http11.receive_response_headers", "http11.receive_response_body",
