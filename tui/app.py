@@ -33,8 +33,9 @@ if TYPE_CHECKING:
 
     from warroom.services.clock import Clock
     from warroom.services.config import LoadedConfig
+    from warroom.services.release.controller import ReleaseController
+    from warroom.services.session import IncidentSession
     from warroom.tui.runtime import Runtime
-    from warroom.tui.screens.release import ReleaseController
 
 PREVIEW_WAIT = 0.5
 """Most seconds the dashboard's loading waits for the log preview to be drawn (a log
@@ -79,6 +80,7 @@ class WarroomApp(App[int]):
         self.start_error: BaseException | None = None
         """Why the starter failed (the app exits with 2); the caller reports it."""
         self._release: ReleaseController | None = None
+        self._session: IncidentSession | None = None
         self._settings = settings_path()
         self._stock_thumbs: Callable[[], None] = lambda: None
         """Puts Textual's own scrollbar thumbs back (see `on_mount`)."""
@@ -180,6 +182,7 @@ class WarroomApp(App[int]):
         from warroom.tui.screens.dashboard import DashboardScreen
 
         dashboard = DashboardScreen(runtime)
+        self._session = dashboard.session
         if runtime.live and runtime.demo_root is None:
             # The demo leaves the user's files alone; a real incident remembers the choice.
             # Subscribed after the theme set above is announced, so that one is not saved.
@@ -210,9 +213,14 @@ class WarroomApp(App[int]):
         Made on first use: the first frame does not wait for the release machinery.
         """
         if self._release is None:
-            from warroom.tui.screens import release
+            # The dashboard's incident session owns it; without one, a session of its own.
+            session = self._session or self.runtime.session()
+            self._release = session.release
+            # Should the app not end in time after a signal, the process exits at once
+            # and only the stopper's cleanups run: the command's group must not outlive it.
+            from warroom.tui.stopping import STOPPER
 
-            self._release = release.ReleaseController(self.runtime)
+            STOPPER.add_cleanup(self._release.runner.kill_now)
         return self._release
 
     async def on_unmount(self) -> None:

@@ -83,7 +83,8 @@ GIT_ACTIONS: tuple[tuple[ActionKind, str], ...] = (
     ("merge_back", "Merge back to main and delete the branch"),
 )
 
-_GIT_TITLES: dict[str, tuple[ActionKind, str]] = {kind: (kind, t) for kind, t in GIT_ACTIONS}
+GIT_TITLES: dict[str, tuple[ActionKind, str]] = {kind: (kind, t) for kind, t in GIT_ACTIONS}
+"""Each git action and its title, by the option id the Release screen gives it."""
 
 REFRESH_EVERY = 10.0
 """Seconds between re-reads of the git state while the screen is open."""
