@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from textual.app import App, ComposeResult
+from textual.scrollbar import ScrollBar
 from textual.strip import Strip
 
 from warroom.services.logs.filter import LogFilter
@@ -200,3 +203,99 @@ async def test_held_batches_show_together_at_the_flush() -> None:
         view.replace([line("refiltered", 5)])  # stands for everything, held lines included
         view.flush()
         assert [i.text for i in view.items] == ["refiltered"]
+
+
+class HeadlineHarness(LogHarness):
+    def __init__(self) -> None:
+        super().__init__()
+        self.headlines: list[LogView.Headline] = []
+
+    def on_log_view_headline(self, message: LogView.Headline) -> None:
+        self.headlines.append(message)
+
+
+LONG = (
+    "2026-11-26T04:19:52.123Z ERROR auth: login failed for user alice from 10.0.0.7 "
+    "reason=key_not_found THE-LAST-WORD"
+)
+
+
+async def test_a_long_line_shows_a_compact_time_and_wraps_to_its_last_word() -> None:
+    app = LogHarness()
+    async with app.run_test(size=(40, 8)) as pilot:
+        app.view.now = datetime(2026, 11, 26, 5, 0, tzinfo=UTC)
+        app.view.append([line(LONG, 1)])
+        await pilot.pause()
+        rows = [row for row in texts(app.view) if row]
+        assert rows[0].startswith("04:19:52 ERROR auth: login failed")
+        assert "2026-11-26" not in " ".join(rows)
+        assert rows[-1].endswith("THE-LAST-WORD")
+        # Every word reads whole: the rows hold the message, words never split.
+        assert " ".join(r.strip() for r in rows).split() == ["04:19:52", *LONG.split()[1:]]
+        assert all(len(row) <= app.view.scrollable_content_region.width for row in rows)
+
+
+async def test_a_line_of_another_day_shows_its_date() -> None:
+    app = LogHarness()
+    async with app.run_test(size=(60, 4)) as pilot:
+        app.view.now = datetime(2026, 11, 27, 0, 5, tzinfo=UTC)
+        app.view.append([line("2026-11-26T23:59:58Z WARN late", 1)])
+        await pilot.pause()
+        assert texts(app.view)[0] == "11-26 23:59:58 WARN late"
+
+
+async def test_c_cuts_long_lines_at_the_edge_and_wraps_them_again() -> None:
+    app = LogHarness()
+    async with app.run_test(size=(40, 8)) as pilot:
+        app.view.focus()
+        app.view.append([line(LONG, 1), line("2026-11-26T04:19:53Z INFO next", 2)])
+        await pilot.pause()
+        wrapped = [row for row in texts(app.view) if row]
+        assert len(wrapped) > 2
+        await pilot.press("c")
+        await pilot.pause()
+        assert app.view.wrap is False and app.view.has_class("-cut")
+        cut = [row for row in texts(app.view) if row]
+        assert cut[0].startswith("04:19:52 ERROR auth") and "THE-LAST-WORD" not in cut[0]
+        assert cut[1] == "04:19:53 INFO next"
+        await pilot.press("c")
+        await pilot.pause()
+        assert [row for row in texts(app.view) if row] == wrapped
+
+
+async def test_the_newest_error_is_posted_even_when_info_lines_follow() -> None:
+    app = HeadlineHarness()
+    async with app.run_test(size=(60, 6)) as pilot:
+        app.view.now = datetime(2026, 11, 26, 4, 20, 0, tzinfo=UTC)
+        app.view.append(
+            [
+                line("2026-11-26T04:19:50Z ERROR auth: first failure", 1),
+                line("2026-11-26T04:19:52Z CRITICAL auth: login failed for everyone", 2),
+            ]
+        )
+        app.view.append([line(f"2026-11-26T04:19:5{i}Z INFO ok {i}", 3 + i) for i in range(5)])
+        await pilot.pause()
+        headline = app.headlines[-1]
+        assert headline.line is not None and "login failed for everyone" in headline.line.text
+        assert headline.at == datetime(2026, 11, 26, 4, 19, 52, tzinfo=UTC)
+        assert headline.zone == "UTC"
+        # A filter that leaves no error out: nothing is pinned.
+        app.view.replace([line("2026-11-26T04:19:53Z INFO ok", 9)], LogFilter.parse("ok"))
+        await pilot.pause()
+        assert app.headlines[-1].line is None
+
+
+async def test_the_scrollbar_shows_only_while_paused_and_is_one_cell_wide() -> None:
+    app = LogHarness()
+    async with app.run_test(size=(60, 6)) as pilot:
+        app.view.focus()
+        app.view.append([line(f"line {i}", i) for i in range(50)])
+        await pilot.pause()
+        assert app.view.styles.scrollbar_size_vertical == 1
+        assert app.view.styles.scrollbar_visibility == "hidden"
+        assert not any(isinstance(w, ScrollBar) for w in app.screen._compositor.visible_widgets)
+        await pilot.press("f")
+        await pilot.pause()
+        assert app.view.styles.scrollbar_visibility == "visible"
+        bars = [w for w in app.screen._compositor.visible_widgets if isinstance(w, ScrollBar)]
+        assert bars and all(bar.region.width == 1 for bar in bars)
