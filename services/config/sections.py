@@ -144,10 +144,12 @@ class LogConfig(Section):
 
     name: str = Field(min_length=1)
     path: str | None = None
-    command: list[str] | None = None
+    command: list[str] | None = Field(default=None, min_length=1)
+    """An argv run without a shell (`ssh host tail -F ...`); its stdout is the log."""
     filter: str = ""
     """The filter applied at start; edit it live with `/`."""
-    restart_backoff: Duration = 1.0
+    restart_backoff: Duration = Field(default=1.0, gt=0)
+    """The first wait before a command is started again, doubled per quick exit."""
 
 
 class EscalationLevel(Section):

@@ -7,9 +7,10 @@ quick exit up to a minute, so an unreachable host is retried without being hamme
 
 Its stderr is not log content but what the command says about itself ("Connection
 refused", "pod not found"): each line is shown as a `stderr` status event, sanitized
-and masked (a token in an error is `***`), and a line already shown is not shown again
+and masked (a token in an error is `***`). A line already shown is not shown again
 while the command keeps failing, so a host that is down for an hour says so once, not
-once per restart.
+once per restart; after a healthy minute it is news again. At most `MAX_STDERR_LINES`
+are shown per run (and per minute of a long run): a chatty command cannot drown its log.
 """
 
 from __future__ import annotations
@@ -31,7 +32,8 @@ HEALTHY_RUN = 60.0
 MAX_BACKOFF = 60.0
 """The longest wait between two runs (unless `restart_backoff` itself is longer)."""
 MAX_STDERR_LINES = 20
-"""Stderr lines shown per run at most; the rest are counted in the exit event."""
+"""Stderr lines shown per run (per `HEALTHY_RUN` of a long one) at most; the rest are
+counted in the exit event."""
 REMEMBERED_STDERR = 256
 """Distinct stderr lines remembered as already shown (the oldest are forgotten)."""
 STDERR_LINE_BYTES = 2048
@@ -130,6 +132,7 @@ class CommandSource:
         assembler = LineAssembler(STDERR_LINE_BYTES)
         shown = 0
         hidden = 0
+        window = self.clock.monotonic()
         while True:
             data = await pipe.read(READ_CHUNK)
             pieces = assembler.feed(data) if data else []
@@ -138,6 +141,13 @@ class CommandSource:
                 if flushed is not None:
                     pieces.append(flushed)
             for raw, truncated in pieces:
+                now = self.clock.monotonic()
+                if now - window >= HEALTHY_RUN:
+                    # A command that has run this long is not failing in a loop: what it
+                    # says now is news, even in words it used before.
+                    window = now
+                    shown = 0
+                    self._stderr_seen.clear()
                 text = mask(decode_line(raw, truncated)).strip()
                 if not text or text in self._stderr_seen:
                     continue

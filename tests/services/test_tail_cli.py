@@ -152,3 +152,39 @@ async def test_every_line_appended_after_start_is_printed(tmp_path: Path) -> Non
     with contextlib.suppress(asyncio.CancelledError):
         await task
     assert out.getvalue().splitlines() == [f"auth failure {n}" for n in range(100)]
+
+
+async def test_commands_from_several_hosts_are_prefixed_filtered_and_report_on_stderr(
+    tmp_path: Path, clock: ManualClock
+) -> None:
+    config = tmp_path / "warroom.toml"
+    config.write_text(
+        '[[log]]\nname = "web-1"\n'
+        'command = ["sh", "-c", "echo \'auth ERROR web-1 one\'; echo ok; exec sleep 30"]\n\n'
+        '[[log]]\nname = "web-2"\n'
+        'command = ["sh", "-c", "echo \'auth ERROR web-2 two\'; exec sleep 30"]\n\n'
+        '[[log]]\nname = "web-3"\nrestart_backoff = "10ms"\n'
+        'command = ["sh", "-c", "echo \'ssh: connect to host web-3: Connection refused\' >&2;'
+        ' exit 255"]\n'
+    )
+    out, err = io.StringIO(), io.StringIO()
+    task = asyncio.create_task(
+        tail(config_path=str(config), filter_expr="auth", out=out, err=err, clock=clock)
+    )
+    try:
+        for _ in range(500):
+            if out.getvalue().count("\n") >= 2 and err.getvalue().count("exited") >= 3:
+                break
+            await asyncio.sleep(0.02)
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+    assert sorted(out.getvalue().splitlines()) == [
+        "web-1: auth ERROR web-1 one",
+        "web-2: auth ERROR web-2 two",
+    ]
+    reports = err.getvalue().splitlines()
+    refused = "warroom tail: web-3: ssh: connect to host web-3: Connection refused"
+    assert reports.count(refused) == 1
+    assert sum("web-3: command exited with status 255" in line for line in reports) >= 3
