@@ -113,7 +113,7 @@ def test_json_golden() -> None:
     assert {"escalation.ack", "health.changed", "deploy.finished"} <= set(kinds)
     assert {"seq", "at", "actor", "kind"} <= data["timeline"][0].keys()
     assert [o["id"] for o in data["orphaned"]] == ["p00.removed-step"]
-    rolling = data["phases"][8]
+    rolling = data["phases"][9]  # the strategy follows the checklist it waits for
     assert rolling["choice"]["selected"] == "rolling"
     assert {i["state"] for i in rolling["items"][:4]} == {"na"}
 
