@@ -6,7 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-BENCHMARKS = ["startup", "idle_cpu", "journal", "probes", "log_open", "log_follow", "tail_truth"]
+BENCHMARKS = ["startup", "idle_cpu", "journal", "journal_backends", "probes", "log_open", "log_follow", "tail_truth"]
 
 
 def main() -> int:
