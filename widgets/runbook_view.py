@@ -22,6 +22,7 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from warroom.services.runbook.gates import unmet as gate_unmet
 from warroom.services.runbook.model import ChoiceState, ItemState, PhaseState, RunbookState
 from warroom.services.runbook.placeholders import CommandValues, fill_commands
 from warroom.widgets.paint_cache import PaintCache
@@ -32,7 +33,9 @@ _WORDS = {
     "en": {
         "done": "done",
         "na": "n/a",
-        "gated": "gated",
+        "gated": "waits",
+        "waits_phase": "waits for phase {n}",
+        "waits_phases": "waits for phases {n}",
         "now": "NOW",
         "orphaned": "Orphaned",
         "overall": "Overall",
@@ -46,6 +49,8 @@ _WORDS = {
         "done": "完了",
         "na": "対象外",
         "gated": "待機",
+        "waits_phase": "フェーズ{n}待ち",
+        "waits_phases": "フェーズ{n}待ち",
         "now": "現在",
         "orphaned": "孤立",
         "overall": "全体",
@@ -56,6 +61,20 @@ _WORDS = {
         "empty": "ランブックがありません",
     },
 }
+
+
+def waits_for(state: RunbookState, refs: tuple[str, ...], words: dict[str, str]) -> str:
+    """ "waits for phase 8": the phases (by their number on screen) holding the unmet
+    requirements `refs`, a phase or an item id each; "waits" when none is found."""
+    numbers: list[int] = []
+    for number, phase_state in enumerate(state.phases, start=1):
+        ids = {phase_state.phase.id, *(s.item.id for s in phase_state.items)}
+        if any(ref in ids for ref in refs):
+            numbers.append(number)
+    if not numbers:
+        return words["gated"]
+    key = "waits_phase" if len(numbers) == 1 else "waits_phases"
+    return words[key].format(n=", ".join(str(n) for n in numbers))
 
 
 @dataclass(frozen=True)
@@ -348,7 +367,8 @@ class RunbookView(PaintCache, ScrollView, can_focus=True):
         if phase_state.complete:
             tag, component = f"✓ {words['done']}", "runbook-view--complete"
         elif phase_state.gated:
-            tag, component = f"⊘ {words['gated']}", "runbook-view--gated"
+            waits = waits_for(self.state, phase_state.unmet, words) if self.state else ""
+            tag, component = f"⊘ {waits or words['gated']}", "runbook-view--gated"
         elif is_current:
             tag, component = f"▶ {words['now']}", "runbook-view--current"
         else:
@@ -381,6 +401,17 @@ class RunbookView(PaintCache, ScrollView, can_focus=True):
             _Row("choice", f"choice:{choice.id}", index), lines, self._style("runbook-view--phase")
         )
 
+    def _item_waits(self, item_state: ItemState, phase_index: int) -> str:
+        """ "waits for phase 10" when a gated item has a gate of its own, else "waits"."""
+        words = self._words()
+        state = self.state
+        if state is None or not 0 <= phase_index < len(state.phases):
+            return words["gated"]
+        # The phase row already says what the whole phase waits for; an item names
+        # only a gate of its own.
+        own = gate_unmet(state, item_state.item.requires)
+        return waits_for(state, own, words) if own else words["gated"]
+
     def _add_item(
         self, item_state: ItemState, width: int, phase_index: int = -1, orphan: bool = False
     ) -> None:
@@ -390,7 +421,10 @@ class RunbookView(PaintCache, ScrollView, can_focus=True):
         elif item_state.status == "na":
             mark, component = f"[-] {words['na']}", "runbook-view--na"
         elif item_state.gated:
-            mark, component = f"[ ] {words['gated']}", "runbook-view--gated"
+            mark, component = (
+                f"[ ] ({self._item_waits(item_state, phase_index)})",
+                "runbook-view--gated",
+            )
         else:
             mark, component = "[ ]", ""
         if orphan:

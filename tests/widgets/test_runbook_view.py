@@ -164,7 +164,7 @@ async def test_number_keys_jump_and_choice_rows() -> None:
             assert view.is_expanded(f"p{number:02d}")
         lines = "\n".join(screen_lines(view))
         assert "◇ Strategy: Blue-Green / Rolling (choose)" in lines
-        assert "⊘ gated" in lines and "needs: p08, p10.db-backup" in lines
+        assert "⊘ waits for phase" in lines and "needs: p08, p10.db-backup" in lines
         await pilot.press("down", "down")  # the "needs" line is not a row; the choice is
         assert view.cursor_key == "item:p09.bg-deploy-blue"
         await pilot.press("up")
