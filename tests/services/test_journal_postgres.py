@@ -340,3 +340,36 @@ def test_journal_copy_moves_a_running_incident_with_nothing_lost(
     bad = copy(to.replace("warroom@", "warroom:wrong-pw@"))
     assert bad.returncode == 1 and "wrong-pw" not in bad.stderr + bad.stdout
     sqlite.close()
+
+
+def test_report_and_check_read_the_server_journal(
+    tmp_path: Path, cluster: PgCluster, url: str
+) -> None:
+    config = tmp_path / "warroom.toml"
+    template = url.replace(PASSWORD, "${env:PGPASSWORD}")
+    config.write_text(f'[incident]\nid = "INC-7"\n[journal]\nurl = "{template}"\n')
+    env = {**os.environ, "PGPASSWORD": PASSWORD}
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "warroom", *args],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+
+    missing = run("journal", "check")
+    assert missing.returncode == 1 and "does not exist" in missing.stderr
+    journal = _open(url, "alice")
+    journal.append(kinds.ITEM_DONE, {"item": "p01.assess-severity"})
+    journal.close()
+    check = run("journal", "check")
+    assert check.returncode == 0 and "sound, 1 events" in check.stdout
+    report = run("report", "--format", "json")
+    assert report.returncode == 0, report.stderr
+    assert '"by": "alice"' in report.stdout
+    for result in (missing, check, report):
+        assert PASSWORD not in result.stdout + result.stderr

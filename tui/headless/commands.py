@@ -14,6 +14,7 @@ from pathlib import Path
 
 from warroom.services.clock import SystemClock
 from warroom.services.config import ConfigError, LoadedConfig
+from warroom.services.journal.backend import journal_name, read_incident
 from warroom.services.journal.format import describe_damaged
 from warroom.services.journal.report import build_report, render_json, render_markdown
 from warroom.services.journal.store import (
@@ -21,7 +22,6 @@ from warroom.services.journal.store import (
     JournalError,
     JournalMissing,
     journal_path,
-    read_journal,
     recover_journal,
 )
 from warroom.services.redact import mask
@@ -75,10 +75,10 @@ def run_report_command(loaded: LoadedConfig, *, fmt: str, output: str | None) ->
     """
     config = loaded.config
     clock = SystemClock()
-    path = journal_path(loaded.state_dir, config.incident.id)
+    path = journal_name(loaded)
     events: list[Event] = []
     try:
-        events = read_journal(path)
+        events = read_incident(loaded)
     except JournalMissing:
         _say(f"journal {path}: does not exist (the incident was never opened): every item is open")
     except JournalError as exc:
@@ -105,14 +105,14 @@ def run_journal_command(loaded: LoadedConfig, *, action: str) -> int:
     path = journal_path(loaded.state_dir, loaded.config.incident.id)
     if action == "check":
         try:
-            events = read_journal(path)
+            events = read_incident(loaded)
         except JournalError as exc:
             _say(str(exc))
             return EXIT_JOURNAL
         if any(e.damaged for e in events):
-            _say(f"journal {path}: {describe_damaged(events)}")
+            _say(f"journal {journal_name(loaded)}: {describe_damaged(events)}")
             return EXIT_JOURNAL
-        print(f"warroom: journal {path}: sound, {len(events)} events")
+        print(f"warroom: journal {journal_name(loaded)}: sound, {len(events)} events")
         return 0
     try:
         recovery = recover_journal(path, SystemClock())
