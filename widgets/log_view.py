@@ -210,6 +210,10 @@ class LogView(PaintCache, ScrollView, can_focus=True):
         self._starts: list[int] = []
         """The first row of each item (wrapping: an item may take several rows)."""
         self._rows = 0
+        """The row after the last item's; rows count from the first item ever laid out."""
+        self._first = 0
+        """The first row of the oldest item held: older items fell off, their rows stay
+        counted, so a batch at the limit shifts nothing (rows shown = `_rows - _first`)."""
         self._wrap_width = 0
         """The width rows were wrapped at."""
         self._today: date | None = None
@@ -237,22 +241,22 @@ class LogView(PaintCache, ScrollView, can_focus=True):
         if not items:
             return
         self._check_day()
+        held = len(self._items)
         self._items.extend(items)
+        width_before = self.virtual_size.width
+        self._lay_out(items)
+        self._count_rows(held)
         dropped = len(self._items) - self.max_lines
         dropped_rows = 0
         if dropped > 0:
-            dropped_rows = self._starts[dropped] if dropped < len(self._starts) else self._rows
             for item in self._items[:dropped]:
                 self._shown.pop(item.seq, None)
             del self._items[:dropped]
-        width_before = self.virtual_size.width
-        self._lay_out(items)
-        if dropped > 0:
-            self._count_rows()
-        else:
-            self._count_rows(len(self._items) - len(items))
+            del self._starts[:dropped]
+            first = self._starts[0] if self._starts else self._rows
+            dropped_rows, self._first = first - self._first, first
         self._find_headline(items, arrived=True)
-        size = Size(self._virtual_width(), self._rows)
+        size = Size(self._virtual_width(), self._rows - self._first)
         if self._scrollbars_stay(size) and size.width == width_before:
             # Only the line count changed and the scrollbars stay as they are: tell the
             # scrollbar, skip the screen-wide layout a new virtual size would ask for.
@@ -363,6 +367,8 @@ class LogView(PaintCache, ScrollView, can_focus=True):
         (`start` > 0 only right after appending, when `_rows` covers the older items)."""
         del self._starts[start:]
         row = self._rows if start else 0
+        if not start:
+            self._first = 0
         for item in self._items[start:]:
             self._starts.append(row)
             row += len(self._shown_for(item).offsets)
@@ -375,7 +381,7 @@ class LogView(PaintCache, ScrollView, can_focus=True):
         self._wrap_width = self._content_width()
         self._lay_out(self._items)
         self._count_rows()
-        self.virtual_size = Size(self._virtual_width(), self._rows)
+        self.virtual_size = Size(self._virtual_width(), self._rows - self._first)
 
     def _virtual_width(self) -> int:
         return self._width if not self.wrap else 0
@@ -451,7 +457,8 @@ class LogView(PaintCache, ScrollView, can_focus=True):
             self._to_end()
         elif top is not None:
             # Keep the line read at the top on top.
-            self.scroll_to(y=self._starts[top], animate=False, immediate=True, force=True)
+            y = self._starts[top] - self._first
+            self.scroll_to(y=y, animate=False, immediate=True, force=True)
         self.refresh()
 
     def action_toggle_follow(self) -> None:
@@ -491,9 +498,9 @@ class LogView(PaintCache, ScrollView, can_focus=True):
         return super().render_lines(crop)
 
     def _item_at(self, row: int) -> int | None:
-        if not self._items or row >= self._rows or row < 0:
+        if not self._items or row >= self._rows - self._first or row < 0:
             return None
-        return bisect.bisect_right(self._starts, row) - 1
+        return bisect.bisect_right(self._starts, row + self._first) - 1
 
     def render_line(self, y: int) -> Strip:
         scroll_x, scroll_y = self.scroll_offset
@@ -512,7 +519,7 @@ class LogView(PaintCache, ScrollView, can_focus=True):
         offsets = shown.offsets
         if len(offsets) == 1:
             return strip.crop_extend(scroll_x, scroll_x + width, base)
-        part = row - self._starts[index]
+        part = row + self._first - self._starts[index]
         start = offsets[part]
         end = offsets[part + 1] if part + 1 < len(offsets) else cell_len(shown.text)
         piece = strip.crop(start, end)
