@@ -23,9 +23,9 @@ from benchmarks.terminal import spawn
 TITLES = ["Runbook", "Health", "Metrics", "Error log", "Escalation"]
 
 _STOCK_DRIVER = (
-    "import sys, warroom.tui.driver;"
+    "import sys, warroom.widgets.internals;"
     "from textual.drivers.linux_driver import LinuxDriver;"
-    "warroom.tui.driver.QuietDriver = LinuxDriver;"
+    "warroom.widgets.internals.QuietDriver = LinuxDriver;"
     "from warroom.tui.cli import main; sys.exit(main(['demo']))"
 )
 """The demo with Textual's own Linux driver: the quiet driver is chosen in the app, so

@@ -93,15 +93,12 @@ class WarroomApp(App[int]):
 
     def get_driver_class(self) -> type[Driver]:
         # The quiet driver copies Textual's input loop and reads its parser's state: only
-        # on the Textual it was written for (warroom.widgets.internals decides); else the stock one.
-        from warroom.widgets.internals import HOOKS_ENABLED
+        # on the Textual it was written for (warroom.widgets.internals decides); else the
+        # stock one.
+        from warroom.widgets.internals import QuietDriver, enabled
 
         driver = super().get_driver_class()
-        if not HOOKS_ENABLED:
-            return driver
-        if driver.__name__ == "LinuxDriver" and driver.__module__ == "textual.drivers.linux_driver":
-            from warroom.tui.driver import QuietDriver
-
+        if enabled("quiet_driver") and driver.__name__ == "LinuxDriver":
             return QuietDriver
         return driver
 

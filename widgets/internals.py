@@ -8,9 +8,23 @@ Textual's stock behaviour.
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import os
+import selectors
+import signal
+import sys
+import threading
+from codecs import getincrementaldecoder
+from collections.abc import Iterator
 from importlib.metadata import PackageNotFoundError, version
-from typing import TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, Any
+
+from textual import events
+from textual._parser import ParseError
+from textual._time import get_time
+from textual._xterm_parser import XTermParser
+from textual.drivers.linux_driver import LinuxDriver
 
 if TYPE_CHECKING:
     from textual.geometry import Region
@@ -47,8 +61,9 @@ HOOKS = ("paint_cache", "quiet_driver")
 
 benchmarks/idle_hooks.py, the demo idling 60 s, medians of 3 interleaved rounds: idle
 CPU 1.73% of a core with every hook, 2.27% with none; without `paint_cache` 1.91%
-(see widgets/paint_cache.py), without `quiet_driver` (tui/driver.py) 1.61%: the quiet
-driver bought nothing measurable here."""
+(see widgets/paint_cache.py), without `quiet_driver` (`QuietDriver` below) 1.61%: the
+quiet driver buys no idle CPU measurable here; it is kept for what stock Textual does
+not do: a paste never acts, and a hung-up terminal ends the input thread."""
 
 _OFF = frozenset(os.environ.get("WARROOM_HOOKS_OFF", "").replace(",", " ").split())
 
@@ -85,3 +100,221 @@ class RepaintWatch(_WidgetBase):
         def _set_dirty(self, *regions: Region) -> None:
             self.repaint_requested()
             super()._set_dirty(*regions)
+
+
+# --- the terminal driver -------------------------------------------------------------
+#
+# The terminal driver: Textual's own, with an input thread that sleeps while idle.
+#
+# Textual's Linux driver reads the keyboard in a thread that wakes ten times a second,
+# input or not, to notice a lone Escape (sent alone, it is the Escape key; followed by
+# more bytes within a moment, it starts a sequence) and to notice that it must stop.
+# Here the thread sleeps until there is input, wakes for the Escape only while a
+# sequence is unfinished, and is woken at once to stop. Keys, mouse, paste and resize
+# are parsed and dispatched exactly as Textual does.
+#
+# Two more things Textual leaves to chance are settled here:
+#
+# - A terminal that hangs up (its window closed, the SSH session dropped) reads as
+#   end-of-file or EIO: the thread stops reading (Textual's would spin on the empty
+#   read) and raises SIGHUP, which ends the app (see `warroom.tui.stopping`). Writes to the
+#   gone terminal are dropped instead of ending Textual's writer thread, whose full
+#   queue would otherwise block the UI loop for good.
+# - A bracketed paste never acts: Textual's parser turns an escape sequence inside a
+#   paste (`ESC[31m` in a pasted log line) into single keys, which reach the bindings.
+#   Keys parsed between the paste's start and end markers are dropped; the Paste event
+#   itself, with the text, is delivered as usual.
+#
+# It copies Textual's input loop and reads its parser's pending timeout, which is
+# safe only because Textual is pinned to one version: the app uses it only when
+# `warroom.widgets.internals.HOOKS_ENABLED` says so.
+
+PASTE_START = "\x1b[200~"
+PASTE_END = "\x1b[201~"
+
+
+class _WakingEvent(threading.Event):
+    """The driver's stop flag; setting it also wakes the sleeping input thread."""
+
+    def __init__(self, wake_fd: int) -> None:
+        super().__init__()
+        self._wake_fd: int | None = wake_fd
+
+    def set(self) -> None:
+        super().set()
+        if self._wake_fd is not None:
+            # A full pipe means the thread is woken already.
+            with contextlib.suppress(BlockingIOError):
+                os.write(self._wake_fd, b"x")
+
+    def close(self) -> None:
+        """Stop waking (the pipe is about to close)."""
+        self._wake_fd = None
+
+
+class TerminalOutput:
+    """The terminal as Textual's writer thread sees it; writes after a hangup are dropped.
+
+    Textual's writer thread ends on the first failed write, and the UI loop then
+    blocks on its full queue: a dashboard whose terminal closed could never exit.
+    """
+
+    def __init__(self, file: IO[str]) -> None:
+        self._file = file
+        self.gone = False
+        """Set once a write failed: the terminal is no longer there."""
+
+    def write(self, text: str) -> int:
+        """Write `text`, or drop it once the terminal is gone."""
+        if self.gone:
+            return len(text)
+        try:
+            return self._file.write(text)
+        except OSError:
+            self.gone = True
+            return len(text)
+
+    def flush(self) -> None:
+        """Flush, or do nothing once the terminal is gone."""
+        if self.gone:
+            return
+        try:
+            self._file.flush()
+        except OSError:
+            self.gone = True
+
+    def fileno(self) -> int:
+        """The terminal's descriptor (Textual asks it for the size)."""
+        return self._file.fileno()
+
+    def isatty(self) -> bool:
+        """Whether the output is a terminal."""
+        return self._file.isatty()
+
+
+class PasteTracker:
+    """Splits input as it is read into runs inside and outside a bracketed paste.
+
+    A run ends where a paste marker completes, so what the parser emits while fed a
+    run belongs to that run's side. Markers split across two reads are found too.
+    """
+
+    def __init__(self) -> None:
+        self.inside = False
+        self._tail = ""
+
+    def split(self, data: str) -> Iterator[tuple[str, bool]]:
+        """Yield (run, inside a paste) for `data`, in order."""
+        seen = self._tail + data
+        offset = len(self._tail)
+        start = 0
+        while True:
+            marker = PASTE_END if self.inside else PASTE_START
+            # At the start of the read a marker may begin in the carried-over tail (it
+            # cannot lie wholly inside it: the tail is one character shorter).
+            found = seen.find(marker, offset + start if start else 0)
+            if found < 0:
+                break
+            end = found + len(marker) - offset
+            yield data[start:end], self.inside
+            self.inside = not self.inside
+            start = end
+        if start < len(data):
+            yield data[start:], self.inside
+        self._tail = seen[-(len(PASTE_START) - 1) :]
+
+
+class QuietDriver(LinuxDriver):
+    """Textual's Linux driver whose input thread uses no CPU while nothing is typed."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._wake_read, wake_write = os.pipe()
+        os.set_blocking(self._wake_read, False)
+        os.set_blocking(wake_write, False)
+        self._wake_write = wake_write
+        self._waking = _WakingEvent(wake_write)
+        self.exit_event = self._waking
+        self.output = TerminalOutput(sys.__stderr__ or sys.stderr)
+        self._file = self.output  # type: ignore[assignment]  # duck-typed like Textual's own
+
+    def run_input_thread(self) -> None:
+        """Wait for input (or the stop flag) and dispatch events."""
+        selector = selectors.DefaultSelector()
+        selector.register(self.fileno, selectors.EVENT_READ)
+        selector.register(self._wake_read, selectors.EVENT_READ)
+        parser = XTermParser(self._debug)
+        decode = getincrementaldecoder("utf-8")().decode
+        paste = PasteTracker()
+        reading = True
+
+        def wait() -> float | None:
+            # Sleep until input, unless an unfinished sequence must time out.
+            pending = parser._timeout_time
+            if pending is None:
+                return None
+            return max(0.0, min(0.1, pending - get_time()))
+
+        def feed(data: str) -> None:
+            for run, inside in paste.split(data):
+                for event in parser.feed(run):
+                    if inside and isinstance(event, events.Key):
+                        continue  # pasted text is text, never a key press
+                    self.process_message(event)
+
+        def dispatch(ready: list[tuple[selectors.SelectorKey, int]], final: bool) -> None:
+            nonlocal reading
+            for key, _mask in ready:
+                if key.fd == self._wake_read:
+                    self._drain_wake()
+                    continue
+                if not reading:
+                    continue
+                try:
+                    raw = os.read(self.fileno, 1024 * 4)
+                except OSError as exc:
+                    if exc.errno in (errno.EAGAIN, errno.EINTR):
+                        continue
+                    raw = b""  # EIO: the terminal hung up
+                if not raw:
+                    reading = False
+                    self._input_ended(selector)
+                    continue
+                feed(decode(raw, final=final))
+            for event in parser.tick():
+                self.process_message(event)
+
+        try:
+            self._drain_wake()  # a stop flag set (and cleared) before this thread began
+            while not self.exit_event.is_set():
+                dispatch(selector.select(wait()), final=False)
+            if reading:
+                selector.unregister(self.fileno)
+            dispatch(selector.select(0.1), final=True)
+        finally:
+            selector.close()
+            try:
+                for _event in parser.feed(""):
+                    pass
+            except (EOFError, ParseError):
+                pass
+
+    def _input_ended(self, selector: selectors.BaseSelector) -> None:
+        """End-of-file or EIO: stop reading (not spin on it); a terminal hung up."""
+        with contextlib.suppress(KeyError, ValueError, OSError):
+            selector.unregister(self.fileno)
+        if self.input_tty:
+            # The same path as the kernel's SIGHUP: the app ends (see warroom.tui.stopping).
+            signal.raise_signal(signal.SIGHUP)
+
+    def _drain_wake(self) -> None:
+        with contextlib.suppress(BlockingIOError):
+            while os.read(self._wake_read, 512):
+                pass
+
+    def close(self) -> None:
+        super().close()
+        self._waking.close()
+        for fd in (self._wake_read, self._wake_write):
+            with contextlib.suppress(OSError):
+                os.close(fd)
