@@ -1,4 +1,9 @@
-"""The Release screen, driven with Pilot over the demo's real repository and scripts."""
+"""The Release screen, driven with Pilot over the demo's real repository and scripts.
+
+The controller journals into a recorder here (the screen is what is under test); the
+walk through the whole deploy path with a real session, journal and webhook server is
+in `test_deploy_path.py`.
+"""
 
 from __future__ import annotations
 
@@ -18,10 +23,11 @@ from textual.widgets import Input, Log, OptionList, Static
 from warroom.services.clock import Clock, ManualClock, SystemClock
 from warroom.services.config import LoadedConfig, load_config
 from warroom.services.demo.target import DemoTarget
+from warroom.services.release.controller import ReleaseController
 from warroom.tui.runtime import Runtime
-from warroom.tui.screens.release import ReleaseController, ReleaseScreen
+from warroom.tui.screens.release import ReleaseScreen
 from warroom.widgets.action_output import ActionOutput
-from warroom.widgets.confirm import ConfirmScreen, TypedConfirmScreen
+from warroom.widgets.confirm import ConfirmScreen, ReasonScreen, TypedConfirmScreen
 from warroom.widgets.release_bar import ReleaseBar
 
 
@@ -65,7 +71,16 @@ class Harness(App[None]):
         self.runtime = runtime
         self.recorder = Recorder()
         self.gate_values = gates if gates is not None else {}
-        self.controller = ReleaseController(runtime, gate_poll=gate_poll)
+        self.controller = ReleaseController(
+            runtime.loaded,
+            runtime.clock,
+            actor=runtime.actor,
+            # Looked up at each call: a test may swap the recorder before anything runs.
+            record=lambda kind, payload: self.recorder(kind, payload),
+            read_only=runtime.read_only,
+            gates=lambda: self.gate_values,
+            gate_poll=gate_poll,
+        )
 
     def compose(self) -> ComposeResult:
         yield Static("dashboard")
@@ -77,9 +92,7 @@ class Harness(App[None]):
         self.open_release()
 
     def open_release(self) -> None:
-        self.push_screen(
-            ReleaseScreen(self.runtime, self.recorder, lambda: self.gate_values, self.controller)
-        )
+        self.push_screen(ReleaseScreen(self.controller))
 
 
 def runtime_for(
@@ -356,9 +369,15 @@ async def test_rolling_batches_wait_for_the_gates_to_hold(demo: DemoTarget) -> N
         await until(pilot, lambda: "action.finished" in app.recorder.kinds())
         await until(pilot, lambda: "gates not holding: Error rate" in _rolling(app))
         assert "batch 2/3 next" in _rolling(app)
-        await choose(pilot, "cmd:rolling")  # not offered yet
-        await until(pilot, lambda: "Not yet" in text_of(app, "#release-message"))
+        assert "enter: override with a reason" in _rolling(app)
+        await choose(pilot, "cmd:rolling")  # refused, and the override is offered
+        await until(pilot, lambda: isinstance(app.screen, ReasonScreen))
+        dialog = "\n".join(str(s.render()) for s in app.screen.query(Static))
+        assert "Refused: batch 2/3: gates not holding: Error rate" in dialog
+        await pilot.press("escape")  # no reason given: it stays refused, nothing ran
+        await until(pilot, lambda: "Refused: batch 2/3" in text_of(app, "#release-message"))
         assert isinstance(app.screen, ReleaseScreen)
+        assert "override.granted" not in app.recorder.kinds()
 
         gates["Error rate"] = True
         await until(pilot, lambda: "gates held 0s of 10s" in _rolling(app))

@@ -456,7 +456,7 @@ class DashboardScreen(PaintCache, Screen[None]):
     def action_release(self) -> None:
         from warroom.tui.screens.release import ReleaseScreen
 
-        self.app.push_screen(ReleaseScreen(self.session))
+        self.app.push_screen(ReleaseScreen(self._controller()))
 
     def action_rollback(self) -> None:
         from warroom.tui.screens.release import rollback_flow

@@ -38,7 +38,6 @@ from warroom.services.release.controller import (
 )
 from warroom.services.release.git import ActionKind, Plan, Refusal, ReleaseInfo
 from warroom.services.sanitize import clean
-from warroom.services.session import IncidentSession
 from warroom.widgets.action_output import ActionOutput
 from warroom.widgets.confirm import ConfirmScreen, ReasonScreen, TypedConfirmScreen
 from warroom.widgets.key_bar import KeyBar
@@ -200,11 +199,11 @@ class ReleaseScreen(Screen[None]):
     run: reactive[ActionRun | None] = reactive(None, always_update=True)
     """The latest snapshot of the action shown in the output pane."""
 
-    def __init__(self, session: IncidentSession) -> None:
+    def __init__(self, controller: ReleaseController) -> None:
         super().__init__()
-        self.session = session
-        self.config = session.loaded.config
-        self.controller: ReleaseController = session.release
+        self.controller = controller
+        """The incident session's (`IncidentSession.release`): it outlives this screen."""
+        self.config = controller.loaded.config
         self._plans: dict[ActionKind, Plan | Refusal] = {}
         self._prompts: dict[str, str] = {}
         self._unsubscribe: Callable[[], None] | None = None
