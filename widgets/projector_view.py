@@ -1,62 +1,147 @@
-"""Projector mode: what matters from across a room, large.
+"""Projector mode: what matters from across a room, filling the screen at every size.
 
-The incident clock, the next escalation and the headline metrics as three-row Digits,
-and every endpoint's state as a glyph and a word. Fed the same values as the panes.
+Top: the incident clock, the current phase with its progress, and the next escalation
+(role, person, contact and a countdown). Then every endpoint's state in the same words
+as the Health pane, the headline figures large with their trend arrows and a graph of
+the window, the last error line in full, and the projector's own keys. Rows share the
+height (`fr`), and numbers grow with their box (`BigNumber`), so 80x24 and 300x80
+both fill. Fed the same values as the panes; untrusted text is drawn plain.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import ClassVar
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.containers import Grid, Vertical
+from textual.containers import Grid, Horizontal, Vertical
 from textual.reactive import reactive
 from textual.widget import Widget
-from textual.widgets import Digits, Static
+from textual.widgets import Static
 
-from warroom.services.escalation.ladder import EscalationState, format_countdown, format_hms
-from warroom.services.health.probe import HealthSnapshot
+from warroom.services.escalation.ladder import EscalationState, format_hms
+from warroom.services.health.probe import HealthSnapshot, state_words
 from warroom.services.metrics.sampler import MetricSeries, MetricsSnapshot
-from warroom.widgets.metric_graph import STATE_WORDS
+from warroom.services.runbook.model import RunbookState
+from warroom.services.sanitize import clean
+from warroom.widgets.big_figure import BigNumber
+from warroom.widgets.escalation_view import countdown_text, next_level_text
+from warroom.widgets.glyphs import NO_DATA, endpoint_label
+from warroom.widgets.metric_graph import (
+    STATE_WORDS,
+    age_text,
+    baseline_text,
+    bucket,
+    graph_cells,
+    trend_text,
+    value_range,
+)
 from warroom.widgets.text_line import TextLine
+
+KEYS = " p / escape  leave projector    q  quit"
+"""The projector's own key line: how to leave it, not the dashboard's keys."""
 
 
 def digits_text(value: float | None) -> str:
-    """A figure Digits can draw: "1732", "12.4", "-"."""
+    """A figure to draw large: "1732", "12.4", or "--" without a value."""
     if value is None:
-        return "-"
+        return NO_DATA
     if abs(value) >= 100:
         return f"{value:.0f}"
     return f"{value:.1f}"
 
 
-class _Figure(Vertical):
-    """A label over a large number, with its state in words."""
+def progress_bar(done: int, total: int, width: int) -> str:
+    """ "██████░░░░": `done` of `total` across `width` cells."""
+    if width <= 0:
+        return ""
+    filled = round(width * done / total) if total else 0
+    return "█" * filled + "░" * (width - filled)
+
+
+def phase_lines(state: RunbookState | None) -> tuple[str, str, int, int]:
+    """(heading, title, done, total) of the current phase: what the room is doing now."""
+    if state is None or not state.phases:
+        return "Runbook", "no runbook loaded", 0, 0
+    current = state.current
+    if current is None:
+        return f"All {len(state.phases)} phases complete", "", state.finished, state.total
+    phase = state.phases[current]
+    heading = f"Phase {current + 1} of {len(state.phases)}"
+    return heading, phase.phase.title, phase.finished, phase.total
+
+
+class _Spark(Widget):
+    """The figure's window as block columns, filling its box (one row or many)."""
 
     DEFAULT_CSS = """
-    _Figure { height: auto; border: round $panel-lighten-2; padding: 0 1; }
-    _Figure.-warn { border: round $warning; }
-    _Figure.-crit { border: round $error; }
+    _Spark { height: 1fr; min-height: 1; color: $accent; }
+    """
+
+    series: reactive[MetricSeries | None] = reactive(None)
+    window: reactive[float] = reactive(300.0)
+
+    def render(self) -> Text:
+        series = self.series
+        width, height = self.size.width, max(1, self.size.height)
+        if series is None or not series.points or width <= 0:
+            return Text("")
+        end = series.points[-1][0]
+        columns = bucket(series.points, width, end - self.window, end)
+        values = [v for v in columns if v is not None]
+        thresholds = [t for t in (series.warn, series.crit) if t is not None]
+        low, high = value_range(values, thresholds, series.direction)
+        return Text("\n".join(graph_cells(columns, height, low, high)), end="")
+
+
+class _Figure(Vertical):
+    """A headline figure: name and state, the number large, its trend, its graph."""
+
+    DEFAULT_CSS = """
+    _Figure { height: 1fr; padding: 0 1; border-left: tall $panel-lighten-2; }
+    _Figure.-warn { border-left: tall $warning; }
+    _Figure.-crit { border-left: tall $error; }
     _Figure > .figure-label { text-style: bold; }
-    _Figure > Digits { width: auto; }
+    _Figure.-warn > .figure-label { color: $text-warning; }
+    _Figure.-crit > .figure-label { color: $text-error; }
+    _Figure > BigNumber { height: 3fr; min-height: 1; max-height: 15; }
+    _Figure > .figure-trend { text-style: bold; }
+    _Figure > .figure-age { color: $text-muted; text-style: dim italic; }
+    _Figure > _Spark { height: 1fr; }
     """
 
     def __init__(self, label: str, *, id: str | None = None) -> None:
         super().__init__(id=id)
-        self._label = label
+        self._label = clean(label, 60)
 
     def compose(self) -> ComposeResult:
-        yield Static(Text(self._label), classes="figure-label")
-        yield Digits("-")
-        yield TextLine(id="note")
+        yield TextLine(Text(self._label), id="label").add_class("figure-label")
+        yield BigNumber()
+        yield TextLine(id="trend").add_class("figure-trend")
+        yield TextLine(id="age").add_class("figure-age")
+        yield _Spark()
 
-    def show(self, number: str, note: str, state: str = "ok") -> None:
-        """Set the big number, the line under it, and the -warn/-crit class."""
-        self.query_one(Digits).update(number)
-        self.query_one("#note", TextLine).text = Text(note)
-        self.set_class(state == "warn", "-warn")
-        self.set_class(state == "crit", "-crit")
+    def show(self, series: MetricSeries, window: float, now: float | None) -> None:
+        """Draw `series`: value (or "--"), state word, trend and baseline, age, graph."""
+        word = STATE_WORDS.get(series.state, "")
+        unit = clean(series.unit, 12)
+        label = f"{self._label} ({unit})" if unit else self._label
+        self.query_one("#label", TextLine).text = Text(f"{label}  {word}".rstrip())
+        self.query_one(BigNumber).value = digits_text(series.current)
+        trend = " · ".join(t for t in (trend_text(series, window), baseline_text(series)) if t)
+        if series.current is None and series.error:
+            trend = clean(series.error, 200)
+        self.query_one("#trend", TextLine).text = Text(trend or "→ no trend yet")
+        age = age_text(series, now)
+        age_line = self.query_one("#age", TextLine)
+        age_line.text = Text(age)
+        age_line.display = bool(age)
+        spark = self.query_one(_Spark)
+        spark.window = window
+        spark.series = series
+        self.set_class(series.state == "warn", "-warn")
+        self.set_class(series.state == "crit", "-crit")
 
 
 class ProjectorView(Widget):
@@ -64,13 +149,30 @@ class ProjectorView(Widget):
 
     DEFAULT_CSS = """
     ProjectorView { height: 1fr; layout: vertical; padding: 0 1; }
-    ProjectorView > #projector-top { height: auto; layout: horizontal; }
-    ProjectorView #projector-top > _Figure { width: 1fr; }
-    ProjectorView > #projector-health { height: auto; text-style: bold; padding: 0 1; }
+    ProjectorView > #projector-top { height: 2fr; min-height: 4; max-height: 24; }
+    ProjectorView #projector-top > Vertical { width: 1fr; padding: 0 1; }
+    ProjectorView #projector-top .top-label { text-style: bold; color: $text-muted; }
+    ProjectorView #projector-top BigNumber { height: 1fr; }
+    ProjectorView #projector-next.-approaching BigNumber { color: $warning; }
+    ProjectorView #projector-next.-unacked .top-label { color: $text-error; }
+    ProjectorView #phase-title { height: auto; max-height: 3; text-style: bold; }
+    ProjectorView #next-label { height: auto; max-height: 3; }
+    ProjectorView #projector-health { height: auto; padding: 0 1; text-style: bold; }
     ProjectorView > #projector-metrics {
-        grid-size: 3; grid-gutter: 0 1; height: auto;
+        grid-size: 3; grid-gutter: 0 1; height: 3fr; min-height: 5;
     }
+    ProjectorView > #projector-error {
+        height: auto; max-height: 4; padding: 0 1; color: $text-error; text-style: bold;
+    }
+    ProjectorView > #projector-keys { background: $footer-background; color: $footer-foreground; }
+    ProjectorView > .projector-view--down { color: $error; }
+    ProjectorView > .projector-view--flapping { color: $warning; }
     """
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "projector-view--down",
+        "projector-view--flapping",
+    }
 
     escalation: reactive[EscalationState | None] = reactive(None, repaint=False)
     """The incident clock and ladder."""
@@ -78,58 +180,109 @@ class ProjectorView(Widget):
     """Every endpoint's state."""
     metrics: reactive[MetricsSnapshot | None] = reactive(None, repaint=False)
     """The figures; `names` picks the headline ones."""
+    runbook: reactive[RunbookState | None] = reactive(None, always_update=True, repaint=False)
+    """The checklist: the current phase and its progress."""
+    last_error: reactive[str] = reactive("", repaint=False)
+    """The newest error line, shown in full (sanitized upstream, drawn plain)."""
+    window: reactive[float] = reactive(300.0, repaint=False)
+    """Seconds of history the trends and graphs cover (the dashboard's graph window)."""
 
     def __init__(self, names: Sequence[str], *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.names = tuple(names)
 
     def compose(self) -> ComposeResult:
-        with Vertical(id="projector-top"):
-            yield _Figure("Incident clock", id="projector-clock")
-            yield _Figure("Next escalation", id="projector-next")
-        yield TextLine(id="projector-health")
+        with Horizontal(id="projector-top"):
+            with Vertical(id="projector-clock"):
+                yield TextLine(Text("Incident clock"), id="clock-label").add_class("top-label")
+                yield BigNumber(id="clock-number")
+            with Vertical(id="projector-phase"):
+                yield TextLine(Text("Runbook"), id="phase-label").add_class("top-label")
+                yield Static("", id="phase-title", markup=False)
+                yield TextLine(id="phase-progress")
+            with Vertical(id="projector-next"):
+                yield Static("Next escalation", id="next-label", markup=False).add_class(
+                    "top-label"
+                )
+                yield BigNumber(id="next-number")
+        yield Static("", id="projector-health", markup=False)
         with Grid(id="projector-metrics"):
             for index, name in enumerate(self.names):
                 yield _Figure(name, id=f"projector-metric-{index}")
+        yield Static("", id="projector-error", markup=False)
+        yield TextLine(Text(KEYS), id="projector-keys")
+
+    def on_mount(self) -> None:
+        grid = self.query_one("#projector-metrics", Grid)
+        count = len(self.names)
+        grid.styles.grid_size_columns = min(3, max(1, count))
+        self.watch_last_error(self.last_error)
 
     def on_show(self) -> None:
         # Hidden, it ignores updates (they would cost a layout each); catch up when shown.
         self.watch_escalation(self.escalation)
         self.watch_health(self.health)
         self.watch_metrics(self.metrics)
+        self.watch_runbook(self.runbook)
+        self.watch_last_error(self.last_error)
 
     def watch_escalation(self, state: EscalationState | None) -> None:
         if state is None or not self.display:
             return
-        clock = self.query_one("#projector-clock", _Figure)
-        call = f"  call {state.reached.who} {state.reached.contact}" if state.reached else ""
-        note = "RESOLVED" if state.resolved else f"{state.severity}{call}".rstrip()
-        clock.show(format_hms(state.elapsed), note, "warn" if state.reached_unacked else "ok")
-        upcoming = self.query_one("#projector-next", _Figure)
-        if state.next is None or state.resolved:
-            upcoming.show("-", "top of the ladder" if not state.resolved else "")
-        else:
-            soon = "warn" if state.approaching else "ok"
-            upcoming.show(format_countdown(state.next.remaining), state.next.level.role, soon)
+        clock = format_hms(state.elapsed)
+        self.query_one("#clock-number", BigNumber).value = clock
+        label = f"Incident clock · {state.severity}" + (" · RESOLVED" if state.resolved else "")
+        self.query_one("#clock-label", TextLine).text = Text(label)
+        self.query_one("#next-number", BigNumber).value = countdown_text(state)
+        who = next_level_text(state)
+        if state.reached_unacked and state.reached is not None:
+            who = f"CALL {state.reached.who} {state.reached.contact} · UNACKED · then {who}"
+        elif state.next is not None and not state.resolved:
+            who = f"Next: {who}"
+        self.query_one("#next-label", Static).update(Text(who))
+        upcoming = self.query_one("#projector-next")
+        upcoming.set_class(state.approaching, "-approaching")
+        upcoming.set_class(state.reached_unacked, "-unacked")
+
+    def watch_runbook(self, state: RunbookState | None) -> None:
+        if not self.display:
+            return
+        heading, title, done, total = phase_lines(state)
+        self.query_one("#phase-label", TextLine).text = Text(heading)
+        self.query_one("#phase-title", Static).update(Text(title))
+        width = max(10, self.query_one("#projector-phase").size.width - 14)
+        overall = f" · all {state.finished}/{state.total}" if state is not None else ""
+        line = f"{progress_bar(done, total, min(width, 40))} {done}/{total}{overall}"
+        self.query_one("#phase-progress", TextLine).text = Text(line if total else "")
 
     def watch_health(self, snapshot: HealthSnapshot | None) -> None:
         if snapshot is None or not self.display:
             return
-        line = "   ".join(f"{e.name} {e.state.glyph} {e.state.word}" for e in snapshot.endpoints)
-        self.query_one("#projector-health", TextLine).text = Text(line)
+        line = Text()
+        for endpoint in snapshot.endpoints:
+            if line:
+                line.append("   ")
+            key = state_words(endpoint).key
+            style = None
+            if key in ("down", "flapping"):
+                style = self.get_component_rich_style(f"projector-view--{key}")
+            line.append(f"{clean(endpoint.name, 40)} {endpoint_label(endpoint)}", style)
+        self.query_one("#projector-health", Static).update(line or Text("no endpoints"))
 
     def watch_metrics(self, snapshot: MetricsSnapshot | None) -> None:
         if snapshot is None or not self.display:
             return
+        now = snapshot.at.timestamp()
         for index, name in enumerate(self.names):
             series = snapshot.get(name)
-            figure = self.query_one(f"#projector-metric-{index}", _Figure)
-            if series is None:
-                continue
-            figure.show(digits_text(series.current), _note(series), series.state)
+            if series is not None:
+                self.query_one(f"#projector-metric-{index}", _Figure).show(series, self.window, now)
 
+    def watch_window(self) -> None:
+        self.watch_metrics(self.metrics)
 
-def _note(series: MetricSeries) -> str:
-    word = STATE_WORDS.get(series.state, "OK")
-    delta = series.delta_text()
-    return f"{series.unit}  {word}" + (f"  {delta}" if delta else "")
+    def watch_last_error(self, line: str) -> None:
+        if not self.is_mounted:
+            return
+        text = f"Last error: {line}" if line else "No error lines yet"
+        self.query_one("#projector-error", Static).update(Text(text))
