@@ -6,7 +6,17 @@ import subprocess
 import sys
 from pathlib import Path
 
-BENCHMARKS = ["startup", "idle_cpu", "journal", "journal_backends", "probes", "log_open", "log_follow", "tail_truth"]
+BENCHMARKS = [
+    "startup",
+    "idle_cpu",
+    "journal",
+    "journal_backends",
+    "probes",
+    "log_open",
+    "log_follow",
+    "tail_truth",
+    "verdict",
+]
 
 
 def main() -> int:

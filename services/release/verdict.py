@@ -16,6 +16,7 @@ no critical criterion at all is Inconclusive: nothing was judged, so nothing pas
 from __future__ import annotations
 
 import enum
+import functools
 import math
 import statistics
 from collections.abc import Sequence
@@ -263,7 +264,15 @@ def rank_test(post: Sequence[float], base: Sequence[float], direction: Direction
     continuity corrected) otherwise. When every sample is equal, the test has no
     variance to work with and scipy returns p = 1 or NaN: no evidence of a change.
     """
-    # Imported here: scipy costs a few hundred ms to load, paid only by a comparison.
+    # scipy is imported on the first comparison: loading it costs ~0.3-1.3 s, paid
+    # only by a config that compares with a baseline.
+    return _rank_test(tuple(post), tuple(base), direction)
+
+
+@functools.lru_cache(maxsize=256)
+def _rank_test(post: tuple[float, ...], base: tuple[float, ...], direction: Direction) -> RankTest:
+    # Cached: judged on every tick, a metric's windows change only when a sample lands,
+    # and scipy's call costs about a millisecond, mostly in argument checking.
     from scipy.stats import mannwhitneyu  # type: ignore[import-untyped]
 
     alternative = "greater" if direction == "higher_is_worse" else "less"
