@@ -109,19 +109,28 @@ class ReleaseBar(PaintCache, Widget):
     ReleaseBar.-empty {
         display: none;
     }
+    ReleaseBar #release-rollback {
+        color: $warning;
+        text-style: bold;
+    }
     """
 
     info: reactive[ReleaseInfo | None] = reactive(None)
     """The latest release snapshot; None hides the bar (no [git] configured)."""
+    rollback: reactive[str] = reactive("")
+    """"v1.2.4 rolled back to v1.2.3 at 13:40 UTC" once a rollback superseded the deploy
+    (git still says the hotfix is the release); empty otherwise."""
 
     def compose(self) -> ComposeResult:
         # Kept, not queried: the bar may hear of a release while the screen goes away.
         self._head = _Line("", id="release-head", markup=False)
         self._stats = _Line("", id="release-stats", markup=False)
         self._service = _Line("", id="release-service", markup=False)
+        self._rollback = _Line("", id="release-rollback", markup=False)
         yield self._head
         yield self._stats
         yield self._service
+        yield self._rollback
 
     def on_mount(self) -> None:
         self._show(self.info)
@@ -129,6 +138,10 @@ class ReleaseBar(PaintCache, Widget):
     def watch_info(self, info: ReleaseInfo | None) -> None:
         if self.is_mounted:
             self._show(info)
+
+    def watch_rollback(self, text: str) -> None:
+        if self.is_mounted:
+            self._show(self.info)
 
     def _show(self, info: ReleaseInfo | None) -> None:
         self.set_class(info is None, "-empty")
@@ -148,3 +161,5 @@ class ReleaseBar(PaintCache, Widget):
         service.update(service_text)
         # The line takes a row only when there is something to say.
         service.display = bool(service_text)
+        self._rollback.update(self.rollback)
+        self._rollback.display = bool(self.rollback) and info is not None

@@ -204,6 +204,9 @@ async def test_choose_rolling_refused_deploy_override_batches_rollback(
         assert escalation.watch.ended
         # No figure compares against the superseded deploy any more.
         await until(pilot, lambda: _no_delta(session))
+        bar = fixtures.dashboard(app).query_one("#release-rollback", Static)
+        await until(pilot, lambda: f"rolled back to {previous}" in str(bar.render()))
+        assert bar.display
         rollback_item = session.state().runbook.item("p14.rollback-script")
         assert rollback_item is not None and rollback_item.status == "open"
 

@@ -226,6 +226,11 @@ class DashboardScreen(PaintCache, Screen[None]):
             self.events = state.events
             self.runbook_state = state.runbook
         self.summary = state.summary
+        # After a rollback the bar says so: git still names the hotfix as the release.
+        rolled_back = self.session.hotfix_line() if self.session.rollback() else ""
+        bar = self.query_one("#release-bar", ReleaseBar)
+        if bar.rollback != rolled_back:
+            bar.rollback = rolled_back
         self.now = view.now = self.runtime.clock.now()
         self.alert_log = state.alert_log
         self.escalation = state.escalation
