@@ -141,17 +141,25 @@ async def test_every_line_appended_after_start_is_printed(tmp_path: Path) -> Non
             [str(log)], filter_expr="auth", lines=0, out=out, err=io.StringIO(), poll_interval=0.02
         )
     )
-    await asyncio.sleep(0.3)
+    # Following has begun once a probe line comes out (one written before the file was
+    # opened is skipped, as `--lines 0` asks): no guess at how long starting takes.
+    probes = 0
+    while "auth probe" not in out.getvalue():
+        assert probes < 500, "tail never started following"
+        write(log, f"auth probe {probes}\n".encode())
+        probes += 1
+        await asyncio.sleep(0.02)
     with log.open("a") as f:
         f.write("".join(f"auth failure {n}\n" for n in range(100)))
-    for _ in range(100):
-        if out.getvalue().count("\n") >= 100:
+    for _ in range(500):
+        if out.getvalue().count("auth failure") >= 100:
             break
-        await asyncio.sleep(0.05)
+        await asyncio.sleep(0.02)
     task.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await task
-    assert out.getvalue().splitlines() == [f"auth failure {n}" for n in range(100)]
+    printed = [line for line in out.getvalue().splitlines() if "probe" not in line]
+    assert printed == [f"auth failure {n}" for n in range(100)]
 
 
 async def test_commands_from_several_hosts_are_prefixed_filtered_and_report_on_stderr(
