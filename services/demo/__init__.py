@@ -1,1 +1,1 @@
-"""The simulated production service `warroom demo` runs against."""
+"""The simulated production service `warroom demo` runs against (see `target.py`)."""

@@ -20,14 +20,14 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from warroom.services.clock import ManualClock
 from warroom.services.config import load_config
-from warroom.services.demo.target import (
+from warroom.services.demo.errors import DemoError
+from warroom.services.demo.log_writer import log_lines
+from warroom.services.demo.target import DemoTarget
+from warroom.services.demo.traffic import (
     LATENCY_BUCKETS,
-    DemoError,
-    DemoTarget,
     Mode,
     TrafficCounters,
     health_document,
-    log_lines,
     traffic_profile,
 )
 from warroom.services.sanitize import clean
@@ -369,11 +369,11 @@ def test_a_connection_is_kept_alive_across_requests(demo: DemoTarget) -> None:
 
 def test_a_flush_writes_a_block_of_lines_in_time_order(tmp_path: Path) -> None:
     target = DemoTarget(tmp_path / "demo", seed=3, hostile_odds=0.0)
-    lines = target._flush_lines(2.0)
+    lines = target.log.flush_lines(2.0)
     stamps = [line.split(" ", 1)[0] for line in lines if line[:1].isdigit()]  # not traces
     assert stamps and stamps == sorted(stamps)
     assert len(lines) >= 1
-    many = [len(target._flush_lines(2.0)) for _ in range(200)]
+    many = [len(target.log.flush_lines(2.0)) for _ in range(200)]
     assert 2 < sum(many) / len(many) < 12  # about two events a second, some of them bursts
 
 
