@@ -99,7 +99,8 @@ def test_closing_the_terminal_stops_the_running_command_and_journals_it(
 
             return check
 
-        assert wait_for(shows("r Release"), 30), f"no dashboard; screen was:\n{screen}"
+        # The header's incident clock runs once the live dashboard is up.
+        assert wait_for(shows("T+0:"), 30), f"no dashboard; screen was:\n{screen}"
         tmux("send-keys", "r")
         assert wait_for(shows("A deploy that takes its time"), 15), screen
         tmux("send-keys", "End")
