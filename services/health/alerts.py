@@ -14,7 +14,7 @@ from typing import Literal
 
 from warroom.services.events import ALERT_RAISED as ALERT_RAISED
 from warroom.services.events import HEALTH_CHANGED as HEALTH_CHANGED
-from warroom.services.health.probe import HealthSnapshot, ProbeState
+from warroom.services.health.probe import HealthSnapshot, ProbeState, state_words
 from warroom.services.metrics.sampler import MetricsSnapshot
 
 
@@ -56,6 +56,8 @@ class AlertTracker:
     min_durations: Mapping[str, float] = field(default_factory=dict)
     """Metric name -> seconds it must stay beyond crit before alerting."""
     _states: dict[str, ProbeState] = field(default_factory=dict)
+    _words: dict[str, str] = field(default_factory=dict)
+    """Each endpoint's state as last said (`state_words`), for the journal's "from"."""
     _crit_since: dict[str, float] = field(default_factory=dict)
     _alerted: set[str] = field(default_factory=set)
 
@@ -71,16 +73,20 @@ class AlertTracker:
             before = self._states.get(status.name, ProbeState.PENDING)
             after = status.state
             self._states[status.name] = after
+            # The same words as the table and the projector, so the report says what
+            # the screen said ("DOWN · 500", "FLAPPING · now UP · 4 changes").
+            words = state_words(status).text
+            said = self._words.get(status.name, before.word)
+            self._words[status.name] = words
             if after == before or after == ProbeState.PENDING:
                 continue
             reason = status.reason.value if status.reason is not None else ""
             if before != ProbeState.PENDING:
-                changes.append(HealthChange(status.name, before.word, after.word, reason))
+                changes.append(HealthChange(status.name, said, words, reason))
             key = f"endpoint:{status.name}"
             if after == ProbeState.DOWN and key not in self._alerted:
                 self._alerted.add(key)
-                because = f" ({reason})" if reason else ""
-                alerts.append(Alert(status.name, f"{status.name} is DOWN{because}"))
+                alerts.append(Alert(status.name, f"{status.name} {words}"))
             elif after != ProbeState.DOWN:
                 self._alerted.discard(key)
         return changes, alerts

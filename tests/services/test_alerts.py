@@ -60,11 +60,12 @@ def test_down_alerts_once_until_it_recovers() -> None:
     tracker = AlertTracker()
     assert tracker.observe_health(_health(("api", ProbeState.UP))) == ([], [])
     changes, alerts = tracker.observe_health(_health(("api", ProbeState.DOWN)))
-    assert [a.text for a in alerts] == ["api is DOWN (status)"]
-    assert [(c.before, c.after) for c in changes] == [("UP", "DOWN")]
+    # The alert, the journal and the report say what the table says (`state_words`).
+    assert [a.text for a in alerts] == ["api DOWN · 503"]
+    assert [(c.before, c.after) for c in changes] == [("UP", "DOWN · 503")]
     assert tracker.observe_health(_health(("api", ProbeState.DOWN))) == ([], [])
     changes, alerts = tracker.observe_health(_health(("api", ProbeState.UP)))
-    assert alerts == [] and [(c.before, c.after) for c in changes] == [("DOWN", "UP")]
+    assert alerts == [] and [(c.before, c.after) for c in changes] == [("DOWN · 503", "UP")]
     _, alerts = tracker.observe_health(_health(("api", ProbeState.DOWN)))
     assert len(alerts) == 1
 

@@ -160,14 +160,14 @@ async def test_alerts_go_to_the_alert_line_and_its_list_never_to_a_toast(tmp_pat
         server.server_close()
         await fixtures.until(pilot, lambda: "2 active" in str(line.render()), timeout=10)
         assert line.has_class("-active")
-        assert "is DOWN (refused)" in str(line.render())
+        assert "DOWN · refused" in str(line.render())  # the words the Health pane uses
         assert screen.health is not None  # the pane shows it in the same second
         assert all(e.state is ProbeState.DOWN for e in screen.health.endpoints)
         assert not [n for n in app._notifications if "alert" in str(n.title).lower()]
         await pilot.press("A")
         assert isinstance(app.screen, AlertListScreen)
         listed = app.screen.alerts
-        assert sorted(a.text for a in listed) == ["api is DOWN (refused)", "auth is DOWN (refused)"]
+        assert sorted(a.text for a in listed) == ["api DOWN · refused", "auth DOWN · refused"]
         assert all(a.active for a in listed)
         assert listed[0].at >= listed[1].at
         await pilot.press("escape")

@@ -166,6 +166,7 @@ class DashboardScreen(PaintCache, Screen[None]):
             escalation=DashboardScreen.escalation,
             health=DashboardScreen.health,
             metrics=DashboardScreen.metrics,
+            runbook=DashboardScreen.runbook_state,
         )
         yield KeyBar()
 
@@ -250,6 +251,8 @@ class DashboardScreen(PaintCache, Screen[None]):
         pinned = self.query_one(PinnedError)
         pinned.line = message.line
         pinned.at = message.at
+        # The projector shows the same line, in full, across the room.
+        self.query_one(ProjectorView).last_error = message.line.text if message.line else ""
         pane = self.query_one("#log-pane", Pane)
         pane.border_title = f"Error log · times {message.zone}"
 
@@ -374,6 +377,7 @@ class DashboardScreen(PaintCache, Screen[None]):
         self._window = (self._window + 1) % len(WINDOWS)
         for graph in self.query("MetricGraph"):
             graph.window = WINDOWS[self._window]  # type: ignore[attr-defined]
+        self.query_one(ProjectorView).window = WINDOWS[self._window]
 
     @work(group="prompt")
     async def action_mark_deploy(self) -> None:
@@ -476,6 +480,8 @@ class DashboardScreen(PaintCache, Screen[None]):
         self.set_class(projecting, "-projector")
         self.query_one("#panes").display = not projecting
         self.query_one(ProjectorView).display = projecting
+        # The projector draws its own key line (how to leave it); the dashboard's would lie.
+        self.query_one(KeyBar).display = not projecting
         if not projecting:
             self.query_one(RunbookView).focus()
 
@@ -520,6 +526,9 @@ class DashboardScreen(PaintCache, Screen[None]):
         bar.focus()
 
     def action_close_filter(self) -> None:
+        if self.has_class("-projector"):  # escape leaves projector mode, as its keys say
+            self.action_projector()
+            return
         bar = self.query_one(FilterBar)
         if bar.has_focus:
             bar.display = bool(bar.value)
