@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from textual.pilot import Pilot
 
+from tests.waiting import WAIT
 from warroom.services.clock import ManualClock
 from warroom.services.config import LoadedConfig, load_config
 from warroom.services.escalation import ladder as esc
@@ -252,10 +254,14 @@ def dashboard(app: WarroomApp) -> DashboardScreen:
     return screen
 
 
-async def until(pilot: Pilot[int], predicate: Callable[[], bool], timeout: float = 5.0) -> None:
-    """Let the app run until `predicate` holds; fail after `timeout` seconds."""
-    for _ in range(int(timeout / 0.05)):
-        if predicate():
-            return
+async def until(pilot: Pilot[int], predicate: Callable[[], bool], timeout: float = WAIT) -> None:
+    """Let the app run until `predicate` holds; fail after `timeout` seconds.
+
+    The deadline is wall time, not a count of pauses: on a busy machine each pause runs
+    long, and the failure message must still say how long the test waited.
+    """
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout:g}s")
         await pilot.pause(0.05)
-    raise AssertionError(f"condition not met within {timeout}s")

@@ -5,16 +5,20 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from textual.command import CommandList
 from textual.pilot import Pilot
 
 from tests.tui import fixtures
 from warroom.services.clock import ManualClock
 from warroom.services.config import load_config
 from warroom.services.demo.target import DemoTarget
+from warroom.services.events import INCIDENT_RESOLVED
 from warroom.services.journal.store import Event, Journal, journal_path
 from warroom.tui.app import WarroomApp, build_app
 from warroom.tui.screens.dashboard import DashboardScreen
+from warroom.widgets.confirm import ConfirmScreen
 from warroom.widgets.health_detail import HealthDetail
+from warroom.widgets.status_composer import StatusComposer
 from warroom.widgets.timeline import TimelineScreen
 
 
@@ -34,6 +38,15 @@ async def _ready(app: WarroomApp, pilot: Pilot[int]) -> DashboardScreen:
         pilot, lambda: screen.journal is not None and screen.escalation is not None
     )
     return screen
+
+
+def _first_hit(app: WarroomApp) -> str:
+    """The command the palette would run on enter, as shown; empty while it searches."""
+    lists = app.screen.query(CommandList)
+    if not lists or lists.first().highlighted is None:
+        return ""
+    hits = lists.first()
+    return str(hits.get_option_at_index(hits.highlighted or 0).prompt)
 
 
 async def _type(pilot: Pilot[int], text: str) -> None:
@@ -68,8 +81,10 @@ async def test_escape_cancels_a_note(demo: DemoTarget) -> None:
     async with app.run_test(size=(100, 30)) as pilot:
         screen = await _ready(app, pilot)
         await pilot.press("n", "x", "escape")
-        await pilot.pause(0.2)
-        assert isinstance(app.screen, DashboardScreen)
+        await fixtures.until(pilot, lambda: isinstance(app.screen, DashboardScreen))
+        # A tick after the escape is journaled behind anything the escape let through.
+        await pilot.press("space")
+        await fixtures.until(pilot, lambda: any(e.kind == "item.done" for e in screen.events))
         assert not any(e.kind == "item.note" for e in screen.events)
 
 
@@ -90,7 +105,7 @@ async def test_u_sends_a_status_update_prefilled_from_live_state(demo: DemoTarge
     async with app.run_test(size=(100, 30)) as pilot:
         screen = await _ready(app, pilot)
         await pilot.press("u")
-        await pilot.pause(0.2)
+        await fixtures.until(pilot, lambda: isinstance(app.screen, StatusComposer))
         await pilot.press("ctrl+s")
         await fixtures.until(pilot, lambda: any(e.kind == "status.sent" for e in screen.events))
         sent = next(e for e in screen.events if e.kind == "status.sent")
@@ -102,8 +117,14 @@ async def test_capital_r_resolves_after_confirmation(demo: DemoTarget) -> None:
     app = build_app(load_config(demo.config_path))
     async with app.run_test(size=(100, 30)) as pilot:
         screen = await _ready(app, pilot)
-        await pilot.press("R", "n")
-        await pilot.pause(0.2)
+        await pilot.press("R")
+        await fixtures.until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await pilot.press("n")
+        await fixtures.until(pilot, lambda: isinstance(app.screen, DashboardScreen))
+        # A tick after the refusal is journaled behind a resolve, had one been sent.
+        await pilot.press("space")
+        await fixtures.until(pilot, lambda: any(e.kind == "item.done" for e in screen.events))
+        assert not any(e.kind == INCIDENT_RESOLVED for e in screen.events)
         assert screen.escalation is not None and not screen.escalation.resolved
         await pilot.press("R", "y")
         await fixtures.until(
@@ -144,7 +165,9 @@ async def test_a_failed_write_shows_not_saved_and_the_item_stays_open(tmp_path: 
         screen = fixtures.dashboard(app)
         await fixtures.until(pilot, lambda: screen.journal is not None)
         await pilot.press("space")
-        await pilot.pause(0.3)
+        await fixtures.until(
+            pilot, lambda: screen.summary is not None and screen.summary.save_error is not None
+        )
         assert screen.runbook_state is not None and screen.runbook_state.finished == 0
         assert screen.summary is not None and screen.summary.save_error is not None
         assert "NOT SAVED" in screen.summary.save_error or "cannot" in screen.summary.save_error
@@ -171,7 +194,7 @@ async def test_the_command_palette_changes_the_severity(demo: DemoTarget) -> Non
         screen = await _ready(app, pilot)
         await pilot.press("ctrl+p")
         await _type(pilot, "Severity: SEV1")
-        await pilot.pause(0.5)
+        await fixtures.until(pilot, lambda: _first_hit(app).startswith("Severity: SEV1"))
         await pilot.press("enter")
         await fixtures.until(
             pilot, lambda: screen.summary is not None and screen.summary.severity == "SEV1"
