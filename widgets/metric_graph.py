@@ -211,7 +211,7 @@ class MetricGraph(PaintCache, Widget):
         return self.get_visual_style(f"metric-graph--{name}", partial=True)
 
     def _head(self, series: MetricSeries) -> Content:
-        """Name, figure, trend arrow, state word and age: what the one-row form keeps."""
+        """Name, figure, state word, trend arrow and age: what the one-row form keeps."""
         unit = clean(series.unit, 12)
         current = f"{format_value(series.current)} {unit}".strip()
         if series.current is None:
@@ -220,13 +220,14 @@ class MetricGraph(PaintCache, Widget):
             Content(clean(series.name, 40)).stylize(self._style("title")),
             Content(f" {current}"),
         ]
-        trend = trend_text(series, self.window)
-        if trend:
-            parts.append(Content(f" {trend}"))
+        # The state word before the trend: in a narrow pane the trend is cut first.
         state_word = STATE_WORDS.get(series.state, "")
         if state_word:
             parts.append(Content(" "))
             parts.append(Content(state_word).stylize(self._style("state")))
+        trend = trend_text(series, self.window)
+        if trend:
+            parts.append(Content(f" {trend}"))
         age = age_text(series, self.now)
         if age:
             parts.append(Content(f" {age}").stylize(self._style("age")))
