@@ -106,7 +106,7 @@ def _since(status: EndpointStatus, now: datetime) -> str:
 
 
 _COLUMNS: tuple[_Column, ...] = (
-    _Column("state", "STATE", 34, 1, lambda s, _: endpoint_label(s)),
+    _Column("state", "STATE", 42, 1, lambda s, _: endpoint_label(s)),
     _Column("age", "AGE", 8, 2, _age, right=True),
     _Column("code", "HTTP", 4, 4, lambda s, _: str(s.status_code or NO_DATA), right=True),
     _Column("last", "MS", 5, 3, lambda s, _: format_ms(s.latency_ms), right=True),
