@@ -53,6 +53,8 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument(
         "--read-only", action="store_true", default=argparse.SUPPRESS, help="watch only"
     )
+    # `warroom init` parses its own flags (tui/headless/init.py); listed here for --help.
+    sub.add_parser("init", help="write a commented warroom.toml for this repository")
     config = with_config(sub.add_parser("config", help="check a config file"))
     config.add_argument("--validate", action="store_true", help="validate and exit 0 or 2")
 
@@ -130,7 +132,18 @@ def tune_gc() -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script; returns the process exit status."""
+    words = list(sys.argv[1:] if argv is None else argv)
+    if words[:1] == ["init"]:
+        from warroom.tui.headless.init import run_init
+
+        return run_init(words[1:])
     args = _parser().parse_args(argv)
+    if args.command == "init":
+        print(
+            "warroom: init: takes none of the dashboard's flags (warroom init --help)",
+            file=sys.stderr,
+        )
+        return EXIT_CONFIG
     if args.command in (None, "demo"):
         # First thing: a closed terminal or a kill ends the dashboard promptly from here
         # on, even while Textual is still being imported.

@@ -1,0 +1,1 @@
+"""`warroom init`'s engine: look at what it is pointed at and write a commented config."""
