@@ -7,10 +7,27 @@ from typing import ClassVar
 from textual import events
 from textual.app import App, ComposeResult
 from textual.binding import BindingType
-from textual.widgets import Static
+from textual.widgets import Input, Static
 
 from tests.tui.fixtures import until
-from warroom.widgets.confirm import ConfirmScreen, TypedConfirmScreen
+from warroom.widgets.confirm import ConfirmScreen, KeyGuard, TypedConfirmScreen
+
+
+class WatchedGuard(KeyGuard):
+    """The dialog's own guard, also keeping which confirming keys it weighed.
+
+    Waiting for a pasted y to have been weighed is what lets a test say "that y did
+    nothing" without sleeping and hoping the dialog's settle timer ran by then.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.weighed: list[float] = []
+        """When each confirming key that was weighed against a burst was read."""
+
+    def in_burst(self, at: float) -> bool:
+        self.weighed.append(at)
+        return super().in_burst(at)
 
 
 class Harness(App[int]):
@@ -24,16 +41,30 @@ class Harness(App[int]):
     def __init__(self) -> None:
         super().__init__()
         self.answers: list[bool | None] = []
+        self.keys: list[str] = []
+        """Every key the app dispatched, in order: proof a typed-ahead key was handled."""
+
+    def on_key(self, event: events.Key) -> None:
+        self.keys.append(event.key)
 
     def compose(self) -> ComposeResult:
         yield Static("dashboard")
 
     def action_ask(self) -> None:
-        self.push_screen(ConfirmScreen("Resolve?", ["stops the clock"]), self.answers.append)
+        dialog = ConfirmScreen("Resolve?", ["stops the clock"])
+        dialog.guard = WatchedGuard()
+        self.push_screen(dialog, self.answers.append)
 
     def action_roll(self) -> None:
         dialog = TypedConfirmScreen("Roll back?", ["to v1.2.2"], "v1.2.2")
+        dialog.guard = WatchedGuard()
         self.push_screen(dialog, self.answers.append)
+
+
+def _guard(dialog: ConfirmScreen | TypedConfirmScreen) -> WatchedGuard:
+    guard = dialog.guard
+    assert isinstance(guard, WatchedGuard)
+    return guard
 
 
 def _read_together(app: Harness, *keys: str) -> None:
@@ -50,12 +81,15 @@ async def test_a_y_queued_behind_the_key_that_opened_the_dialog_does_not_confirm
         await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
         dialog = app.screen
         assert isinstance(dialog, ConfirmScreen)
+        guard = _guard(dialog)
+        await until(pilot, lambda: app.keys == ["R", "y"])  # the typed-ahead y was handled
         await pilot.pause()
-        await pilot.pause(0.2)
         assert app.answers == [] and app.screen is dialog, "typed-ahead y confirmed"
-        # A deliberate y, pressed once the dialog is there, does.
+        # A deliberate y, pressed once the dialog is there, does; it is the only key
+        # weighed as a confirmation (one read before the dialog was shown never is).
         await pilot.press("y")
         await until(pilot, lambda: app.answers == [True])
+        assert len(guard.weighed) == 1 and guard.weighed[0] >= guard.shown_at
 
 
 async def test_a_burst_of_keys_at_the_dialog_does_not_confirm() -> None:
@@ -65,10 +99,11 @@ async def test_a_burst_of_keys_at_the_dialog_does_not_confirm() -> None:
         await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
         dialog = app.screen
         assert isinstance(dialog, ConfirmScreen)
-        await pilot.pause()
+        guard = _guard(dialog)
         _read_together(app, "o", "k", "y", "e", "s")  # pasted text, no bracketed paste
-        await pilot.pause(0.3)
-        assert app.answers == [] and app.screen is dialog
+        await until(pilot, lambda: guard.weighed != [])  # the pasted y was judged...
+        await pilot.pause()
+        assert app.answers == [] and app.screen is dialog  # ...as part of a burst
         await pilot.press("n")
         await until(pilot, lambda: app.answers == [False])
 
@@ -80,8 +115,11 @@ async def test_the_rollback_version_typed_ahead_does_not_confirm() -> None:
         await until(pilot, lambda: isinstance(app.screen, TypedConfirmScreen))
         dialog = app.screen
         assert isinstance(dialog, TypedConfirmScreen)
+        typed = dialog.query_one("#typed", Input)
+        # Every typed-ahead key was handled, and the field is ready for typing.
+        await until(pilot, lambda: app.keys[-1:] == ["enter"] and typed.has_focus)
         await pilot.pause()
-        await pilot.pause(0.2)
         assert app.answers == [] and app.screen is dialog
+        assert typed.value == ""
         await pilot.press(*"v1.2.2", "enter")
         await until(pilot, lambda: app.answers == [True])

@@ -22,15 +22,13 @@ THEMES = ["warroom-dark", "warroom-light", "projector", "warroom-colourblind"]
 async def test_resize_storm_from_200x50_to_60x20_and_back(demo: DemoTarget) -> None:
     app = build_app(load_config(demo.config_path))
     async with app.run_test(size=(200, 50)) as pilot:
-        await pilot.pause(0.5)
-        assert fixtures.dashboard(app).has_class("-wide")
+        await fixtures.until(pilot, lambda: fixtures.dashboard(app).has_class("-wide"))
         for width, height in [(160, 48), (120, 40), (80, 24), (70, 22), (60, 20), (61, 21)] * 3:
             await pilot.resize_terminal(width, height)
             await pilot.pause()
-        assert not fixtures.dashboard(app).has_class("-wide")
+        await fixtures.until(pilot, lambda: not fixtures.dashboard(app).has_class("-wide"))
         await pilot.resize_terminal(200, 50)
-        await pilot.pause(0.2)
-        assert fixtures.dashboard(app).has_class("-wide")
+        await fixtures.until(pilot, lambda: fixtures.dashboard(app).has_class("-wide"))
         titles = {
             str(p.border_title).split(" · ")[0]
             for p in fixtures.dashboard(app).query(".pane")
