@@ -40,6 +40,7 @@ def semantic_checks(config: Config, file: str, themes: Collection[str] | None) -
         needs: dict[str, tuple[str, ...]] = {
             "psutil": ("query",),
             "prometheus": ("url", "metric"),
+            "promql": ("url", "query"),
             "health": ("endpoint",),
             "log": ("log",),
             "json": ("url", "path"),
@@ -50,6 +51,15 @@ def semantic_checks(config: Config, file: str, themes: Collection[str] | None) -
                 raise ConfigError(
                     file, f"{where}.{key}", f"required when source = {metric.source!r}"
                 )
+        if metric.source == "psutil" and metric.query not in PSUTIL_QUERIES:
+            problem = f"must be {_one_of(PSUTIL_QUERIES)} (got {metric.query!r})"
+            raise ConfigError(file, f"{where}.query", problem)
+        if metric.source == "promql":
+            if not (metric.url or "").startswith(("http://", "https://")):
+                problem = f"must be the Prometheus server's http(s):// URL (got {metric.url!r})"
+                raise ConfigError(file, f"{where}.url", problem)
+            if not (metric.query or "").strip():
+                raise ConfigError(file, f"{where}.query", "must be a PromQL expression")
         if metric.source == "health" and metric.endpoint not in names:
             raise ConfigError(file, f"{where}.endpoint", f"no endpoint named {metric.endpoint!r}")
         if metric.source == "log" and metric.log not in logs:
@@ -86,6 +96,15 @@ def semantic_checks(config: Config, file: str, themes: Collection[str] | None) -
         raise ConfigError(file, "escalation.watch", "must be between 2h and 4h")
     if themes is not None and config.ui.theme not in themes:
         raise ConfigError(file, "ui.theme", unknown_theme(config.ui.theme, themes))
+
+
+PSUTIL_QUERIES = ("cpu", "memory", "load", "process_cpu", "process_rss")
+"""What a `source = "psutil"` metric can read (`query` is a PromQL text for promql)."""
+
+
+def _one_of(values: tuple[str, ...]) -> str:
+    quoted = [repr(v) for v in values]
+    return ", ".join(quoted[:-1]) + f" or {quoted[-1]}"
 
 
 def unknown_theme(name: str, themes: Collection[str]) -> str:

@@ -90,7 +90,7 @@ class EndpointConfig(Section):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
 
-MetricSource = Literal["psutil", "prometheus", "health", "log", "json", "ratio"]
+MetricSource = Literal["psutil", "prometheus", "promql", "health", "log", "json", "ratio"]
 
 
 class MetricConfig(Section):
@@ -110,12 +110,16 @@ class MetricConfig(Section):
     """Multiplier applied to the value (100 turns a ratio into a percentage)."""
     graph: bool = True
     """False for a building block of a ratio that needs no graph of its own."""
-    # psutil
-    query: Literal["cpu", "memory", "load", "process_cpu", "process_rss"] | None = None
+    # psutil / promql
+    query: str | None = None
+    """psutil: cpu, memory, load, process_cpu or process_rss; promql: a PromQL
+    expression that gives one number (`sum(rate(http_requests_total[1m]))`)."""
     pid: int | None = None
     process: str | None = None
-    # prometheus / json
+    # prometheus / promql / json
     url: str | None = None
+    """prometheus, json: the page to read; promql: the Prometheus server
+    (`http://prometheus:9090`, a path prefix and a `?token=${env:...}` are kept)."""
     metric: str | None = None
     """Prometheus metric family name."""
     labels: dict[str, str] = Field(default_factory=dict)

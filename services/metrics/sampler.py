@@ -40,6 +40,7 @@ from warroom.services.metrics.prometheus import (
     scrape,
     select,
 )
+from warroom.services.metrics.promql import MAX_POINTS, PromQLError, PromQLServer
 from warroom.services.sanitize import clean
 
 MetricState = Literal["ok", "warn", "crit", "unknown"]
@@ -55,6 +56,8 @@ SCRAPE_SHARE = 0.1
 """Seconds during which readings of the same /metrics page share one scrape."""
 ROUND_SETTLE = 0.5
 """Seconds a round of samples waits for its slowest source before publishing the rest."""
+HISTORY_TIMEOUT = 10.0
+"""Seconds a promql metric's one range query (its history, at start) may take."""
 
 
 class MetricError(Exception):
@@ -272,6 +275,23 @@ class _Series:
         self.share_in_percent = is_share(config) and config.unit.strip() == "%"
         """A share (0-1) shown in %: 0-100, never above 100."""
         self.scale = percent_scale(config)
+        self.backfilled = False
+        """A promql metric's history has been asked for (and given, or refused for good)."""
+
+    def backfill(self, history: Sequence[tuple[float, float]]) -> None:
+        """Put a source's own history (oldest first) before the live samples, as ordinary
+        points: graphs, trends, baselines and verdicts read them like any other."""
+        first_live = self.points[0][0] if self.points else math.inf
+        older: list[tuple[float, float]] = []
+        for wall, value in history:
+            if wall >= first_live:
+                break
+            value *= self.scale
+            if self.share_in_percent:
+                value = min(100.0, max(0.0, value))
+            older.append((wall, value))
+        # deque(..., maxlen) keeps the newest when the two together overflow the window.
+        self.points = deque([*older, *self.points], maxlen=self.points.maxlen)
 
     def store(self, value: float | None, error: str, wall: float) -> None:
         if value is not None and not math.isfinite(value):
@@ -331,6 +351,8 @@ class MetricSampler:
         self._deploy_at: float | None = None
         self._changed = asyncio.Event()
         self._scrapes: dict[str, tuple[float, asyncio.Task[tuple[PromSample, ...]]]] = {}
+        self._history = False
+        """Whether promql metrics fill their history first (streaming, not one reading)."""
 
     # feeds -----------------------------------------------------------------------------
 
@@ -412,6 +434,8 @@ class MetricSampler:
             return await asyncio.to_thread(self._read_psutil, series)
         if c.source == "prometheus":
             return await self._read_prometheus(series)
+        if c.source == "promql":
+            return await self._read_promql(series)
         if c.source == "json":
             return await self._read_json(series)
         if c.source == "health":
@@ -495,6 +519,33 @@ class MetricSampler:
         now = (taken, value)
         prev, series.prev_counter = series.prev_counter, now
         return counter_rate(prev, now)
+
+    async def _read_promql(self, series: _Series) -> float:
+        c = series.config
+        server = PromQLServer(self._client, c.url or "", max(0.5, min(c.interval, 10.0)))
+        if self._history and not series.backfilled:
+            await self._fill_history(series, server)
+        return await server.instant(c.query or "")
+
+    async def _fill_history(self, series: _Series, server: PromQLServer) -> None:
+        """One range query, so the graph's window is full from the first frame.
+
+        It ends one interval before now (the live sample follows) and spans the watch
+        window, or as much of it as Prometheus gives in one query. A server that could
+        not be asked is asked again next round; an answer it gave (even an error) is
+        final, and the instant query says what is wrong.
+        """
+        c = series.config
+        end = self._clock.now().timestamp() - c.interval
+        span = min(WATCH_SECONDS, (MAX_POINTS - 1) * c.interval)
+        slow = PromQLServer(server.client, server.url, max(server.timeout, HISTORY_TIMEOUT))
+        try:
+            history = await slow.history(c.query or "", end - span, end, c.interval)
+        except PromQLError as exc:
+            series.backfilled = not exc.transient
+            return
+        series.backfill(history)
+        series.backfilled = True
 
     async def _scrape(self, url: str, timeout: float) -> tuple[float, tuple[PromSample, ...]]:
         # Metrics read from one page at the same moment share one scrape, so a ratio of
@@ -585,6 +636,7 @@ class MetricSampler:
     async def stream(self) -> AsyncIterator[MetricsSnapshot]:
         """Yield a snapshot first, then after each batch of new samples."""
         self._changed = asyncio.Event()
+        self._history = True
         rounds: dict[float, list[MetricConfig]] = {}
         for config in self._configs:
             rounds.setdefault(config.interval, []).append(config)

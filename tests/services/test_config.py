@@ -56,12 +56,33 @@ BAD: list[tuple[str, str]] = [
     ),
     (
         "[[metric]]\nname = 'cpu'\nsource = 'cpu'\n",
-        "metric[1].source: must be 'psutil', 'prometheus', 'health', 'log', 'json' or 'ratio'"
-        " (got 'cpu')",
+        "metric[1].source: must be 'psutil', 'prometheus', 'promql', 'health', 'log', 'json'"
+        " or 'ratio' (got 'cpu')",
     ),
     (
         "[[metric]]\nname = 'cpu'\nsource = 'psutil'\n",
         "metric[1].query: required when source = 'psutil'",
+    ),
+    (
+        "[[metric]]\nname = 'cpu'\nsource = 'psutil'\nquery = 'gpu'\n",
+        "metric[1].query: must be 'cpu', 'memory', 'load', 'process_cpu' or 'process_rss'"
+        " (got 'gpu')",
+    ),
+    (
+        "[[metric]]\nname = 'e'\nsource = 'promql'\nurl = 'http://prom:9090'\n",
+        "metric[1].query: required when source = 'promql'",
+    ),
+    (
+        "[[metric]]\nname = 'e'\nsource = 'promql'\nquery = 'up'\n",
+        "metric[1].url: required when source = 'promql'",
+    ),
+    (
+        "[[metric]]\nname = 'e'\nsource = 'promql'\nurl = 'prom:9090'\nquery = 'up'\n",
+        "metric[1].url: must be the Prometheus server's http(s):// URL (got 'prom:9090')",
+    ),
+    (
+        "[[metric]]\nname = 'e'\nsource = 'promql'\nurl = 'http://prom'\nquery = ' '\n",
+        "metric[1].query: must be a PromQL expression",
     ),
     (
         "[[endpoint]]\nname = 'a'\nurl = 'ftp://x'\n",
