@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.waiting import WAIT, eventually
 from warroom.services.clock import ManualClock
 from warroom.services.journal.store import (
     JOURNAL_RECOVERED,
@@ -97,15 +98,16 @@ def test_sigkill_mid_run_loses_no_acknowledged_tick(path: Path, clock: ManualClo
     journal.close()
 
 
-async def test_two_journals_see_each_other_within_a_second(path: Path, clock: ManualClock) -> None:
+async def test_two_journals_see_each_other(path: Path, clock: ManualClock) -> None:
+    # How soon is benchmarks/journal_backends.py's measure; here: the other one sees it.
     driver = Journal.open(path, clock, "driver")
     projector = Journal.open(path, clock, "viewer", read_only=True)
     stream = projector.follow(poll=0.05)
     driver.append("item.done", {"item": "p01.a"})
-    batch = await asyncio.wait_for(anext(stream), timeout=1.0)
+    batch = await asyncio.wait_for(anext(stream), timeout=WAIT)
     assert [(e.actor, e.kind) for e in batch] == [("driver", "item.done")]
     driver.append("item.note", {"item": "p01.a", "text": "checked"})
-    batch = await asyncio.wait_for(anext(stream), timeout=1.0)
+    batch = await asyncio.wait_for(anext(stream), timeout=WAIT)
     assert [e.seq for e in batch] == [2]
     await stream.aclose()
     driver.close()
@@ -123,18 +125,26 @@ async def test_following_sees_its_own_appends_and_reads_only_after_a_commit(
         reads.append(after_seq)
         return read(after_seq)
 
+    polls: list[int] = []
+    version = journal._version
+
+    def polled() -> tuple[int, ...] | None:
+        polls.append(1)
+        return version()
+
     monkeypatch.setattr(journal, "events", counted)
+    monkeypatch.setattr(journal, "_version", polled)
     stream = journal.follow(poll=0.02)
     first = asyncio.ensure_future(anext(stream))
-    await asyncio.sleep(0.3)  # about fifteen polls of an idle journal
+    await eventually(lambda: len(polls) >= 15, "fifteen polls of an idle journal")
     assert not first.done()
     assert len(reads) == 1  # the opening read; idle polls read nothing
     journal.append("item.done", {"item": "p01.a"})  # through this same connection
-    batch = await asyncio.wait_for(first, timeout=1.0)
+    batch = await asyncio.wait_for(first, timeout=WAIT)
     assert [(e.actor, e.kind) for e in batch] == [("alice", "item.done")]
     other = Journal.open(path, clock, "bob")
     other.append("item.note", {"item": "p01.a", "text": "seen"})
-    batch = await asyncio.wait_for(anext(stream), timeout=1.0)
+    batch = await asyncio.wait_for(anext(stream), timeout=WAIT)
     assert [e.actor for e in batch] == ["bob"]
     await stream.aclose()
     other.close()
