@@ -6,7 +6,6 @@ import asyncio
 import json
 import socket
 import threading
-import time
 from collections.abc import AsyncIterator, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -14,18 +13,25 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.waiting import WAIT, eventually
 from warroom.services.clock import ManualClock
 from warroom.services.config import NotifyConfig
 from warroom.services.escalation.notify import NOTIFY_FAILED, Delivery, Notifier, mask_url
 
 
 class Hook:
-    """A webhook receiver that answers 500 to the first `failures` requests."""
+    """A webhook receiver that answers 500 to the first `failures` requests.
 
-    def __init__(self, failures: int = 0, status: int = 500, delay: float = 0.0) -> None:
+    With `hold`, every answer waits until `release` is set: a test can then tell a
+    sender that waits for the answer from one that does not, with no clock involved.
+    """
+
+    def __init__(self, failures: int = 0, status: int = 500, hold: bool = False) -> None:
         self.failures = failures
         self.status = status
-        self.delay = delay
+        self.release = threading.Event()
+        if not hold:
+            self.release.set()
         self.bodies: list[Any] = []
         self.paths: list[str] = []
         self.hits = 0
@@ -42,8 +48,7 @@ class Hook:
                     if not failing:
                         hook.bodies.append(json.loads(raw))
                         hook.paths.append(self.path)
-                if hook.delay:
-                    time.sleep(hook.delay)
+                hook.release.wait(WAIT)
                 code = hook.status if failing else 200
                 self.send_response(code)
                 self.send_header("Content-Length", "2")
@@ -185,12 +190,12 @@ async def test_server_down_is_a_failure_value_not_an_exception(
 async def test_send_returns_before_a_slow_webhook_answers(
     client: httpx.AsyncClient, clock: ManualClock
 ) -> None:
-    with Hook(delay=0.3) as hook:
+    with Hook(hold=True) as hook:
         notifier = Notifier([NotifyConfig(url=hook.url)], client, clock)
-        started = time.monotonic()
         await notifier.send("deploy", "deployed", {})
-        assert time.monotonic() - started < 0.1
+        # The hook has not answered (it holds until released), yet send is back.
         assert notifier.pending == 1
+        hook.release.set()
         (delivery,) = await notifier.drain()
     assert delivery.ok and notifier.pending == 0
 
@@ -239,11 +244,14 @@ async def test_only_subscribed_webhooks_are_told(
 async def test_close_cancels_retries_in_flight(
     client: httpx.AsyncClient, clock: ManualClock
 ) -> None:
-    notifier = Notifier([NotifyConfig(url=down_url())], client, clock, base_delay=30)
-    await notifier.send("status", "x", {})
-    await asyncio.sleep(0.05)
-    await asyncio.wait_for(notifier.aclose(), 1)
+    with Hook(failures=10) as hook:
+        notifier = Notifier([NotifyConfig(url=hook.url)], client, clock, base_delay=30)
+        await notifier.send("status", "x", {})
+        # The first attempt failed; the retry waits 30 s, which close must not wait out.
+        await eventually(lambda: hook.hits == 1, "the first attempt")
+        await asyncio.wait_for(notifier.aclose(), WAIT)
     assert notifier.pending == 0
+    assert hook.hits == 1
 
 
 @pytest.mark.parametrize(
