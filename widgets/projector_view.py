@@ -72,6 +72,18 @@ def phase_lines(state: RunbookState | None) -> tuple[str, str, int, int]:
     return heading, phase.phase.title, phase.finished, phase.total
 
 
+class _Wrapped(TextLine):
+    """A line that wraps onto three rows and repaints without a new layout: it
+    changes every second (a countdown), and `Static.update` would lay out the screen."""
+
+    DEFAULT_CSS = """
+    _Wrapped { height: 3; text-wrap: wrap; }
+    """
+
+    def render(self) -> Text:
+        return self.text.copy()
+
+
 class _Spark(Widget):
     """The figure's window as block columns, filling its box (one row or many)."""
 
@@ -149,17 +161,16 @@ class ProjectorView(Widget):
 
     DEFAULT_CSS = """
     ProjectorView { height: 1fr; layout: vertical; padding: 0 1; }
-    ProjectorView > #projector-top { height: 2fr; min-height: 4; max-height: 24; }
+    ProjectorView > #projector-top { height: 3fr; min-height: 5; max-height: 24; }
     ProjectorView #projector-top > Vertical { width: 1fr; padding: 0 1; }
     ProjectorView #projector-top .top-label { text-style: bold; color: $text-muted; }
-    ProjectorView #projector-top BigNumber { height: 1fr; }
+    ProjectorView #projector-top BigNumber { height: 1fr; content-align: left middle; }
     ProjectorView #projector-next.-approaching BigNumber { color: $warning; }
     ProjectorView #projector-next.-unacked .top-label { color: $text-error; }
     ProjectorView #phase-title { height: auto; max-height: 3; text-style: bold; }
-    ProjectorView #next-label { height: auto; max-height: 3; }
     ProjectorView #projector-health { height: auto; padding: 0 1; text-style: bold; }
     ProjectorView > #projector-metrics {
-        grid-size: 3; grid-gutter: 0 1; height: 3fr; min-height: 5;
+        grid-size: 3; grid-gutter: 0 1; height: 5fr; min-height: 5;
     }
     ProjectorView > #projector-error {
         height: auto; max-height: 4; padding: 0 1; color: $text-error; text-style: bold;
@@ -190,6 +201,13 @@ class ProjectorView(Widget):
     def __init__(self, names: Sequence[str], *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.names = tuple(names)
+        self._shown: dict[str, Text] = {}
+        """What each wrapping Static shows: an update costs a screen layout, so only news."""
+
+    def _update(self, selector: str, text: Text) -> None:
+        if self._shown.get(selector) != text:
+            self._shown[selector] = text
+            self.query_one(selector, Static).update(text)
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="projector-top"):
@@ -201,9 +219,7 @@ class ProjectorView(Widget):
                 yield Static("", id="phase-title", markup=False)
                 yield TextLine(id="phase-progress")
             with Vertical(id="projector-next"):
-                yield Static("Next escalation", id="next-label", markup=False).add_class(
-                    "top-label"
-                )
+                yield _Wrapped(Text("Next escalation"), id="next-label").add_class("top-label")
                 yield BigNumber(id="next-number")
         yield Static("", id="projector-health", markup=False)
         with Grid(id="projector-metrics"):
@@ -239,7 +255,7 @@ class ProjectorView(Widget):
             who = f"CALL {state.reached.who} {state.reached.contact} · UNACKED · then {who}"
         elif state.next is not None and not state.resolved:
             who = f"Next: {who}"
-        self.query_one("#next-label", Static).update(Text(who))
+        self.query_one("#next-label", _Wrapped).text = Text(who)
         upcoming = self.query_one("#projector-next")
         upcoming.set_class(state.approaching, "-approaching")
         upcoming.set_class(state.reached_unacked, "-unacked")
@@ -249,7 +265,7 @@ class ProjectorView(Widget):
             return
         heading, title, done, total = phase_lines(state)
         self.query_one("#phase-label", TextLine).text = Text(heading)
-        self.query_one("#phase-title", Static).update(Text(title))
+        self._update("#phase-title", Text(title))
         width = max(10, self.query_one("#projector-phase").size.width - 14)
         overall = f" · all {state.finished}/{state.total}" if state is not None else ""
         line = f"{progress_bar(done, total, min(width, 40))} {done}/{total}{overall}"
@@ -267,7 +283,7 @@ class ProjectorView(Widget):
             if key in ("down", "flapping"):
                 style = self.get_component_rich_style(f"projector-view--{key}")
             line.append(f"{clean(endpoint.name, 40)} {endpoint_label(endpoint)}", style)
-        self.query_one("#projector-health", Static).update(line or Text("no endpoints"))
+        self._update("#projector-health", line or Text("no endpoints"))
 
     def watch_metrics(self, snapshot: MetricsSnapshot | None) -> None:
         if snapshot is None or not self.display:
@@ -285,4 +301,4 @@ class ProjectorView(Widget):
         if not self.is_mounted:
             return
         text = f"Last error: {line}" if line else "No error lines yet"
-        self.query_one("#projector-error", Static).update(Text(text))
+        self._update("#projector-error", Text(text))
