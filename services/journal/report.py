@@ -4,7 +4,11 @@
 renderers read, so the Markdown and the JSON can never disagree. Events that are not
 runbook events (escalations, acknowledgements, health transitions, deploys) appear in
 the timeline with a generic summary, so a new kind of event is reported without a
-change here.
+change here. The deploy (`deploy_story`) and the incident clocks (`clocks`) are joined
+from the same events in modules of their own.
+
+Every time is UTC to the second with a Z (`utc_stamp`); status updates are kept whole,
+their lines indented under the update in Markdown.
 """
 
 from __future__ import annotations
@@ -13,10 +17,20 @@ import json
 from datetime import datetime
 from typing import Any
 
+from warroom.services import events as kinds
 from warroom.services.config import IncidentConfig
 from warroom.services.escalation.ladder import current_severity
+from warroom.services.journal.clocks import clocks_json, incident_clocks
+from warroom.services.journal.deploy_story import (
+    ACTION_ENDS,
+    GIT_KINDS,
+    deploy_markdown,
+    deploy_story,
+)
 from warroom.services.journal.format import format_ranges
 from warroom.services.journal.store import EVENT_DAMAGED, JOURNAL_RECOVERED, Event
+from warroom.services.journal.times import format_duration as format_duration
+from warroom.services.journal.times import seconds_between, utc_stamp
 from warroom.services.runbook.model import (
     CHOICE_MADE,
     ITEM_DONE,
@@ -27,7 +41,7 @@ from warroom.services.runbook.model import (
     Runbook,
     replay,
 )
-from warroom.services.sanitize import clean
+from warroom.services.sanitize import clean, clean_block
 
 REPORT_VERSION = 1
 RESOLVED_KINDS = frozenset({"incident.resolved"})
@@ -35,19 +49,13 @@ RESOLVED_KINDS = frozenset({"incident.resolved"})
 
 
 def _iso(at: datetime | None) -> str | None:
-    return at.isoformat().replace("+00:00", "Z") if at is not None else None
+    return utc_stamp(at)
 
 
-def format_duration(seconds: float) -> str:
-    """A duration as people say it: "1h 05m", "12m 30s", "45s"."""
-    total = max(0, int(seconds))
-    hours, rest = divmod(total, 3600)
-    minutes, secs = divmod(rest, 60)
-    if hours:
-        return f"{hours}h {minutes:02d}m"
-    if minutes:
-        return f"{minutes}m {secs:02d}s"
-    return f"{secs}s"
+def status_text(event: Event) -> str:
+    """A status update's text, whole: every line kept, unsafe characters made visible."""
+    text = event.payload.get("text", "")
+    return clean_block(text if isinstance(text, str) else str(text)).strip("\n")
 
 
 def _value(value: Any) -> str:
@@ -75,6 +83,18 @@ def describe(event: Event, runbook: Runbook) -> str:
                 label = phase.choice.label(str(payload.get("option", "")))
                 return f"chose {phase.choice.title}: {label}"
         return f"chose {_value(payload.get('choice', ''))}: {_value(payload.get('option', ''))}"
+    if event.kind == kinds.STATUS_SENT:
+        # Whole, never cut: the lines of the update joined on one line.
+        return "status update sent: " + " / ".join(
+            line.strip() for line in status_text(event).splitlines() if line.strip()
+        )
+    if event.kind == kinds.INCIDENT_OPENED:
+        started = payload.get("started")
+        at = _parse(started) if isinstance(started, str) else None
+        return f"incident opened, clock started at {_iso(at or event.at)}"
+    deploy = _describe_deploy(event)
+    if deploy is not None:
+        return f"{event.kind}: {deploy}"
     if event.kind == EVENT_DAMAGED:
         was = _value(payload.get("kind", "")) or "unknown kind"
         return f"damaged event (was {was}): {_value(payload.get('problem', ''))}"
@@ -88,6 +108,74 @@ def describe(event: Event, runbook: Runbook) -> str:
         )
     details = ", ".join(f"{k}={_value(v)}" for k, v in sorted(payload.items()))
     return f"{event.kind}: {details}" if details else event.kind
+
+
+def _describe_deploy(event: Event) -> str | None:
+    """A step of the deploy path in words (the kind stays in front, as in every line)."""
+    payload = event.payload
+    kind = event.kind
+    if kind in (kinds.ACTION_STARTED, *ACTION_ENDS):
+        batch = payload.get("batch")
+        what = " ".join(
+            part
+            for part in (
+                _value(payload.get("name", "?")),
+                f"batch {_value(batch)}" if batch is not None else "",
+                _value(payload["version"]) if isinstance(payload.get("version"), str) else "",
+            )
+            if part
+        )
+        if kind == kinds.ACTION_STARTED:
+            pid = payload.get("pid")
+            return f"{what} started" + (f" (process {_value(pid)})" if pid is not None else "")
+        return what + _ending(payload)
+    if kind == kinds.OVERRIDE_GRANTED:
+        refusals = payload.get("refusals")
+        refused = (
+            "; refused: " + "; ".join(_value(r) for r in refusals)
+            if isinstance(refusals, list) and refusals
+            else ""
+        )
+        return (
+            f"{_value(payload.get('what', ''))}, reason: {_value(payload.get('reason', ''))}"
+            + refused
+        )
+    if kind == kinds.DEPLOY_MARKED:
+        how = payload.get("action") or payload.get("item")
+        version = _value(payload.get("version") or "the hotfix")
+        return f"{version} in production" + (f" (by {_value(how)})" if how else "")
+    if kind == kinds.ROLLBACK_FINISHED:
+        back = _value(payload.get("from_version") or "the hotfix")
+        to = _value(payload.get("version") or "the previous version")
+        return f"{back} → {to}" + _ending(payload)
+    if kind in GIT_KINDS:
+        if payload.get("ok") is True:
+            return f"done: {_value(payload.get('summary', ''))}"
+        return f"FAILED: {_value(payload.get('message') or payload.get('summary') or '')}"
+    return None
+
+
+def _ending(payload: dict[str, Any]) -> str:
+    """ " succeeded (exit 0) in 41s": how a command ended, from its end event's payload."""
+    state = payload.get("state")
+    words = f" {_value(state)}" if isinstance(state, str) else ""
+    exit_code = payload.get("exit_code")
+    if isinstance(exit_code, int):
+        words += f" (exit {exit_code})"
+    duration = payload.get("duration")
+    if isinstance(duration, int | float) and not isinstance(duration, bool):
+        words += f" in {format_duration(duration)}"
+    if isinstance(payload.get("error"), str):
+        words += f": {_value(payload['error'])}"
+    return words
+
+
+def _parse(text: str) -> datetime | None:
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo is not None else None
 
 
 def _is_ranges(value: object) -> bool:
@@ -113,6 +201,8 @@ def _item_entry(state: ItemState) -> dict[str, Any]:
 def _hotfix_version(events: list[Event]) -> str | None:
     version: str | None = None
     for event in events:
+        if event.kind == kinds.ROLLBACK_FINISHED:
+            continue  # its version is the one production went back to
         for key in ("hotfix_version", "version"):
             value = event.payload.get(key)
             if isinstance(value, str) and value and (key == "hotfix_version" or "." in event.kind):
@@ -129,10 +219,14 @@ def build_report(
     state = replay(runbook, ordered)
     # A damaged event's time is borrowed (its own may be unreadable): never a start.
     whole = [e for e in ordered if not e.damaged]
-    started = incident.started or (whole[0].at if whole else None)
-    resolved = next((e.at for e in ordered if e.kind in RESOLVED_KINDS), None)
-    end = resolved or now
-    duration = (end - started).total_seconds() if started is not None else None
+    clocks = incident_clocks(incident.started, whole)
+    started = clocks.started
+    resolved = next((e.at for e in whole if e.kind in RESOLVED_KINDS), None)
+    duration = seconds_between(started, resolved or now)
+    deploy = deploy_story(whole, state)
+    # A journal of an older shape may name the hotfix only in other events' payloads.
+    versions = deploy["versions"]
+    versions["hotfix"] = versions["hotfix"] or _hotfix_version(whole)
     phases = []
     for phase_state in state.phases:
         phase: dict[str, Any] = {
@@ -181,11 +275,18 @@ def build_report(
             "severity": current_severity(incident.severity, ordered),
             "started": _iso(started),
             "resolved": _iso(resolved),
-            "duration_seconds": int(duration) if duration is not None else None,
+            "duration_seconds": duration,
             "duration": format_duration(duration) if duration is not None else None,
             "ongoing": resolved is None,
-            "hotfix_version": _hotfix_version(ordered),
+            "hotfix_version": versions["hotfix"],
         },
+        "clocks": clocks_json(clocks),
+        "deploy": deploy,
+        "status_updates": [
+            {"at": _iso(e.at), "by": e.actor, "text": status_text(e)}
+            for e in whole
+            if e.kind == kinds.STATUS_SENT
+        ],
         "runbook": {
             "id": runbook.id,
             "title": runbook.title,
@@ -291,6 +392,8 @@ def render_markdown(report: dict[str, Any]) -> str:
     if report["damaged"]:
         seqs = ", ".join(f"#{row['seq']}" for row in report["damaged"])
         out.append(f"- Damaged journal events: {seqs} (see below; the rest is shown)")
+    out += ["", *_md_clocks(report["clocks"], inc)]
+    out += deploy_markdown(report["deploy"], _md)
     out += ["", "## Open items", ""]
     if report["open_items"]:
         out += [f"- {_md(i['id'])}: {_md(i['text'])}" for i in report["open_items"]]
@@ -307,6 +410,13 @@ def render_markdown(report: dict[str, Any]) -> str:
             out.append("")
         out += _md_items(phase["items"])
         out.append("")
+    if report["status_updates"]:
+        out += ["## Status updates", ""]
+        for update in report["status_updates"]:
+            out += [f"- {update['at']} {_md(update['by'])}:", ""]
+            # An indented code block: kept whole, line by line, never read as Markdown.
+            out += [f"      {line}".rstrip() for line in update["text"].splitlines()]
+            out.append("")
     if report["orphaned"]:
         out += ["## Orphaned (items no longer in the runbook)", ""]
         out += _md_items(report["orphaned"])
@@ -343,6 +453,34 @@ def render_markdown(report: dict[str, Any]) -> str:
     else:
         out.append("No events recorded.")
     return "\n".join(out) + "\n"
+
+
+def _md_clocks(clocks: dict[str, Any], incident: dict[str, Any]) -> list[str]:
+    """The `## Incident clocks` section: four milestones and the spans from the start."""
+    out = ["## Incident clocks", ""]
+    out.append(f"- Started: {clocks['started'] or 'not recorded'}")
+    for label, key in (("Detected", "detected"), ("Mitigated", "mitigated")):
+        milestone = clocks[key]
+        shown = (
+            f"{milestone['at']} ({_md(milestone['what'])})"
+            if milestone is not None
+            else "not recorded"
+        )
+        out.append(f"- {label}: {shown}")
+    resolved = clocks["resolved"]
+    out.append(f"- Resolved: {resolved['at'] if resolved is not None else 'not yet'}")
+    for label, key in (
+        ("Time to detect", "time_to_detect"),
+        ("Time to mitigate", "time_to_mitigate"),
+    ):
+        out.append(f"- {label}: {clocks[key] or 'not recorded'}")
+    if clocks["time_to_resolve"] is not None:
+        out.append(f"- Time to resolve: {clocks['time_to_resolve']}")
+    else:
+        running = f" (running for {incident['duration']})" if incident["duration"] else ""
+        out.append(f"- Time to resolve: not yet{running}")
+    out.append("")
+    return out
 
 
 def _md_items(items: list[dict[str, Any]]) -> list[str]:

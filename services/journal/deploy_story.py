@@ -1,0 +1,570 @@
+"""The deploy as a story: versions, strategy, every command, batches, overrides, rollback.
+
+The journal holds the deploy as separate events (`action.started`, `action.finished`,
+`override.granted`, `deploy.marked`, `rollback.finished`, ...); a reader of the report
+wants them joined: each command with its start, end, state and duration, each rolling
+batch with the override that let it run and the verdict after it, and the figures
+before and after the deploy. `deploy_story` does that joining from the journal alone,
+and `deploy_markdown` writes it for people.
+
+What the journal does not record is said to be "not recorded", never guessed.
+A verdict is read from any event whose kind ends in `.verdict`, its payload shaped as
+`warroom check --json`'s `verdict` (outcome, summary, criteria) with an optional `batch`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from warroom.services import events as kinds
+from warroom.services.journal.format import Event
+from warroom.services.journal.times import format_duration, seconds_between, utc_stamp
+from warroom.services.runbook.model import RunbookState
+from warroom.services.sanitize import clean
+
+ACTION_ENDS = frozenset({kinds.ACTION_FINISHED, "action.failed", "action.cancelled"})
+"""The kinds that end a command (by how it ended), as the release controller writes them."""
+GIT_KINDS = {kinds.RELEASE_BRANCH: "branch", kinds.RELEASE_TAG: "tag", kinds.RELEASE_MERGE: "merge"}
+"""The git actions and the words the report uses for them."""
+VERDICT_SUFFIX = ".verdict"
+WATCH_KINDS = {kinds.WATCH_CHECKPOINT: "checkpoint", kinds.WATCH_ENDED: "ended"}
+ROLLBACK = "rollback"
+"""The command name of the rollback (its start is joined to `rollback.finished`)."""
+
+_BATCH = re.compile(r"\bbatch (\d+)(?:/(\d+))?", re.IGNORECASE)
+"""How a batch is named in an override's `what` ("Deploy batch 2/3")."""
+
+
+def _text(value: object, limit: int = 500) -> str | None:
+    """A payload string, cleaned; None when absent or not a string."""
+    return clean(value, limit) if isinstance(value, str) and value else None
+
+
+def _int(value: object) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _number(value: object) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value)
+
+
+def _duration(seconds: float | None) -> str | None:
+    return None if seconds is None else format_duration(seconds)
+
+
+def deploy_story(events: Sequence[Event], runbook: RunbookState) -> dict[str, Any]:
+    """The report's `deploy` object, from the journal's events (damaged ones passed by)."""
+    whole = sorted((e for e in events if not e.damaged), key=lambda e: e.seq)
+    actions = _actions(whole)
+    overrides = _overrides(whole)
+    verdicts = _verdicts(whole)
+    marks = _marks(whole)
+    rollbacks = _rollbacks(whole, actions)
+    return {
+        "versions": _versions(whole, marks, rollbacks),
+        "strategy": _strategy(runbook),
+        "actions": [{k: v for k, v in a.items() if not k.startswith("_")} for a in actions],
+        "batches": _batches(actions, overrides, verdicts),
+        "overrides": [{k: v for k, v in o.items() if not k.startswith("_")} for o in overrides],
+        "marks": marks,
+        "rollbacks": rollbacks,
+        "git": _git(whole),
+        "verdicts": [{k: v for k, v in v_.items() if not k.startswith("_")} for v_ in verdicts],
+        "metrics": _metrics(verdicts),
+        "watch": _watch(whole),
+    }
+
+
+# --- joining the journal's events ----------------------------------------------------
+
+
+def _actions(events: Sequence[Event]) -> list[dict[str, Any]]:
+    """Each command run: its start joined to its end (by process id, else by name and batch)."""
+    runs: list[dict[str, Any]] = []
+    for event in events:
+        payload = event.payload
+        name = _text(payload.get("name"), 100) or "?"
+        batch = _int(payload.get("batch"))
+        if event.kind == kinds.ACTION_STARTED:
+            runs.append(
+                {
+                    "name": name,
+                    "version": _text(payload.get("version"), 100),
+                    "batch": batch,
+                    "by": event.actor,
+                    "started": utc_stamp(event.at),
+                    "ended": None,
+                    "state": "unfinished",
+                    "exit_code": None,
+                    "duration_seconds": None,
+                    "duration": None,
+                    "error": None,
+                    "_pid": _int(payload.get("pid")),
+                    "_start": event.at,
+                    "_end": None,
+                    "_seq": event.seq,
+                }
+            )
+        elif event.kind in ACTION_ENDS:
+            run = _open_run(runs, name, batch, _int(payload.get("pid")))
+            if run is None:
+                # It never started (no process): on record by its end alone.
+                run = {
+                    "name": name,
+                    "version": _text(payload.get("version"), 100),
+                    "batch": batch,
+                    "by": event.actor,
+                    "started": None,
+                    "_pid": None,
+                    "_start": None,
+                    "_end": None,
+                    "_seq": event.seq,
+                }
+                runs.append(run)
+            state = _text(payload.get("state"), 40) or event.kind.removeprefix("action.")
+            seconds = _number(payload.get("duration"))
+            if seconds is None:
+                seconds = seconds_between(run["_start"], event.at)
+            run.update(
+                {
+                    "ended": utc_stamp(event.at),
+                    "state": state,
+                    "exit_code": _int(payload.get("exit_code")),
+                    "duration_seconds": round(seconds, 3) if seconds is not None else None,
+                    "duration": _duration(seconds),
+                    "error": _text(payload.get("error")),
+                    "_end": event.at,
+                }
+            )
+    return runs
+
+
+def _open_run(
+    runs: list[dict[str, Any]], name: str, batch: int | None, pid: int | None
+) -> dict[str, Any] | None:
+    """The latest run not yet ended that this end belongs to."""
+
+    def belongs(run: dict[str, Any]) -> bool:
+        if run["_end"] is not None:
+            return False
+        if pid is not None and run["_pid"] is not None:
+            return bool(run["_pid"] == pid)
+        return bool(run["name"] == name and run["batch"] == batch)
+
+    return next((run for run in reversed(runs) if belongs(run)), None)
+
+
+def _overrides(events: Sequence[Event]) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = []
+    for event in events:
+        if event.kind != kinds.OVERRIDE_GRANTED:
+            continue
+        what = _text(event.payload.get("what")) or ""
+        refusals = event.payload.get("refusals")
+        match = _BATCH.search(what)
+        rows.append(
+            {
+                "at": utc_stamp(event.at),
+                "by": event.actor,
+                "what": what,
+                "reason": _text(event.payload.get("reason"), 2000) or "",
+                "refusals": [clean(str(r), 500) for r in refusals]
+                if isinstance(refusals, list)
+                else [],
+                "batch": int(match.group(1)) if match else None,
+                "of": int(match.group(2)) if match and match.group(2) else None,
+                "_seq": event.seq,
+            }
+        )
+    return rows
+
+
+def _verdicts(events: Sequence[Event]) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = []
+    for event in events:
+        if not event.kind.endswith(VERDICT_SUFFIX):
+            continue
+        payload = event.payload
+        criteria = payload.get("criteria")
+        outcome = _text(payload.get("outcome"), 40) or _text(payload.get("verdict"), 40)
+        rows.append(
+            {
+                "at": utc_stamp(event.at),
+                "by": event.actor,
+                "batch": _int(payload.get("batch")),
+                "outcome": outcome,
+                "summary": _text(payload.get("summary")) or outcome or "",
+                "criteria": [_criterion(c) for c in criteria if isinstance(c, dict)]
+                if isinstance(criteria, list)
+                else [],
+                "_seq": event.seq,
+            }
+        )
+    return rows
+
+
+def _criterion(raw: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "name": _text(raw.get("name"), 200) or "?",
+        "kind": _text(raw.get("kind"), 40),
+        "value": _number(raw.get("value")),
+        "threshold": _number(raw.get("threshold")),
+        "unit": _text(raw.get("unit"), 20) or "",
+        "outcome": _text(raw.get("outcome"), 40),
+        "reason": _text(raw.get("reason")) or "",
+    }
+
+
+def _batches(
+    actions: list[dict[str, Any]],
+    overrides: list[dict[str, Any]],
+    verdicts: list[dict[str, Any]],
+) -> list[dict[str, Any]]:
+    """Each run of a rolling batch (a retried batch is two rows), with its override and verdict.
+
+    An override belongs to the next run of its batch; a verdict to the batch it names,
+    else to the batch that ended last before it.
+    """
+    runs = [a for a in actions if a["batch"] is not None]
+    total = max((o["of"] for o in overrides if o["of"] is not None), default=None)
+    rows: list[dict[str, Any]] = []
+    used: set[int] = set()
+    for index, run in enumerate(runs):
+        later = runs[index + 1]["_seq"] if index + 1 < len(runs) else None
+        override = next(
+            (
+                o
+                for o in overrides
+                if o["_seq"] not in used and o["batch"] == run["batch"] and o["_seq"] < run["_seq"]
+            ),
+            None,
+        )
+        if override is not None:
+            used.add(override["_seq"])
+        verdict = next(
+            (
+                v
+                for v in reversed(verdicts)
+                if v["_seq"] > run["_seq"]
+                and (later is None or v["_seq"] < later or v["batch"] == run["batch"])
+                and v["batch"] in (None, run["batch"])
+            ),
+            None,
+        )
+        rows.append(
+            {
+                "batch": run["batch"],
+                "of": total,
+                "version": run["version"],
+                "by": run["by"],
+                "started": run["started"],
+                "ended": run["ended"],
+                "state": run["state"],
+                "duration_seconds": run["duration_seconds"],
+                "duration": run["duration"],
+                "override": None
+                if override is None
+                else {k: override[k] for k in ("at", "by", "reason", "refusals")},
+                "verdict": None
+                if verdict is None
+                else {k: verdict[k] for k in ("at", "outcome", "summary", "criteria")},
+            }
+        )
+    return rows
+
+
+def _marks(events: Sequence[Event]) -> list[dict[str, Any]]:
+    """Each deploy mark, and whether a successful rollback after it superseded it."""
+    rollbacks = [
+        e.seq for e in events if e.kind == kinds.ROLLBACK_FINISHED and e.payload.get("ok") is True
+    ]
+    return [
+        {
+            "at": utc_stamp(e.at),
+            "by": e.actor,
+            "version": _text(e.payload.get("version"), 100),
+            "action": _text(e.payload.get("action"), 100),
+            "item": _text(e.payload.get("item"), 200),
+            "superseded": any(seq > e.seq for seq in rollbacks),
+        }
+        for e in events
+        if e.kind == kinds.DEPLOY_MARKED
+    ]
+
+
+def _rollbacks(events: Sequence[Event], actions: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = []
+    for event in events:
+        if event.kind != kinds.ROLLBACK_FINISHED:
+            continue
+        payload = event.payload
+        started = next(
+            (
+                a
+                for a in reversed(actions)
+                if a["name"] == ROLLBACK and a["_seq"] < event.seq and a["started"] is not None
+            ),
+            None,
+        )
+        seconds = _number(payload.get("duration"))
+        ok = payload.get("ok") is True
+        rows.append(
+            {
+                "at": utc_stamp(event.at),
+                "by": event.actor,
+                "started": started["started"] if started is not None else None,
+                "from_version": _text(payload.get("from_version"), 100),
+                "to_version": _text(payload.get("version"), 100),
+                "ok": ok,
+                "outcome": _text(payload.get("state"), 40) or ("succeeded" if ok else "failed"),
+                "exit_code": _int(payload.get("exit_code")),
+                "duration_seconds": round(seconds, 3) if seconds is not None else None,
+                "duration": _duration(seconds),
+            }
+        )
+    return rows
+
+
+def _versions(
+    events: Sequence[Event], marks: list[dict[str, Any]], rollbacks: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """Production before the hotfix, the hotfix, and what production runs as the journal ends."""
+    hotfix: str | None = None
+    before: str | None = None
+    for event in events:
+        payload = event.payload
+        for key in ("previous_version", "production_version"):
+            before = _text(payload.get(key), 100) or before
+        if event.kind == kinds.ROLLBACK_FINISHED:
+            before = _text(payload.get("version"), 100) or before
+            hotfix = _text(payload.get("from_version"), 100) or hotfix
+        elif event.kind in (kinds.DEPLOY_MARKED, kinds.ACTION_STARTED, *GIT_KINDS):
+            if event.kind in GIT_KINDS and payload.get("ok") is not True:
+                continue
+            hotfix = _text(payload.get("version"), 100) or hotfix
+        elif event.kind.endswith(VERDICT_SUFFIX) or event.kind in ACTION_ENDS:
+            hotfix = _text(payload.get("version"), 100) or hotfix
+    now: str | None = None
+    last_mark = marks[-1] if marks else None
+    last_rollback = next((r for r in reversed(rollbacks) if r["ok"]), None)
+    if last_rollback is not None and (last_mark is None or last_mark["superseded"]):
+        now = last_rollback["to_version"]
+    elif last_mark is not None:
+        now = last_mark["version"] or hotfix
+    return {"production_before": before, "hotfix": hotfix, "production_now": now}
+
+
+def _strategy(runbook: RunbookState) -> dict[str, Any] | None:
+    """The deploy strategy picked in the runbook (the first choice made), or None."""
+    for phase in runbook.phases:
+        choice = phase.choice
+        if choice is not None and choice.selected is not None:
+            return {
+                "choice": choice.choice.id,
+                "title": choice.choice.title,
+                "option": choice.selected,
+                "label": choice.choice.label(choice.selected),
+                "by": choice.by or None,
+                "at": utc_stamp(choice.at),
+            }
+    return None
+
+
+def _git(events: Sequence[Event]) -> list[dict[str, Any]]:
+    return [
+        {
+            "step": GIT_KINDS[e.kind],
+            "at": utc_stamp(e.at),
+            "by": e.actor,
+            "ok": e.payload.get("ok") is True,
+            "version": _text(e.payload.get("version"), 100),
+            "summary": _text(e.payload.get("summary")) or "",
+            "message": _text(e.payload.get("message")) or "",
+        }
+        for e in events
+        if e.kind in GIT_KINDS
+    ]
+
+
+def _metrics(verdicts: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each judged metric's figure before and after the deploy, from the latest verdict.
+
+    A baseline criterion carries both (the baseline median and the post-deploy median);
+    a threshold criterion only the figure after, beside its threshold. Endpoints are
+    health, not metrics, and stay in the verdict.
+    """
+    rows: dict[str, dict[str, Any]] = {}
+    for verdict in verdicts:
+        for c in verdict["criteria"]:
+            if c["kind"] == "endpoint":
+                continue
+            row = rows.setdefault(
+                c["name"],
+                {"name": c["name"], "unit": c["unit"], "before": None, "threshold": None},
+            )
+            if c["kind"] == "baseline":
+                row["before"] = c["threshold"]
+            else:
+                row["threshold"] = c["threshold"]
+            row.update({"after": c["value"], "at": verdict["at"], "outcome": c["outcome"]})
+    return list(rows.values())
+
+
+def _watch(events: Sequence[Event]) -> list[dict[str, Any]]:
+    return [
+        {
+            "at": utc_stamp(e.at),
+            "kind": WATCH_KINDS[e.kind],
+            "n": _int(e.payload.get("n")),
+            "deploy_seq": _int(e.payload.get("deploy_seq")),
+            "health": _text(e.payload.get("health")) or "",
+        }
+        for e in events
+        if e.kind in WATCH_KINDS
+    ]
+
+
+# --- Markdown --------------------------------------------------------------------------
+
+
+def _figure(value: float | None, unit: str) -> str:
+    if value is None:
+        return "not recorded"
+    shown = f"{value:.3f}".rstrip("0").rstrip(".")
+    return f"{shown}{unit}" if unit in ("%", "") else f"{shown} {unit}"
+
+
+def _when(start: str | None, end: str | None) -> str:
+    if start and end:
+        return f"{start} → {end}"
+    if start:
+        return f"{start} → no end on record"
+    return f"ended {end}" if end else "time not recorded"
+
+
+def _or_not(value: object) -> str:
+    return str(value) if value else "not recorded"
+
+
+def deploy_markdown(deploy: dict[str, Any], md: Callable[[object], str]) -> list[str]:
+    """The `## Deploy` section's lines; `md` escapes one line of untrusted text."""
+    versions = deploy["versions"]
+    out = ["## Deploy", ""]
+    out.append(
+        f"- Versions: production before {md(_or_not(versions['production_before']))}, "
+        f"hotfix {md(_or_not(versions['hotfix']))}, "
+        f"in production now {md(_or_not(versions['production_now']))}"
+    )
+    strategy = deploy["strategy"]
+    if strategy is None:
+        out.append("- Strategy: not chosen")
+    else:
+        out.append(
+            f"- Strategy: {md(strategy['label'])} "
+            f"(chosen by {md(strategy['by'])} at {strategy['at']})"
+        )
+    if not deploy["marks"]:
+        out.append("- Deploy marked: not yet")
+    for mark in deploy["marks"]:
+        how = ", ".join(md(v) for v in (mark["version"], mark["action"] or mark["item"]) if v)
+        undone = ", superseded by a rollback" if mark["superseded"] else ""
+        out.append(
+            f"- Deploy marked: {mark['at']} by {md(mark['by'])}"
+            + (f" ({how}{undone})" if how or undone else "")
+        )
+    if not deploy["rollbacks"]:
+        out.append("- Rollback: none")
+    for rb in deploy["rollbacks"]:
+        exit_code = f" (exit {rb['exit_code']})" if rb["exit_code"] is not None else ""
+        took = f" in {rb['duration']}" if rb["duration"] else ""
+        began = f", started {rb['started']}" if rb["started"] else ""
+        out.append(
+            f"- Rollback: {md(_or_not(rb['from_version']))} → {md(_or_not(rb['to_version']))} "
+            f"at {rb['at']} by {md(rb['by'])}: {md(rb['outcome'])}{exit_code}{took}{began}"
+        )
+    out += ["", "### Commands", ""]
+    out += [_action_line(a, md) for a in deploy["actions"]] or ["No command ran."]
+    if deploy["batches"]:
+        out += ["", "### Rolling batches", ""]
+        for row in deploy["batches"]:
+            out += _batch_lines(row, md)
+    out += ["", "### Overrides", ""]
+    for o in deploy["overrides"]:
+        refused = f" Refused: {md('; '.join(o['refusals']))}" if o["refusals"] else ""
+        out.append(
+            f"- {o['at']} {md(o['by'])}: {md(o['what'])}. Reason: {md(o['reason'])}.{refused}"
+        )
+    if not deploy["overrides"]:
+        out.append("None.")
+    out += ["", "### Headline metrics before and after the deploy", ""]
+    for m in deploy["metrics"]:
+        limit = f" (threshold {_figure(m['threshold'], m['unit'])})" if m["threshold"] else ""
+        out.append(
+            f"- {md(m['name'])}: before {_figure(m['before'], m['unit'])}, "
+            f"after {_figure(m['after'], m['unit'])}{limit}: {md(_or_not(m['outcome']))}, "
+            f"judged at {m['at']}"
+        )
+    if not deploy["metrics"]:
+        out.append("Not recorded: the journal holds no verdict with figures.")
+    if deploy["git"]:
+        out += ["", "### Git", ""]
+        for g in deploy["git"]:
+            result = "done" if g["ok"] else "FAILED"
+            version = f" ({md(g['version'])})" if g["version"] else ""
+            said = g["summary"] if g["ok"] else (g["message"] or g["summary"])
+            out.append(f"- {g['at']} {md(g['by'])}: {g['step']} {result}{version}: {md(said)}")
+    if deploy["watch"]:
+        out += ["", "### Watch window", ""]
+        for w in deploy["watch"]:
+            what = f"checkpoint {w['n']}" if w["kind"] == "checkpoint" else "ended"
+            out.append(f"- {w['at']} {what}: {md(w['health'] or 'health not recorded')}")
+    return out
+
+
+def _action_line(action: dict[str, Any], md: Callable[[object], str]) -> str:
+    name = md(action["name"]) + (f" batch {action['batch']}" if action["batch"] else "")
+    version = f" {md(action['version'])}" if action["version"] else ""
+    if action["name"] == ROLLBACK and version:
+        version = " from" + version  # the version it rolls back, not the one it goes to
+    exit_code = f" (exit {action['exit_code']})" if action["exit_code"] is not None else ""
+    took = f", {action['duration']}" if action["duration"] else ""
+    error = f": {md(action['error'])}" if action["error"] else ""
+    return (
+        f"- {name}{version}: {md(action['state'])}{exit_code}{error}, "
+        f"{_when(action['started'], action['ended'])}{took}, by {md(action['by'])}"
+    )
+
+
+def _batch_lines(row: dict[str, Any], md: Callable[[object], str]) -> list[str]:
+    of = f"/{row['of']}" if row["of"] else ""
+    version = f" ({md(row['version'])})" if row["version"] else ""
+    took = f" ({row['duration']})" if row["duration"] else ""
+    lines = [
+        f"- Batch {row['batch']}{of}{version}: {md(row['state'])}, "
+        f"{_when(row['started'], row['ended'])}{took}, by {md(row['by'])}"
+    ]
+    override = row["override"]
+    if override is not None:
+        refused = (
+            f" (refused: {md('; '.join(override['refusals']))})" if override["refusals"] else ""
+        )
+        lines.append(
+            f"  - overridden by {md(override['by'])} at {override['at']}: "
+            f"{md(override['reason'])}{refused}"
+        )
+    verdict = row["verdict"]
+    if verdict is None:
+        lines.append("  - verdict: not recorded")
+        return lines
+    lines.append(f"  - verdict at {verdict['at']}: {md(verdict['summary'])}")
+    for c in verdict["criteria"]:
+        limit = f" (threshold {_figure(c['threshold'], c['unit'])})" if c["threshold"] else ""
+        lines.append(
+            f"    - {md(c['name'])}: {_figure(c['value'], c['unit'])}{limit}, "
+            f"{md(_or_not(c['outcome']))}: {md(c['reason'])}"
+        )
+    return lines
