@@ -277,6 +277,8 @@ class _Series:
         self.scale = percent_scale(config)
         self.backfilled = False
         """A promql metric's history has been asked for (and given, or refused for good)."""
+        self.history_missed = False
+        """The server could not be asked for the history (down, slow): ask again later."""
 
     def backfill(self, history: Sequence[tuple[float, float]]) -> None:
         """Put a source's own history (oldest first) before the live samples, as ordinary
@@ -523,17 +525,22 @@ class MetricSampler:
     async def _read_promql(self, series: _Series) -> float:
         c = series.config
         server = PromQLServer(self._client, c.url or "", max(0.5, min(c.interval, 10.0)))
-        if self._history and not series.backfilled:
+        if self._history and not series.backfilled and not series.history_missed:
             await self._fill_history(series, server)
-        return await server.instant(c.query or "")
+        value = await server.instant(c.query or "")
+        if self._history and not series.backfilled and series.history_missed:
+            # The server could not be asked for its history before, and answers now. Not
+            # asked while it is down: each round would wait for two timeouts, not one.
+            await self._fill_history(series, server)
+        return value
 
     async def _fill_history(self, series: _Series, server: PromQLServer) -> None:
         """One range query, so the graph's window is full from the first frame.
 
         It ends one interval before now (the live sample follows) and spans the watch
         window, or as much of it as Prometheus gives in one query. A server that could
-        not be asked is asked again next round; an answer it gave (even an error) is
-        final, and the instant query says what is wrong.
+        not be asked is asked again once it answers; an answer it gave (even an error)
+        is final, and the instant query says what is wrong.
         """
         c = series.config
         end = self._clock.now().timestamp() - c.interval
@@ -543,6 +550,7 @@ class MetricSampler:
             history = await slow.history(c.query or "", end - span, end, c.interval)
         except PromQLError as exc:
             series.backfilled = not exc.transient
+            series.history_missed = exc.transient
             return
         series.backfill(history)
         series.backfilled = True
