@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import itertools
 import json
+import subprocess
+import sys
 import threading
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
@@ -414,3 +416,49 @@ async def test_a_history_is_not_asked_while_the_server_is_down(faulty: str) -> N
             await stream.aclose()  # type: ignore[attr-defined]
     asked = [p.split("?")[0].rsplit("/", 1)[-1] for p in _Faulty.seen]
     assert asked.count("query_range") == 1 and asked.count("query") >= 3
+
+
+# --- warroom check ------------------------------------------------------------------------
+
+
+@needs_prometheus
+def test_warroom_check_reads_the_error_rate_and_names_a_bad_query(
+    prometheus: PromServer, tmp_path: Path
+) -> None:
+    config = tmp_path / "warroom.toml"
+    config.write_text(
+        f"""
+[[metric]]
+name = "Error rate"
+source = "promql"
+url = "{prometheus.url}"
+query = '{ERROR_RATE}'
+unit = "%"
+warn = 1.0
+crit = 5.0
+
+[[metric]]
+name = "Typo"
+source = "promql"
+url = "{prometheus.url}"
+query = "sum(rate(http_requests_total[5s]"
+"""
+    )
+    run = subprocess.run(
+        [sys.executable, "-m", "warroom", "check", "--config", str(config), "--json"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert run.returncode == 1, run.stderr  # a figure is beyond crit, one has none
+    metrics = {m["name"]: m for m in json.loads(run.stdout)["metrics"]}
+    assert metrics["Error rate"]["state"] == "crit"
+    assert 5.0 < metrics["Error rate"]["value"] < 40.0
+    assert metrics["Typo"]["state"] == "unknown" and metrics["Typo"]["value"] is None
+    table = subprocess.run(
+        [sys.executable, "-m", "warroom", "check", "--config", str(config)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert "query error (bad_data)" in table.stdout and "unclosed left parenthesis" in table.stdout
