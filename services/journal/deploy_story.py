@@ -15,6 +15,8 @@ A verdict is read from any event whose kind ends in `.verdict`, its payload shap
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
+from collections import deque
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -226,35 +228,49 @@ def _batches(
 ) -> list[dict[str, Any]]:
     """Each run of a rolling batch (a retried batch is two rows), with its override and verdict.
 
-    An override belongs to the next run of its batch; a verdict to the batch it names,
-    else to the batch that ended last before it.
+    An override belongs to the run of its batch that followed it; a verdict to the
+    batch it names, else to the batch that ended last before it.
     """
     runs = [a for a in actions if a["batch"] is not None]
     total = max((o["of"] for o in overrides if o["of"] is not None), default=None)
+    # Indexed by batch so a long rollout joins in one pass, not runs x overrides.
+    waiting: dict[int, deque[dict[str, Any]]] = {}
+    for o in overrides:
+        if o["batch"] is not None:
+            waiting.setdefault(o["batch"], deque()).append(o)
+    named: dict[int, list[dict[str, Any]]] = {}
+    unnamed: list[dict[str, Any]] = []
+    for v in verdicts:
+        (unnamed if v["batch"] is None else named.setdefault(v["batch"], [])).append(v)
+    unnamed_seqs = [v["_seq"] for v in unnamed]
+    # For each run, when its batch runs again (a retry), walking from the end.
+    retries: list[int | None] = [None] * len(runs)
+    next_run: dict[int, int] = {}
+    for index in range(len(runs) - 1, -1, -1):
+        retries[index] = next_run.get(runs[index]["batch"])
+        next_run[runs[index]["batch"]] = runs[index]["_seq"]
     rows: list[dict[str, Any]] = []
-    used: set[int] = set()
     for index, run in enumerate(runs):
         later = runs[index + 1]["_seq"] if index + 1 < len(runs) else None
-        override = next(
-            (
-                o
-                for o in overrides
-                if o["_seq"] not in used and o["batch"] == run["batch"] and o["_seq"] < run["_seq"]
-            ),
-            None,
-        )
-        if override is not None:
-            used.add(override["_seq"])
-        verdict = next(
-            (
-                v
-                for v in reversed(verdicts)
-                if v["_seq"] > run["_seq"]
-                and (later is None or v["_seq"] < later or v["batch"] == run["batch"])
-                and v["batch"] in (None, run["batch"])
-            ),
-            None,
-        )
+        queue = waiting.get(run["batch"], deque())
+        override: dict[str, Any] | None = None
+        # The latest override of this batch granted before this run (one granted and
+        # then left at the confirmation ran nothing).
+        while queue and queue[0]["_seq"] < run["_seq"]:
+            override = queue.popleft()
+        # Its verdict: the latest naming its batch before the batch runs again, or the
+        # latest unnamed one before the next run; whichever came last.
+        retry = retries[index]
+        candidates = [
+            v
+            for v in named.get(run["batch"], [])
+            if run["_seq"] < v["_seq"] and (retry is None or v["_seq"] < retry)
+        ][-1:]
+        stop = bisect_left(unnamed_seqs, later) if later is not None else len(unnamed)
+        first = bisect_right(unnamed_seqs, run["_seq"])
+        if stop > first:
+            candidates.append(unnamed[stop - 1])
+        verdict = max(candidates, key=lambda v: int(v["_seq"]), default=None)
         rows.append(
             {
                 "batch": run["batch"],
