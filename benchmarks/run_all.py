@@ -16,6 +16,7 @@ BENCHMARKS = [
     "log_follow",
     "tail_truth",
     "verdict",
+    "promql",
 ]
 
 
