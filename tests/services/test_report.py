@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -25,11 +27,13 @@ from warroom.services.journal.store import (
     JOURNAL_RECOVERED,
     Event,
     Journal,
+    journal_path,
     read_journal,
 )
 from warroom.services.runbook.model import Lang, builtin_runbook
 
 GOLDEN = Path(__file__).parent / "golden"
+ROOT = Path(__file__).resolve().parents[2]
 UPDATE = os.environ.get("WARROOM_UPDATE_GOLDEN") == "1"
 """Set WARROOM_UPDATE_GOLDEN=1 to rewrite the golden files after an intended change."""
 
@@ -279,9 +283,9 @@ def _status(elapsed: float, version: str, health: str) -> str:
     )
 
 
-def _deploy_journal(tmp_path: Path, *, resolved: bool = True) -> list[Event]:
+def _deploy_journal(tmp_path: Path, *, path: Path | None = None) -> list[Event]:
     """A whole hotfix deploy, written to a real journal file and read back from it."""
-    path = tmp_path / "INC-77.sqlite"
+    path = path or tmp_path / "INC-77.sqlite"
     w = _Writer(path)
     git = {"ok": True, "version": "v1.2.4"}
     w.at(0, "warroom", "incident.opened", {"started": DEPLOY_T0.isoformat()})
@@ -325,8 +329,7 @@ def _deploy_journal(tmp_path: Path, *, resolved: bool = True) -> list[Event]:
     w.at(70, "aiko", "release.merge", {**git, "summary": "merge hotfix/v1.2.4 into main"})
     w.at(70.1, "aiko", "item.done", {"item": "p17.merge", "note": "by git: merge"})
     w.at(70.2, "aiko", "item.done", {"item": "p17.cleanup", "note": "by git: merge"})
-    if resolved:
-        w.at(95, "aiko", "incident.resolved", {})
+    w.at(95, "aiko", "incident.resolved", {})
     w.journal.close()
     return read_journal(path)
 
@@ -640,4 +643,84 @@ def test_markdown_clocks_say_what_is_not_recorded() -> None:
         "- Time to detect: not recorded",
         "- Time to mitigate: not recorded",
         "- Time to resolve: not yet (running for 20m 00s)",
+    ]
+
+
+def test_warroom_report_tells_the_deploy_from_the_journal_file(tmp_path: Path) -> None:
+    """The real command, in a subprocess, on the journal the config names."""
+    (tmp_path / "warroom.toml").write_text(
+        '[incident]\nid = "INC-77"\ntitle = "Login accepts any password"\nstate_dir = "state"\n',
+        encoding="utf-8",
+    )
+    path = journal_path(tmp_path / "state", "INC-77")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    _deploy_journal(tmp_path, path=path)
+
+    def report(*args: str) -> str:
+        done = subprocess.run(
+            [sys.executable, "-m", "warroom", "report", "--config", "warroom.toml", *args],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    data = json.loads(report("--format", "json"))
+    assert data["deploy"]["versions"]["production_now"] == "v1.2.3"
+    assert data["clocks"]["time_to_mitigate"] == "52m 36s"
+    assert [b["batch"] for b in data["deploy"]["batches"]] == [1, 2, 2, 3]
+    text = report()
+    assert "- Rollback: v1.2.4 → v1.2.3 at 2026-11-26T04:52:36Z by aiko: succeeded" in text
+    assert "      Next: " + LONG_NEXT.strip() in text
+
+
+def test_a_retried_batch_keeps_its_own_override_and_verdict() -> None:
+    def verdict(seq: int, outcome: str, batch: int | None) -> Event:
+        payload: dict[str, object] = {"outcome": outcome, "summary": f"{outcome}: seq {seq}"}
+        if batch is not None:
+            payload["batch"] = batch
+        return Event(seq, T0 + timedelta(minutes=seq), "warroom", "deploy.verdict", payload)
+
+    def override(seq: int, reason: str) -> Event:
+        payload = {"what": "Deploy batch 1/2", "reason": reason, "refusals": []}
+        return Event(seq, T0 + timedelta(minutes=seq), "ben", "override.granted", payload)
+
+    def run(seq: int, batch: int, state: str) -> list[Event]:
+        at = T0 + timedelta(minutes=seq)
+        common = {"name": "rolling", "batch": batch, "pid": seq}
+        end = "action.finished" if state == "succeeded" else "action.failed"
+        return [
+            Event(seq, at, "aiko", "action.started", common),
+            Event(seq + 1, at, "aiko", end, {**common, "state": state}),
+        ]
+
+    events = [
+        override(1, "left at the confirmation"),
+        override(2, "first try"),
+        *run(3, 1, "failed"),
+        verdict(5, "Fail", 1),
+        override(6, "second try"),
+        *run(7, 1, "succeeded"),
+        verdict(9, "Pass", None),  # names no batch: the one that ended last
+        *run(10, 2, "succeeded"),
+    ]
+    report = build_report(INCIDENT, builtin_runbook("en"), events, T0 + timedelta(hours=1))
+    rows = [
+        (
+            b["batch"],
+            b["of"],
+            b["state"],
+            b["override"] and b["override"]["reason"],
+            b["verdict"] and b["verdict"]["outcome"],
+        )
+        for b in report["deploy"]["batches"]
+    ]
+    assert rows == [
+        (1, 2, "failed", "first try", "Fail"),
+        (1, 2, "succeeded", "second try", "Pass"),
+        (2, 2, "succeeded", None, None),
     ]
