@@ -14,6 +14,7 @@ BENCHMARKS = [
     "probes",
     "log_open",
     "log_follow",
+    "idle_follow",
     "tail_truth",
     "verdict",
     "promql",

