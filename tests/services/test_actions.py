@@ -11,6 +11,7 @@ from pathlib import Path
 import psutil
 import pytest
 
+from tests.waiting import WAIT, eventually
 from warroom.services import process
 from warroom.services.clock import SystemClock
 from warroom.services.config import ActionCommand, ActionsConfig
@@ -106,7 +107,7 @@ async def test_cancel_sends_sigint_then_sigterm_to_a_command_that_traps_sigint()
     assert "got SIGINT, ignoring" in seen
     assert runs[-1].state == "cancelled"
     assert runs[-1].exit_code == -15  # SIGTERM ended it
-    assert 0.3 <= elapsed < 3
+    assert elapsed >= 0.3  # SIGTERM waited out the grace; how long after is the machine's
     assert not r.cancel()  # nothing left to cancel
 
 
@@ -217,8 +218,9 @@ async def test_one_action_at_a_time() -> None:
 
 
 async def test_a_background_child_holding_the_pipe_does_not_hang_the_run() -> None:
-    r = runner(config(daemon=["sh", "-c", "sleep 2 & echo started"]), drain_timeout=0.2)
-    runs = await asyncio.wait_for(collect(r, "daemon"), 1.5)
+    # The sleep holds the pipe for 45 s; the run ends long before (WAIT is far shorter).
+    r = runner(config(daemon=["sh", "-c", "sleep 45 & echo started"]), drain_timeout=0.2)
+    runs = await asyncio.wait_for(collect(r, "daemon"), WAIT)
     assert output(runs) == ["started"]
     assert runs[-1].state == "succeeded"
 
@@ -232,14 +234,7 @@ async def test_abandoning_the_stream_terminates_the_command(tmp_path: Path) -> N
             break
     await stream.aclose()  # type: ignore[attr-defined]
     pid = int(pidfile.read_text())
-    for _ in range(100):
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            break
-        await asyncio.sleep(0.02)
-    else:
-        pytest.fail("the abandoned command is still running")
+    await eventually(lambda: not running(pid), "the abandoned command ending")
     assert not r.running
 
 
