@@ -121,19 +121,21 @@ Ask = Callable[[str], str]
 """`input`, or a stand-in: shows a prompt, returns the line typed."""
 
 
-def _ask_many(ask: Ask, prompt: str, check: Callable[[str], str]) -> list[str]:
+def _ask_many(ask: Ask, prompt: str, check: Callable[[str], str], most: int = 0) -> list[str]:
+    """Answers until an empty one (or `most` of them); a bad answer is said and asked again."""
     values: list[str] = []
-    while True:
+    while not most or len(values) < most:
         try:
             line = ask(prompt).strip()
         except EOFError:
-            return values
+            break
         if not line:
-            return values
+            break
         try:
             values.append(check(line))
         except UsageError as exc:
-            print(f"  {exc}; try again (empty line when done)")
+            print(f"  {exc}; try again (or an empty answer)")
+    return values
 
 
 def ask_questions(ask: Ask) -> Answers:
@@ -141,9 +143,8 @@ def ask_questions(ask: Ask) -> Answers:
     print("warroom init: a few questions (an empty answer skips or finishes one).")
     urls = _ask_many(ask, "Endpoint URL to probe (empty when done): ", _url("--url"))
     logs = _ask_many(ask, "Log file to follow (empty when done): ", check_log)
-    prometheus = _ask_many(ask, "Prometheus /metrics URL (empty for none): ", _url("--prometheus"))[
-        :1
-    ]
+    prompt = "Prometheus /metrics URL (empty for none): "
+    prometheus = _ask_many(ask, prompt, _url("--prometheus"), most=1)
     return Answers(urls, logs, prometheus[0] if prometheus else None)
 
 
