@@ -1,6 +1,7 @@
 """Metrics: figures sampled on intervals, kept for a 4-hour watch, judged by thresholds.
 
-Sources are psutil (host and process), a Prometheus /metrics page, a number in a JSON
+Sources are psutil (host and process), a Prometheus /metrics page, a PromQL query to a
+Prometheus server (whose history fills the window at start), a number in a JSON
 response, an endpoint's health (fed from the prober), log matches (fed from the log
 follower), and the ratio of two other metrics. Each metric keeps a ring buffer of
 (wall seconds, value) points sized for four hours at its interval, so memory stays
