@@ -258,13 +258,17 @@ def run_init(
         print("\nwarroom: init: stopped; nothing written", file=sys.stderr)
         return 130
     clock = clock or SystemClock()
-    survey = survey_tags(Path.cwd())
-    plan = build_plan(answers, target, survey, clock)
+    try:
+        survey = survey_tags(Path.cwd())
+        plan = build_plan(answers, target, survey, clock)
+    except KeyboardInterrupt:
+        print("warroom: init: stopped while looking; nothing written", file=sys.stderr)
+        return 130
     text = render_starter(plan)
     # What is written must load: a config init writes and the loader refuses is a bug,
     # and it is caught here rather than on the next `warroom`.
     try:
-        parse_config(text, shown, env={})
+        parse_config(text, shown)
     except ConfigError as exc:
         print(f"warroom: init: the config to write does not load: {exc}", file=sys.stderr)
         return EXIT_REFUSED
