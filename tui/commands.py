@@ -27,8 +27,8 @@ class DashboardCommands(Provider):
         dash: DashboardScreen = screen
         commands: list[tuple[str, str, Callable[[], object]]] = [
             (
-                f"Severity: {sev}",
-                f"Change the incident's severity to {sev} (journaled)",
+                dash.say("Severity: {sev}", sev=sev),
+                dash.say("Change the incident's severity to {sev} (journaled)", sev=sev),
                 partial(dash.run_action, f"set_severity('{sev}')"),
             )
             for sev in SEVERITIES
@@ -37,7 +37,11 @@ class DashboardCommands(Provider):
             if isinstance(binding, Binding) and binding.tooltip:
                 key = binding.key_display or binding.key
                 commands.append(
-                    (binding.tooltip, f"key: {key}", partial(dash.run_action, binding.action))
+                    (
+                        dash.say(binding.tooltip),
+                        dash.say("key: {key}", key=key),
+                        partial(dash.run_action, binding.action),
+                    )
                 )
         return commands
 

@@ -24,6 +24,7 @@ from textual.widgets import Static
 
 from warroom.widgets.key_bar import KeyBar
 from warroom.widgets.pane import Pane
+from warroom.widgets.words import say
 
 if TYPE_CHECKING:
     from warroom.tui.runtime import Runtime
@@ -32,6 +33,15 @@ WIDE_AT = 160
 """Columns from which the dashboard uses its wide layout (see app.tcss)."""
 
 STARTING = "starting…"
+
+_TITLES = {
+    "runbook-pane": "Runbook",
+    "escalation-pane": "Escalation",
+    "health-pane": "Health",
+    "metrics-pane": "Metrics",
+    "log-pane": "Error log",
+}
+"""Each pane's title, by id; the dashboard's own panes have the same."""
 
 
 class StartScreen(Screen[None]):
@@ -79,8 +89,22 @@ class StartScreen(Screen[None]):
     def on_resize(self) -> None:
         self.set_class(self.size.width >= WIDE_AT, "-wide")
 
+    def speak(self, lang: str) -> None:
+        """Title the panes and keys in `lang`, once the config has said which it is."""
+        for pane in self.query(Pane):
+            if pane.id in _TITLES:
+                pane.border_title = say(_TITLES[pane.id], lang)
+        for placeholder in self.query(".placeholder").results(Static):
+            placeholder.update(say(STARTING, lang))
+        self.query_one("#start-header", Static).update(" warroom  " + say(STARTING, lang))
+        self.query_one(KeyBar).lang = lang
+
     def preview_logs(self, runtime: Runtime) -> None:
         """Show the configured logs' last matching lines while the dashboard loads."""
+        # Loaded with the session, which the runtime has imported: no cost here.
+        from warroom.services.runbook.loader import choose_language
+
+        self.speak(choose_language(runtime.loaded.config.runbook.lang))
         if runtime.loaded.config.log:
             self._preview_logs(runtime)
         else:

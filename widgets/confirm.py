@@ -25,6 +25,8 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Static
 
+from warroom.widgets.words import say
+
 _CSS = """
 {name} {{
     align: center middle;
@@ -114,14 +116,22 @@ class ConfirmScreen(ModalScreen[bool]):
             yield Static(self._title, classes="confirm-title", markup=False)
             yield Static("\n".join(self._lines), classes="confirm-lines", markup=False)
             with Horizontal(classes="confirm-buttons"):
-                yield Button("Cancel (n)", id="cancel")
+                yield Button(f"{say('Cancel', self._lang)} (n)", id="cancel")
                 yield Button(f"{self._confirm_label} (y)", id="confirm", variant="warning")
 
-    def __init__(self, title: str, lines: Sequence[str], confirm_label: str = "Confirm") -> None:
+    def __init__(
+        self,
+        title: str,
+        lines: Sequence[str],
+        confirm_label: str | None = None,
+        lang: str = "en",
+    ) -> None:
         super().__init__()
         self._title = title
         self._lines = tuple(lines)
-        self._confirm_label = confirm_label
+        # The caller's words come in its language; the dialog's own follow `lang`.
+        self._confirm_label = confirm_label or say("Confirm", lang)
+        self._lang = lang
         self.guard = KeyGuard()
         """Which keys count as pressed at this dialog."""
 

@@ -1,4 +1,9 @@
-"""The help screen: every key, grouped by where it works."""
+"""The help screen: every key, grouped by where it works, in the runbook's language.
+
+The screen that opens it hands the sections over already in that language
+(`binding_rows(bindings, lang)`); the screen's own words (its title, its close key)
+follow the `lang` it is given.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +17,8 @@ from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
+
+from warroom.widgets.words import say
 
 KeySection = tuple[str, Sequence[tuple[str, str]]]
 """A heading and its (key, what it does) rows."""
@@ -32,9 +39,10 @@ class HelpScreen(ModalScreen[None]):
         Binding("escape,question_mark,q", "close", "Close"),
     ]
 
-    def __init__(self, sections: Sequence[KeySection]) -> None:
+    def __init__(self, sections: Sequence[KeySection], lang: str = "en") -> None:
         super().__init__()
         self._sections = tuple(sections)
+        self._lang = lang
 
     @property
     def sections(self) -> tuple[KeySection, ...]:
@@ -43,7 +51,7 @@ class HelpScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with VerticalScroll() as scroll:
-            scroll.border_title = "Keys"
+            scroll.border_title = say("Keys", self._lang)
             for title, rows in self.sections:
                 table = Table.grid(padding=(0, 2))
                 table.add_column(min_width=12, style="bold")
@@ -57,8 +65,8 @@ class HelpScreen(ModalScreen[None]):
         self.dismiss(None)
 
 
-def binding_rows(bindings: Sequence[BindingType]) -> list[tuple[str, str]]:
-    """(key, description) for each binding that has a description."""
+def binding_rows(bindings: Sequence[BindingType], lang: str = "en") -> list[tuple[str, str]]:
+    """(key, description) for each binding that has a description, in `lang`."""
     rows: list[tuple[str, str]] = []
     for binding in bindings:
         if isinstance(binding, Binding):
@@ -66,5 +74,5 @@ def binding_rows(bindings: Sequence[BindingType]) -> list[tuple[str, str]]:
         else:
             key, description = binding[0], binding[2] if len(binding) > 2 else ""
         if description:
-            rows.append((key.replace(",", " / "), description))
+            rows.append((key.replace(",", " / "), say(description, lang)))
     return rows

@@ -9,6 +9,7 @@ from textual.widget import Widget
 from warroom.services.escalation.ladder import format_hms
 from warroom.services.session.summary import IncidentSummary
 from warroom.widgets.paint_cache import PaintCache
+from warroom.widgets.words import say
 
 
 class IncidentHeader(PaintCache, Widget):
@@ -27,6 +28,8 @@ class IncidentHeader(PaintCache, Widget):
 
     summary: reactive[IncidentSummary | None] = reactive(None)
     """The incident facts to show; None until the services have started."""
+    lang: reactive[str] = reactive("en")
+    """The language of the header's words (NOT SAVED, READ-ONLY, RESOLVED): the runbook's."""
 
     def watch_summary(self, summary: IncidentSummary | None) -> None:
         self.set_class(summary is not None and summary.severity == "SEV1", "-sev1")
@@ -45,12 +48,12 @@ class IncidentHeader(PaintCache, Widget):
         text.append(summary.title)
         right = Text()
         if summary.save_error is not None:
-            right.append(f"NOT SAVED: {summary.save_error}  ")
+            right.append(f"{say('NOT SAVED', self.lang)}: {summary.save_error}  ")
         elif summary.journal_damage is not None:
-            right.append(f"JOURNAL: {summary.journal_damage}  ")
+            right.append(f"{say('JOURNAL', self.lang)}: {summary.journal_damage}  ")
         if summary.read_only:
-            right.append("READ-ONLY  ")
-        right.append("RESOLVED " if summary.resolved else "")
+            right.append(f"{say('READ-ONLY', self.lang)}  ")
+        right.append(f"{say('RESOLVED', self.lang)} " if summary.resolved else "")
         elapsed = "-:--:--" if summary.elapsed_s is None else format_hms(summary.elapsed_s)
         right.append(f"T+{elapsed} ")
         width = self.size.width

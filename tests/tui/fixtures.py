@@ -95,10 +95,11 @@ path = "error.log"
 """
 
 
-def loaded_config(tmp: Path) -> LoadedConfig:
-    """The fixed config, written into `tmp`."""
+def loaded_config(tmp: Path, lang: str | None = None) -> LoadedConfig:
+    """The fixed config, written into `tmp`; `lang` sets `[runbook] lang`."""
     path = tmp / "warroom.toml"
-    path.write_text(CONFIG, encoding="utf-8")
+    runbook = f'\n[runbook]\nlang = "{lang}"\n' if lang else ""
+    path.write_text(CONFIG + runbook, encoding="utf-8")
     return load_config(path, env={})
 
 
@@ -218,10 +219,10 @@ def escalation(config: LoadedConfig) -> esc.EscalationState:
 
 
 def frozen_app(
-    tmp: Path, theme: str | None = None, projector: bool = False
+    tmp: Path, theme: str | None = None, projector: bool = False, lang: str | None = None
 ) -> tuple[WarroomApp, Callable[[Pilot[int]], Awaitable[None]]]:
     """A dashboard with no live service, and a `run_before` that fills every pane."""
-    loaded = loaded_config(tmp)
+    loaded = loaded_config(tmp, lang)
     app = build_app(loaded, clock=ManualClock(wall=NOW), live=False, theme=theme)
 
     async def before(pilot: Pilot[int]) -> None:

@@ -44,6 +44,7 @@ from warroom.widgets.pinned_error import PinnedError
 from warroom.widgets.projector_view import ProjectorView
 from warroom.widgets.release_bar import ReleaseBar
 from warroom.widgets.runbook_view import RunbookView
+from warroom.widgets.words import say
 
 if TYPE_CHECKING:
     from warroom.services.release.controller import ReleaseController
@@ -110,6 +111,13 @@ class DashboardScreen(PaintCache, Screen[None]):
         """The journal as last shown, in sequence order."""
         self._detail: HealthDetail | None = None
         self._window = 0
+        self.lang: str = self.runbook.lang
+        """The language of the UI's fixed words: the runbook's (`[runbook] lang`, or LANG)."""
+
+    def say(self, text: str, **fields: object) -> str:
+        """A fixed UI word or template in the runbook's language, its fields filled."""
+        words = say(text, self.lang)
+        return words.format(**fields) if fields else words
 
     # --- composition ---------------------------------------------------------------
 
@@ -118,7 +126,9 @@ class DashboardScreen(PaintCache, Screen[None]):
 
     def compose(self) -> ComposeResult:
         config = self.runtime.loaded.config
-        yield IncidentHeader().data_bind(summary=DashboardScreen.summary)
+        header = IncidentHeader().data_bind(summary=DashboardScreen.summary)
+        header.lang = self.lang
+        yield header
         yield AlertLine(id="alert-line").data_bind(
             alerts=DashboardScreen.alert_log, now=DashboardScreen.now
         )
@@ -126,12 +136,12 @@ class DashboardScreen(PaintCache, Screen[None]):
         with Row(id="panes"):
             with Column(id="col-a"):
                 with Pane(id="runbook-pane", classes="pane") as pane:
-                    pane.border_title = "Runbook"
+                    pane.border_title = self.say("Runbook")
                     yield RunbookView(id="runbook").data_bind(
                         state=DashboardScreen.runbook_state, versions=DashboardScreen.versions
                     )
                 with Pane(id="escalation-pane", classes="pane") as pane:
-                    pane.border_title = "Escalation"
+                    pane.border_title = self.say("Escalation")
                     yield EscalationView(id="escalation").data_bind(
                         state=DashboardScreen.escalation
                     )
@@ -141,23 +151,23 @@ class DashboardScreen(PaintCache, Screen[None]):
             with Stack(id="col-b", classes="-split" if split else ""):
                 with Column(id="gauges", classes="" if config.metric else "-fixed"):
                     with Pane(id="health-pane", classes="pane") as pane:
-                        pane.border_title = "Health"
+                        pane.border_title = self.say("Health")
                         pane.styles.height = self._health_height()
                         if not config.endpoint:
-                            yield self._unconfigured(pane, "Health", "[[endpoint]]")
+                            yield self._unconfigured(pane, self.say("Health"), "[[endpoint]]")
                         yield HealthTable(id="health").data_bind(snapshot=DashboardScreen.health)
                     with Pane(id="metrics-pane", classes="pane") as pane:
-                        pane.border_title = "Metrics"
+                        pane.border_title = self.say("Metrics")
                         if not config.metric:
-                            yield self._unconfigured(pane, "Metrics", "[[metric]]")
+                            yield self._unconfigured(pane, self.say("Metrics"), "[[metric]]")
                         graphs = [m.name for m in config.metric if m.graph]
                         yield MetricPanel(graphs, id="metrics").data_bind(
                             snapshot=DashboardScreen.metrics
                         )
                 with Pane(id="log-pane", classes="pane") as pane:
-                    pane.border_title = "Error log"
+                    pane.border_title = self.say("Error log")
                     if not config.log:
-                        yield self._unconfigured(pane, "Error log", "[[log]]")
+                        yield self._unconfigured(pane, self.say("Error log"), "[[log]]")
                     yield PinnedError(id="log-pinned").data_bind(now=DashboardScreen.now)
                     yield FilterBar(self._initial_filter(), id="log-filter")
                     yield LogView(show_source=len(config.log) > 1, id="log")
@@ -168,20 +178,23 @@ class DashboardScreen(PaintCache, Screen[None]):
             metrics=DashboardScreen.metrics,
             runbook=DashboardScreen.runbook_state,
         )
-        yield KeyBar()
+        yield KeyBar(lang=self.lang)
 
     def _health_height(self) -> int:
         # A row per endpoint and a header, inside the border.
         endpoints = len(self.runtime.loaded.config.endpoint)
         return min(12, endpoints + 3) if endpoints else 1
 
-    @staticmethod
-    def _unconfigured(pane: Pane, title: str, section: str) -> Static:
+    def _unconfigured(self, pane: Pane, title: str, section: str) -> Static:
         """The one line of a pane with nothing to show: what to add to the config."""
         pane.add_class("-empty")
         pane.styles.height = 1
         return Static(
-            f"{title}: none configured. Add a {section} section to the config file.",
+            self.say(
+                "{title}: none configured. Add a {section} section to the config file.",
+                title=title,
+                section=section,
+            ),
             classes="pane-hint",
             markup=False,
         )
@@ -254,7 +267,7 @@ class DashboardScreen(PaintCache, Screen[None]):
         # The projector shows the same line, in full, across the room.
         self.query_one(ProjectorView).last_error = message.line.text if message.line else ""
         pane = self.query_one("#log-pane", Pane)
-        pane.border_title = f"Error log · times {message.zone}"
+        pane.border_title = f"{self.say('Error log')} · {self.say('times')} {message.zone}"
 
     def action_alerts(self) -> None:
         """List every alert of the incident, newest first."""
@@ -296,16 +309,17 @@ class DashboardScreen(PaintCache, Screen[None]):
         if not await self.session.toggle(message.item_id, message.done):
             return
         if message.done and self.session.deploy_marked and self._marks_deploy(message.item_id):
-            self.notify("Deploy marked: baseline set, post-deploy watch started.")
+            self.notify(self.say("Deploy marked: baseline set, post-deploy watch started."))
 
     @work(group="prompt")
     async def _override_tick(self, item_id: str, waits: tuple[str, ...]) -> None:
         from warroom.tui.screens.release import ask_override
 
         what = f"tick “{self._item_text(item_id)}”"
-        reason = await ask_override(self.app, what, waits, "Type why, or esc to leave it open.")
+        leave = self.say("Type why, or esc to leave it open.")
+        reason = await ask_override(self.app, what, waits, leave)
         if reason is None:
-            self.notify("; ".join(waits), title="Not ticked: gated", markup=False)
+            self.notify("; ".join(waits), title=self.say("Not ticked: gated"), markup=False)
             return
         if await self.session.override(what, waits, reason):
             await self.session.toggle(item_id, True, overridden=True)
@@ -323,7 +337,7 @@ class DashboardScreen(PaintCache, Screen[None]):
         from warroom.widgets.prompt import PromptScreen
 
         text = await self.app.push_screen_wait(
-            PromptScreen("Note", subject=self._item_text(message.item_id))
+            PromptScreen(self.say("Note"), subject=self._item_text(message.item_id))
         )
         if text:
             await self.session.note(message.item_id, text)
@@ -335,7 +349,7 @@ class DashboardScreen(PaintCache, Screen[None]):
         from warroom.widgets.prompt import PromptScreen
 
         reason = await self.app.push_screen_wait(
-            PromptScreen("Not applicable: why?", subject=self._item_text(message.item_id))
+            PromptScreen(self.say("Not applicable: why?"), subject=self._item_text(message.item_id))
         )
         if reason:
             await self.session.not_applicable(message.item_id, reason)
@@ -345,7 +359,7 @@ class DashboardScreen(PaintCache, Screen[None]):
         from warroom.widgets.choice import ChoiceScreen
 
         option = await self.app.push_screen_wait(
-            ChoiceScreen("Choose one", message.options, message.selected)
+            ChoiceScreen(self.say("Choose one"), message.options, message.selected)
         )
         if option is not None and option != message.selected:
             await self.session.choose(message.choice_id, option)
@@ -387,24 +401,31 @@ class DashboardScreen(PaintCache, Screen[None]):
         if marked is not None:
             again = await self.app.push_screen_wait(
                 ConfirmScreen(
-                    "The deploy is already marked: mark it again now?",
+                    self.say("The deploy is already marked: mark it again now?"),
                     [
-                        f"Marked at {marked.at:%H:%M:%S} UTC by {marked.actor}.",
-                        "Marking again moves the baseline and restarts the watch window.",
+                        self.say(
+                            "Marked at {time} UTC by {actor}.",
+                            time=f"{marked.at:%H:%M:%S}",
+                            actor=marked.actor,
+                        ),
+                        self.say("Marking again moves the baseline and restarts the watch window."),
                     ],
-                    confirm_label="Mark again",
+                    confirm_label=self.say("Mark again"),
+                    lang=self.lang,
                 )
             )
             if not again:
                 return
         if await self.session.mark_deploy():
-            self.notify("Deploy marked: baseline set, post-deploy watch started.")
+            self.notify(self.say("Deploy marked: baseline set, post-deploy watch started."))
 
     # --- escalation --------------------------------------------------------------------
 
     async def action_ack(self) -> None:
         if await self.session.ack():
-            self.notify(f"Acknowledged by {self.runtime.actor}.", markup=False)
+            self.notify(
+                self.say("Acknowledged by {actor}.", actor=self.runtime.actor), markup=False
+            )
 
     @work(group="prompt")
     async def action_status(self) -> None:
@@ -412,26 +433,33 @@ class DashboardScreen(PaintCache, Screen[None]):
 
         text = await self.app.push_screen_wait(StatusComposer(self.session.status_draft()))
         if text and await self.session.send_status(text):
-            self.notify("Status update sent.")
+            self.notify(self.say("Status update sent."))
 
     @work(group="prompt")
     async def action_resolve(self) -> None:
         from warroom.widgets.confirm import ConfirmScreen
 
         if self.escalation is not None and self.escalation.resolved:
-            self.notify("The incident is already resolved.")
+            self.notify(self.say("The incident is already resolved."))
             return
-        lines = ["Stops the incident clock and the escalation ladder (journaled)."]
+        lines = [self.say("Stops the incident clock and the escalation ladder (journaled).")]
         state = self.runbook_state
         open_items = len(state.open_items()) if state is not None else 0
         if open_items:
-            lines.append(f"{open_items} runbook items are still open.")
+            lines.append(self.say("{n} runbook items are still open.", n=open_items))
         watch = self.escalation.watch if self.escalation is not None else None
         if watch is not None and not watch.ended:
             left = esc.format_hms(watch.remaining)
-            lines.append(f"The post-deploy watch window is still running ({left} left).")
+            lines.append(
+                self.say("The post-deploy watch window is still running ({left} left).", left=left)
+            )
         confirmed = await self.app.push_screen_wait(
-            ConfirmScreen("Resolve the incident?", lines, confirm_label="Resolve")
+            ConfirmScreen(
+                self.say("Resolve the incident?"),
+                lines,
+                confirm_label=self.say("Resolve"),
+                lang=self.lang,
+            )
         )
         if confirmed:
             await self.session.resolve()
@@ -498,24 +526,36 @@ class DashboardScreen(PaintCache, Screen[None]):
     def action_help(self) -> None:
         from warroom.widgets.help import HelpScreen
 
-        self.app.push_screen(HelpScreen(self._key_sections()))
+        self.app.push_screen(HelpScreen(self._key_sections(), self.lang))
 
     def _key_sections(self) -> list[KeySection]:
         from warroom.widgets.help import binding_rows
+        from warroom.widgets.words import state_help
 
+        lang, say = self.lang, self.say
         return [
-            ("Dashboard", binding_rows(self.BINDINGS)),
-            ("Runbook", [*binding_rows(RunbookView.BINDINGS), ("1-9", "Jump to phase")]),
-            ("Health", [*binding_rows(HealthTable.BINDINGS), ("enter", "Endpoint detail")]),
-            ("Error log", binding_rows(LogView.BINDINGS) + binding_rows(FilterBar.BINDINGS)),
+            (say("Dashboard"), binding_rows(self.BINDINGS, lang)),
             (
-                "Anywhere",
+                say("Runbook"),
+                [*binding_rows(RunbookView.BINDINGS, lang), ("1-9", say("Jump to phase"))],
+            ),
+            (
+                say("Health"),
+                [*binding_rows(HealthTable.BINDINGS, lang), ("enter", say("Endpoint detail"))],
+            ),
+            (
+                say("Error log"),
+                binding_rows(LogView.BINDINGS, lang) + binding_rows(FilterBar.BINDINGS, lang),
+            ),
+            (
+                say("Anywhere"),
                 [
-                    ("tab / shift+tab", "Next / previous pane"),
-                    ("ctrl+p", "Command palette: every action, severity, theme"),
-                    ("q / ctrl+q", "Quit"),
+                    ("tab / shift+tab", say("Next / previous pane")),
+                    ("ctrl+p", say("Command palette: every action, severity, theme")),
+                    ("q / ctrl+q", say("Quit")),
                 ],
             ),
+            (say("States"), state_help(lang)),
         ]
 
     # --- the log filter ----------------------------------------------------------------

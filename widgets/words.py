@@ -1,0 +1,180 @@
+"""The UI's fixed words (pane titles, keys, dialogs, header), in English and Japanese.
+
+The dashboard speaks the runbook's language: `[runbook] lang`, else the environment's
+LANG, as the runbook loader decides. The screen passes that language down to its
+widgets (a constructor argument or a reactive); no widget reads config to find it.
+
+The English text is the key: code keeps its English literal and asks `say(text, lang)`
+for it, so English reads exactly as written and a word without a Japanese entry shows
+in English rather than as a gap. Templates keep their `{name}` fields in both
+languages and are filled after the look-up. Codes a runbook, an alert or a report
+also uses (UP, DOWN, SEV2, T+0:17:05) stay as they are; their explanations are
+translated (`STATE_HELP`).
+
+Japanese is written as an on-call engineer in Japan reads it: katakana for the loan
+words the team already uses (ランブック, メトリクス, エスカレーション), short nouns
+for keys, since each wide character takes two cells of an 80-column key bar.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Final
+
+EN: Final = "en"
+JA: Final = "ja"
+
+_PHASES = {f"Phase {n}": f"フェーズ{n}" for n in range(1, 10)}
+
+JAPANESE: Final[Mapping[str, str]] = {
+    # Pane titles (the dashboard, the starting screen, the help screen's sections).
+    "Runbook": "ランブック",
+    "Health": "ヘルス",
+    "Metrics": "メトリクス",
+    "Error log": "エラーログ",
+    "Escalation": "エスカレーション",
+    "times": "時刻",
+    "starting…": "起動中…",
+    "{title}: none configured. Add a {section} section to the config file.": (
+        "{title}: 未設定です。設定ファイルに {section} セクションを追加してください。"
+    ),
+    # The header's alarms and states.
+    "NOT SAVED": "未保存",
+    "JOURNAL": "ジャーナル",
+    "READ-ONLY": "読み取り専用",
+    "RESOLVED": "解決済み",
+    # Key bar descriptions: short, the bar is one line.
+    "Filter log": "ログ絞込",
+    "Alerts": "アラート",
+    "Verdict": "判定",
+    "Ack": "了解",
+    "Status update": "状況報告",
+    "Mark deploy": "デプロイ記録",
+    "Graph window": "表示期間",
+    "Resolve": "解決",
+    "Release": "リリース",
+    "Rollback": "ロールバック",
+    "Roll back": "ロールバック",
+    "Projector": "投影",
+    "Zoom pane": "拡大",
+    "Help": "ヘルプ",
+    "Timeline": "経緯",
+    "Guidance": "指針",
+    "Close filter": "絞込を閉じる",
+    "Quit": "終了",
+    "palette": "コマンド",
+    "Done": "完了",
+    "Toggle done": "完了を切替",
+    "Note": "メモ",
+    "N/A": "対象外",
+    "Expand": "展開",
+    "Up": "上へ",
+    "Down": "下へ",
+    "Expand phase": "フェーズを展開",
+    "Collapse phase": "フェーズを折りたたむ",
+    "Top": "先頭へ",
+    "Bottom": "末尾へ",
+    **_PHASES,
+    "Details": "詳細",
+    "Follow/pause": "追従/停止",
+    "Wrap/cut lines": "折返し/切詰め",
+    "Page up": "前のページ",
+    "Page down": "次のページ",
+    "Oldest": "最古の行へ",
+    "Newest": "最新の行へ",
+    "Previous filter": "前の絞込",
+    "Next filter": "次の絞込",
+    "Close": "閉じる",
+    "Cancel": "取り消し",
+    "Confirm": "確認",
+    "Back": "戻る",
+    "Cancel action": "実行を中止",
+    "Refresh git": "git を更新",
+    "Output": "出力",
+    "Send": "送信",
+    # The command palette's entries (the bindings' tooltips).
+    "Filter the error log": "エラーログを絞り込む",
+    "Every alert of the incident, newest first": "インシデントの全アラート (新しい順)",
+    "Every criterion of the verdict": "判定の全基準",
+    "Acknowledge the escalation level reached": "到達したエスカレーション段階を了解する",
+    "Compose and send a status update": "状況報告を作成して送信する",
+    "Mark the production deploy now": "本番デプロイの時刻を今として記録する",
+    "Cycle the graph window: 5m, 30m, 2h": "グラフの表示期間を切り替える: 5分、30分、2時間",
+    "Resolve the incident (asks first)": "インシデントを解決する (確認あり)",
+    "Release: git actions and deploy commands": "リリース: git 操作とデプロイコマンド",
+    "Roll production back to the previous version": "本番を前のバージョンへロールバックする",
+    "Projector mode, and back": "投影モードの切り替え",
+    "Maximize the focused pane, or restore": "選択中のペインを最大化、または元に戻す",
+    "Keys of every pane": "全ペインのキー操作",
+    "Timeline of every event": "全イベントの経緯",
+    "Best practices, guidelines": "ベストプラクティスとガイドライン",
+    "Severity: {sev}": "重大度: {sev}",
+    "Change the incident's severity to {sev} (journaled)": (
+        "インシデントの重大度を {sev} に変更 (ジャーナルに記録)"
+    ),
+    "key: {key}": "キー: {key}",
+    # The help screen.
+    "Keys": "キー操作",
+    "Dashboard": "ダッシュボード",
+    "Anywhere": "共通",
+    "States": "状態",
+    "Jump to phase": "フェーズへ移動",
+    "Endpoint detail": "エンドポイントの詳細",
+    "Next / previous pane": "次 / 前のペイン",
+    "Command palette: every action, severity, theme": (
+        "コマンドパレット: すべての操作、重大度、テーマ"
+    ),
+    # Dialogs: prompts and confirmations.
+    "Not applicable: why?": "対象外: 理由は?",
+    "Choose one": "一つ選択",
+    "Type why, or esc to leave it open.": "理由を入力。esc で未完了のまま",
+    "Resolve the incident?": "インシデントを解決しますか?",
+    "Stops the incident clock and the escalation ladder (journaled).": (
+        "インシデントの時計とエスカレーションを止めます (ジャーナルに記録)。"
+    ),
+    "{n} runbook items are still open.": "ランブックの未完了項目が {n} 件あります。",
+    "The post-deploy watch window is still running ({left} left).": (
+        "デプロイ後の監視期間が続いています (残り {left})。"
+    ),
+    "The deploy is already marked: mark it again now?": (
+        "デプロイは記録済みです。今の時刻で記録し直しますか?"
+    ),
+    "Marked at {time} UTC by {actor}.": "{time} UTC に {actor} が記録。",
+    "Marking again moves the baseline and restarts the watch window.": (
+        "記録し直すとベースラインが移り、監視期間が最初からになります。"
+    ),
+    "Mark again": "記録し直す",
+    # Toasts after the user's own actions.
+    "Deploy marked: baseline set, post-deploy watch started.": (
+        "デプロイを記録: ベースラインを設定し、デプロイ後の監視を開始しました。"
+    ),
+    "Acknowledged by {actor}.": "{actor} が了解しました。",
+    "Status update sent.": "状況報告を送信しました。",
+    "The incident is already resolved.": "インシデントは解決済みです。",
+    "Not ticked: gated": "未完了: 前提待ち",
+}
+"""English UI text -> Japanese. A template keeps the same `{fields}` in both."""
+
+STATE_HELP: Final[tuple[tuple[str, str, str], ...]] = (
+    ("UP", "Answering as expected", "期待どおり応答している"),
+    ("WARN", "Answering, but slow or partly failing", "応答しているが遅い、または一部失敗"),
+    ("DOWN", "Failing its checks", "チェックに失敗している"),
+    ("STALE", "No recent probe: the figure is old", "最近の測定がない: 値が古い"),
+    ("PENDING", "Not probed yet", "まだ測定していない"),
+    ("FLAPPING", "Going down and up again and again", "ダウンと復旧を繰り返している"),
+    ("CRIT", "A metric past its critical threshold", "メトリクスが危険閾値を超えた"),
+    ("NO DATA", "A metric with no sample yet", "メトリクスの値がまだない"),
+)
+"""State codes (kept as codes in both languages) and what each means, in each language."""
+
+
+def say(text: str, lang: str) -> str:
+    """`text`, an English UI word or template, in `lang` (English when it has no entry)."""
+    if lang == JA:
+        return JAPANESE.get(text, text)
+    return text
+
+
+def state_help(lang: str) -> list[tuple[str, str]]:
+    """(code, what it means) rows for the help screen, in `lang`."""
+    return [(code, ja if lang == JA else en) for code, en, ja in STATE_HELP]
