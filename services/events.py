@@ -71,6 +71,11 @@ HEALTH_CHANGED = "health.changed"
 """{endpoint, from, to, reason}: an endpoint moved from one state to another."""
 ALERT_RAISED = "alert.raised"
 """{subject, text}: something an engineer must look at now."""
+VERDICT_CHANGED = "verdict.changed"
+"""{outcome, summary, headline, criteria: [{name, kind, critical, value, threshold, unit,
+window, samples, baseline_samples, p_value, outcome, reason}], deploy_seq, batch?}: the
+deploy verdict (Pass, Fail, Inconclusive) changed; `deploy_seq` is the event it judges
+from (the deploy mark, or the finished rolling batch `batch`)."""
 NOTIFY_FAILED = "notify.failed"
 """{url (masked), event, attempts, error}: a webhook gave up after its retries."""
 

@@ -33,6 +33,7 @@ from warroom.services.release.actions import (
     RollingPlan,
     RunState,
 )
+from warroom.services.release.deploy_verdict import DeployVerdict
 from warroom.services.release.git import (
     ActionKind,
     ActionResult,
@@ -45,6 +46,7 @@ from warroom.services.release.git import (
     plan_tag,
     read_release,
 )
+from warroom.services.release.verdict import Outcome
 from warroom.services.runbook.gates import command_refusals
 from warroom.services.runbook.model import RunbookState
 from warroom.services.sanitize import clean
@@ -59,6 +61,9 @@ Listener = Callable[[], None]
 
 Announce = Callable[[str, str, Mapping[str, Any]], None]
 """Sends one step of the deploy path to the webhooks: (event kind, text, fields)."""
+
+VerdictNow = Callable[[], DeployVerdict | None]
+"""The verdict on the deploy in production now (the session's `verdict_now`)."""
 
 RunbookNow = Callable[[], RunbookState | None]
 """The checklist as the journal has it now (None when there is no runbook to ask)."""
@@ -136,6 +141,7 @@ class ReleaseController:
         record: Record,
         read_only: bool = False,
         gates: Gates | None = None,
+        verdict: VerdictNow | None = None,
         runbook: RunbookNow | None = None,
         announce: Announce | None = None,
         runner: ActionRunner | None = None,
@@ -148,6 +154,7 @@ class ReleaseController:
         self.read_only = read_only
         self._record = record
         self._gates = gates
+        self._judge = verdict
         self._runbook = runbook
         self._announce = announce
         self.runner = runner or ActionRunner(
@@ -223,15 +230,21 @@ class ReleaseController:
         """Why the procedure says not to run command `name` now; () when it may run.
 
         The runbook's word (requirements of the items the command performs, the chosen
-        strategy) and, for a rolling batch, the gates between batches. Each reason may
-        be overridden by a person with a reason (`override`).
+        strategy) and, for a rolling batch, the verdict on the batch before it (or,
+        without a verdict, the plain gates). Each reason may be overridden by a person
+        with a reason (`override`).
         """
         state = self._runbook() if self._runbook is not None else None
         reasons = list(command_refusals(state, name)) if state is not None else []
         plan = self.rolling
         if name == ROLLING and plan is not None and plan.failed is None:
             now = self.clock.monotonic()
-            if not plan.running and not plan.complete and not plan.offer_next(now):
+            between = not plan.running and not plan.complete
+            if between and self._judge is not None and plan.done > 0:
+                refusal = verdict_refusal(plan, self._judge())
+                if refusal is not None:
+                    reasons.append(refusal)
+            elif between and not plan.offer_next(now):
                 reasons.append(f"batch {plan.next_batch}/{plan.total}: {plan.waiting_for(now)}")
         return tuple(reasons)
 
@@ -482,6 +495,9 @@ class ReleaseController:
         return True
 
     async def _watch_gates(self) -> None:
+        if self._judge is not None:
+            await self._watch_verdict(self._judge)
+            return
         # Between batches the gates must hold for `gate_for`; watched here, not in a
         # screen, so the rollout keeps counting while the dashboard is shown. Each
         # verdict (the gates stopped holding, they held long enough) goes to the webhooks.
@@ -502,6 +518,27 @@ class ReleaseController:
                 ready_told = True
                 self._verdict(observed, f"gates held {observed.gate_for:.0f}s: next batch ready")
                 self._changed()
+            await asyncio.sleep(self._gate_poll)
+
+    async def _watch_verdict(self, judge: VerdictNow) -> None:
+        # Between batches the verdict on the batch just deployed decides: Pass offers the
+        # next batch, Fail refuses it and recommends the rollback, Inconclusive pauses
+        # for a person. Each change goes to the webhooks with what it means for the
+        # rollout (the verdict itself is journaled and told by the session).
+        told: Outcome | None = None
+        while (plan := self.rolling) is not None:
+            if plan.running or plan.complete or plan.failed is not None:
+                return
+            now = self.clock.monotonic()
+            verdict = judge()
+            judged = verdict if verdict is not None and verdict.batch == plan.done else None
+            observed = verdict_plan(plan, judged, now)
+            if observed != plan:
+                self.rolling = observed
+                self._changed()
+            if judged is not None and judged.outcome is not told:
+                told = judged.outcome
+                self._verdict(observed, ROLLOUT_WORDS[told])
             await asyncio.sleep(self._gate_poll)
 
     def _verdict(self, plan: RollingPlan, verdict: str) -> None:
@@ -545,6 +582,44 @@ class ReleaseController:
             # The journal did not answer in time: the group is already gone; do not hang.
             task.cancel()
         await asyncio.gather(task, return_exceptions=True)
+
+
+ROLLOUT_WORDS: dict[Outcome, str] = {
+    Outcome.PASS: "verdict Pass: next batch ready",
+    Outcome.FAIL: "verdict Fail: next batch refused, roll back recommended",
+    Outcome.INCONCLUSIVE: "verdict Inconclusive: paused, a person decides",
+}
+"""What each verdict means for the rollout, as the webhooks are told it."""
+
+
+def verdict_refusal(plan: RollingPlan, verdict: DeployVerdict | None) -> str | None:
+    """Why the next batch waits, by the verdict on the batch before it; None on Pass.
+
+    A verdict on another deploy (the batch's end not journaled yet) is no answer.
+    """
+    where = f"batch {plan.next_batch}/{plan.total}"
+    if verdict is None or verdict.batch != plan.done:
+        return f"{where}: waiting for the verdict on batch {plan.done}"
+    if verdict.outcome is Outcome.PASS:
+        return None
+    if verdict.outcome is Outcome.FAIL:
+        return f"{where}: refused, verdict Fail · {verdict.headline} → roll back (ctrl+r)"
+    return f"{where}: paused, verdict Inconclusive · {verdict.headline}: decide, or wait"
+
+
+def verdict_plan(plan: RollingPlan, verdict: DeployVerdict | None, now: float) -> RollingPlan:
+    """The plan as the verdict leaves it, so the Release screen shows ready or waiting.
+
+    Pass counts as gates held long enough; anything else as gates not holding, named
+    by the verdict's outcome.
+    """
+    if plan.running or plan.done == 0:
+        return plan
+    if verdict is not None and verdict.outcome is Outcome.PASS:
+        held = plan.held_since if plan.held_since is not None else now - plan.gate_for
+        return replace(plan, held_since=held, failed_gates=())
+    word = "waiting for the verdict" if verdict is None else f"verdict {verdict.outcome.value}"
+    return replace(plan, held_since=None, failed_gates=(word,))
 
 
 def _label(name: str, values: Mapping[str, str | int | None]) -> str:

@@ -68,6 +68,7 @@ class IncidentSession(SessionEngine):
                 record=self.record,
                 read_only=self.read_only,
                 gates=self.gates,
+                verdict=self.verdict_now,
                 runbook=lambda: self._runbook,
                 announce=self._announce,
             )
@@ -166,8 +167,12 @@ class IncidentSession(SessionEngine):
         return any(event.kind == kinds.DEPLOY_MARKED for event in self._events)
 
     async def mark_deploy(self, **details: Any) -> bool:
-        """Mark the production deploy now: the baseline, the watch window, a webhook."""
-        if not await self.record(kinds.DEPLOY_MARKED, dict(details)):
+        """Mark the production deploy now: the baseline, the watch window, a webhook.
+
+        The versions (the hotfix, and production before it) go into the event, so the
+        report can tell the deploy's story from the journal alone.
+        """
+        if not await self.record(kinds.DEPLOY_MARKED, {**self._versions(), **details}):
             return False
         self._announce("deploy", "Hotfix deployed to production.")
         return True

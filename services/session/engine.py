@@ -30,6 +30,7 @@ from warroom.services.logs.filter import LogFilter
 from warroom.services.logs.follow import LogBatch, LogBuffer, LogFollower, LogItem
 from warroom.services.metrics.sampler import MetricSampler, MetricsSnapshot
 from warroom.services.redact import redact
+from warroom.services.release.deploy_verdict import DeployVerdict, deploy_verdict
 from warroom.services.runbook.model import Runbook, RunbookState, replay, runbook_for
 from warroom.services.session.alert_log import RaisedAlert, alert_log
 from warroom.services.session.state import Notice, NoticeLevel, SessionState
@@ -96,6 +97,8 @@ class SessionEngine:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._streaming = False
         self._release: ReleaseController | None = None
+        self._verdict: DeployVerdict | None = None
+        """The verdict as of the last clock step (or the last deploy event applied)."""
 
     @property
     def initial_filter(self) -> str:
@@ -125,6 +128,7 @@ class SessionEngine:
             metrics=self._metrics,
             journal_open=self.journal is not None,
             alert_log=alert_log(self._events, self.alerts.active_subjects(), self._unjournaled),
+            verdict=self._verdict,
             new_lines=tuple(self._new_lines),
             alerts=tuple(self._new_alerts),
             crossed=tuple(self._crossed),
@@ -344,7 +348,54 @@ class SessionEngine:
             for level in result.crossed:
                 text = esc.crossing_text(self.loaded.config.escalation.levels, level.index)
                 self._announce("escalation", text)
+        await self._judge()
         self._publish(now=True)
+
+    def verdict_now(self) -> DeployVerdict | None:
+        """The verdict on the deploy in production, judged from the latest snapshots now.
+
+        None before any deploy mark or finished rolling batch, and after a rollback.
+        Cheap enough for every clock step: the windows are a few hundred points and the
+        rank test caches its answers.
+        """
+        return deploy_verdict(
+            self.loaded.config, self._events, self._health, self._metrics, self.clock.now()
+        )
+
+    async def _judge(self) -> None:
+        """Judge the deploy; journal (and tell the webhooks) when its outcome changed.
+
+        A change is counted per deploy judged (`deploy_seq`): each batch of a rolling
+        deploy, and the deploy mark, has its own first verdict on record.
+        """
+        verdict = self._verdict = self.verdict_now()
+        if verdict is None or self.read_only or self.journal is None:
+            return
+        last = next(
+            (
+                e
+                for e in reversed(self._events)
+                if e.kind == kinds.VERDICT_CHANGED
+                and e.payload.get("deploy_seq") == verdict.deploy_seq
+            ),
+            None,
+        )
+        if last is not None and last.payload.get("outcome") == verdict.outcome.value:
+            return
+        payload = verdict.payload()
+        if not await self._write(kinds.VERDICT_CHANGED, payload, system=True):
+            return
+        fields = {
+            "step": kinds.VERDICT_CHANGED,
+            "verdict": verdict.outcome.value,
+            "summary": payload["summary"],
+            "headline": verdict.headline,
+            "deploy_seq": verdict.deploy_seq,
+        }
+        if verdict.batch is not None:
+            fields["batch"] = verdict.batch
+        # A step of the deploy path, so the webhooks subscribed to deploys hear it.
+        self._announce("deploy", verdict.text(), fields)
 
     def _apply(self, batch: Sequence[Event]) -> None:
         """Apply the events not applied yet, in sequence order (each exactly once).
@@ -361,6 +412,9 @@ class SessionEngine:
         if any(event.kind in (kinds.DEPLOY_MARKED, kinds.ROLLBACK_FINISHED) for event in fresh):
             self._apply_deploy_mark()
             self._end_watch_after_rollback()
+        if any(event.kind in _JUDGED_FROM for event in fresh):
+            # A new deploy (or its rollback) shows at once, not with the next second.
+            self._verdict = self.verdict_now()
         if self._escalation is not None and self._started is not None:
             # Acks, severity and resolution show at once, not with the next second.
             self._escalation = esc.compute_state(
@@ -496,6 +550,10 @@ class SessionEngine:
             shown = _text(deploy.payload.get("version")) or version or "the hotfix"
             return f"{shown} deployed at {deploy.at:%H:%M} UTC"
         return f"{version} (not deployed yet)" if version else ""
+
+
+_JUDGED_FROM = frozenset({kinds.DEPLOY_MARKED, kinds.ROLLBACK_FINISHED, kinds.ACTION_FINISHED})
+"""The events that change which deploy the verdict judges."""
 
 
 def _lines_by_log(batch: LogBatch, names: set[str]) -> dict[str, list[str]]:

@@ -11,6 +11,7 @@ from warroom.services.health.probe import HealthSnapshot
 from warroom.services.journal.store import Event
 from warroom.services.logs.follow import LogItem
 from warroom.services.metrics.sampler import MetricsSnapshot
+from warroom.services.release.deploy_verdict import DeployVerdict
 from warroom.services.runbook.model import RunbookState
 from warroom.services.session.alert_log import RaisedAlert
 from warroom.services.session.summary import IncidentSummary
@@ -50,6 +51,9 @@ class SessionState:
     """Whether the journal has been opened (changes are possible, unless read-only)."""
     alert_log: tuple[RaisedAlert, ...] = ()
     """Every alert of the incident, newest first, each marked active or not."""
+    verdict: DeployVerdict | None = None
+    """The verdict on the deploy in production (None before a deploy or batch, and after
+    a rollback), judged on each clock step."""
     new_lines: tuple[LogItem, ...] = ()
     """Log items that match the filter, arrived since the previous state."""
     alerts: tuple[Alert, ...] = ()

@@ -23,6 +23,7 @@ from warroom.services.health.probe import HealthSnapshot
 from warroom.services.journal.backend import EventJournal
 from warroom.services.journal.store import Event
 from warroom.services.metrics.sampler import MetricsSnapshot
+from warroom.services.release.deploy_verdict import DeployVerdict
 from warroom.services.runbook.model import Runbook, RunbookState, replay
 from warroom.services.runbook.placeholders import CommandValues, command_values
 from warroom.services.session import IncidentSession, SessionState
@@ -44,6 +45,7 @@ from warroom.widgets.pinned_error import PinnedError
 from warroom.widgets.projector_view import ProjectorView
 from warroom.widgets.release_bar import ReleaseBar
 from warroom.widgets.runbook_view import RunbookView
+from warroom.widgets.verdict_line import VerdictLine
 from warroom.widgets.words import say
 
 if TYPE_CHECKING:
@@ -67,6 +69,7 @@ class DashboardScreen(PaintCache, Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("slash", "filter", "Filter log", key_display="/", tooltip="Filter the error log"),
         Binding("A", "alerts", "Alerts", tooltip="Every alert of the incident, newest first"),
+        Binding("V", "verdict", "Verdict", show=False, tooltip="Every criterion of the verdict"),
         Binding("a", "ack", "Ack", tooltip="Acknowledge the escalation level reached"),
         Binding("u", "status", "Status update", tooltip="Compose and send a status update"),
         Binding("D", "mark_deploy", "Mark deploy", tooltip="Mark the production deploy now"),
@@ -99,6 +102,7 @@ class DashboardScreen(PaintCache, Screen[None]):
     versions: reactive[CommandValues | None] = reactive(None, repaint=False)
     """The release's versions, as the runbook fills them into its commands."""
     alert_log: reactive[tuple[RaisedAlert, ...]] = reactive((), repaint=False)
+    verdict: reactive[DeployVerdict | None] = reactive(None, repaint=False)
     now: reactive[datetime | None] = reactive(None, repaint=False)
     """The wall time of the state shown: today's date and ages come from it."""
 
@@ -132,6 +136,7 @@ class DashboardScreen(PaintCache, Screen[None]):
         yield AlertLine(id="alert-line").data_bind(
             alerts=DashboardScreen.alert_log, now=DashboardScreen.now
         )
+        yield VerdictLine(id="verdict-line").data_bind(verdict=DashboardScreen.verdict)
         yield ReleaseBar(id="release-bar").data_bind(info=DashboardScreen.release)
         with Row(id="panes"):
             with Column(id="col-a"):
@@ -247,6 +252,7 @@ class DashboardScreen(PaintCache, Screen[None]):
             bar.rollback = rolled_back
         self.now = view.now = self.runtime.clock.now()
         self.alert_log = state.alert_log
+        self.verdict = state.verdict
         self.escalation = state.escalation
         self.health = state.health
         self.metrics = state.metrics
@@ -274,6 +280,12 @@ class DashboardScreen(PaintCache, Screen[None]):
         from warroom.widgets.alert_line import AlertListScreen
 
         self.app.push_screen(AlertListScreen(self.alert_log, self.now))
+
+    def action_verdict(self) -> None:
+        """List every criterion of the deploy verdict, with its numbers."""
+        from warroom.widgets.verdict_line import VerdictListScreen
+
+        self.app.push_screen(VerdictListScreen(self.verdict))
 
     def _toast(self, state: SessionState) -> None:
         config = self.runtime.loaded.config
