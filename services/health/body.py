@@ -68,6 +68,8 @@ class _Inflate:
 
 def _stages(content_encoding: str) -> list[_Inflate]:
     """The decoding stages for a Content-Encoding value, in the order to apply them."""
+    if not content_encoding:  # most bodies: nothing to split
+        return []
     codings = [c.strip().lower() for c in content_encoding.split(",")]
     return [_Inflate(c) for c in reversed(codings) if c in ("gzip", "x-gzip", "deflate")]
 

@@ -531,6 +531,18 @@ def make_client(endpoints: Sequence[EndpointConfig]) -> httpx.AsyncClient:
 # --- probing ---------------------------------------------------------------------------
 
 
+_PHASES = {
+    "connection.connect_tcp.started": "connect",  # again: a retry on a fresh connection
+    "http11.send_request_headers.started": "request",
+    "http11.receive_response_headers.started": "headers",
+    "http11.receive_response_body.started": "body",
+    "http2.send_request_headers.started": "request",
+    "http2.receive_response_headers.started": "headers",
+    "http2.receive_response_body.started": "body",
+}
+"""The trace events (httpcore's names) at which a probe enters a phase."""
+
+
 class _Phase:
     """Where a probe is, so a deadline can say what it interrupted."""
 
@@ -538,14 +550,10 @@ class _Phase:
         self.name = "connect"
 
     async def trace(self, event: str, info: dict[str, Any]) -> None:
-        if event.endswith("connect_tcp.started"):  # a retry on a fresh connection
-            self.name = "connect"
-        elif event.endswith("send_request_headers.started"):
-            self.name = "request"
-        elif event.endswith("receive_response_headers.started"):
-            self.name = "headers"
-        elif event.endswith("receive_response_body.started"):
-            self.name = "body"
+        # Called seven times a probe: one lookup, not a chain of suffix tests.
+        name = _PHASES.get(event)
+        if name is not None:
+            self.name = name
 
 
 _REDIRECT_CODES = frozenset({301, 302, 303, 307, 308})

@@ -15,8 +15,9 @@ sent again once on a fresh connection. Bodies are streamed, with reading from th
 socket paused while the reader lags, so a huge body is never buffered; bytes are
 handed to h11 only when it needs more. The status line and headers together are
 capped at `HEAD_CAP` bytes, interim answers at `MAX_INTERIM`, and a buffer of tiny
-events gives the loop to other tasks every `EVENTS_PER_TURN` events. The httpx "trace" extension is called at the same points
-httpcore calls it ("connection.connect_tcp", "connection.start_tls",
+events gives the loop to other tasks every `EVENTS_PER_TURN` events. The httpx
+"trace" extension is called at the same points httpcore calls it
+("connection.connect_tcp", "connection.start_tls",
 "http11.send_request_headers", "http11.send_request_body",
 "http11.receive_response_headers", "http11.receive_response_body",
 "http11.response_closed"), so the probes can tell where a failure struck, and
