@@ -4,7 +4,7 @@
    HTTP on 127.0.0.1 and the JSON decoded in a thread), for a 4-hour window at 5 s
    (2,881 points) and at 15 s (961), and the longest Prometheus gives, 11,000 points
    (about 3 hours at 1 s); median and p99.
-2. backfill: those points put into a series' ring buffer (`_Series.backfill`).
+2. backfill: those points put into a series' ring buffer (`SeriesBuffer.backfill`).
 3. instant: one figure (`PromQLServer.instant`), median and p99.
 4. a sampler's first figure: from `MetricSampler.stream()` starting to the first
    snapshot with a value and its 4 hours of history.
@@ -30,7 +30,9 @@ from tests.prom_server import PromServer
 from warroom.services.clock import SystemClock
 from warroom.services.config import MetricConfig
 from warroom.services.metrics.promql import MAX_POINTS, PromQLServer
-from warroom.services.metrics.sampler import WATCH_SECONDS, MetricSampler, _Series
+from warroom.services.metrics.ring import SeriesBuffer
+from warroom.services.metrics.sampler import MetricSampler
+from warroom.services.metrics.series import WATCH_SECONDS
 
 QUERY = "sum(vector(0.25) * 4)"
 """Any query giving one series at every step; the server's work is not what is measured."""
@@ -68,7 +70,7 @@ async def _measure(url: str, runs: int) -> list[dict[str, Any]]:
                 start = time.perf_counter()
                 points = await server.history(QUERY, now - span, now, step)
                 took.append((time.perf_counter() - start) * 1000)
-                series = _Series(
+                series = SeriesBuffer(
                     MetricConfig(name="m", source="promql", url=url, query=QUERY, interval=step)
                 )
                 start = time.perf_counter()

@@ -21,7 +21,7 @@ from textual.reactive import reactive
 from textual.style import Style
 from textual.widget import Widget
 
-from warroom.services.metrics.sampler import MetricSeries, trend_direction
+from warroom.services.metrics.series import MetricSeries, trend_direction
 from warroom.services.sanitize import clean
 from warroom.widgets.glyphs import NO_DATA, TREND_ARROWS
 from warroom.widgets.health_table import format_age

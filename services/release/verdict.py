@@ -26,7 +26,7 @@ from typing import Literal
 
 from warroom.services.config import Config, EndpointConfig, MetricConfig
 from warroom.services.health.probe import HealthSnapshot
-from warroom.services.metrics.sampler import BASELINE_WINDOW, RECENT_WINDOW, MetricsSnapshot
+from warroom.services.metrics.series import BASELINE_WINDOW, RECENT_WINDOW, MetricsSnapshot
 
 Direction = Literal["higher_is_worse", "lower_is_worse"]
 Kind = Literal["endpoint", "threshold", "baseline"]

@@ -19,13 +19,9 @@ from warroom.services.clock import ManualClock
 from warroom.services.config import EndpointConfig, LogConfig, MetricConfig
 from warroom.services.health.probe import Prober, ProbeResult, ProbeState, Reason
 from warroom.services.logs.follow import LogFollower
-from warroom.services.metrics.sampler import (
-    MetricError,
-    MetricSampler,
-    baseline_delta,
-    dotted_path,
-    threshold_state,
-)
+from warroom.services.metrics.sampler import MetricSampler
+from warroom.services.metrics.series import MetricError, baseline_delta, threshold_state
+from warroom.services.metrics.sources import dotted_path
 
 
 @asynccontextmanager

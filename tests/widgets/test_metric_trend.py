@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.widgets.test_metric_graph import T0, Harness, rendered, series
-from warroom.services.metrics.sampler import trend_direction, window_change
+from warroom.services.metrics.series import trend_direction, window_change
 from warroom.widgets.metric_graph import MetricGraph
 
 
