@@ -39,7 +39,7 @@ import psutil
 
 from warroom.services.clock import SystemClock
 from warroom.services.config import IncidentConfig
-from warroom.services.escalation.ladder import ESCALATION_ACK, ESCALATION_CROSSED, STATUS_SENT
+from warroom.services.events import ESCALATION_ACK, ESCALATION_CROSSED, STATUS_SENT
 from warroom.services.health.alerts import ALERT_RAISED, HEALTH_CHANGED
 from warroom.services.journal.report import build_report, render_json, render_markdown
 from warroom.services.journal.store import Journal

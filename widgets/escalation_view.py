@@ -18,7 +18,8 @@ from textual.reactive import reactive
 from textual.widget import Widget
 from textual.widgets import Digits
 
-from warroom.services.escalation.ladder import EscalationState, format_countdown
+from warroom.services.escalation.countdown import format_countdown
+from warroom.services.escalation.ladder import EscalationState
 from warroom.widgets.paint_cache import PaintCache
 from warroom.widgets.text_line import TextLine
 

@@ -6,7 +6,7 @@ from rich.text import Text
 from textual.reactive import reactive
 from textual.widget import Widget
 
-from warroom.services.escalation.ladder import format_hms
+from warroom.services.escalation.countdown import format_hms
 from warroom.services.session.summary import IncidentSummary
 from warroom.widgets.paint_cache import PaintCache
 from warroom.widgets.words import say

@@ -20,7 +20,8 @@ from textual.reactive import reactive
 from textual.widget import Widget
 from textual.widgets import Static
 
-from warroom.services.escalation.ladder import EscalationState, format_hms
+from warroom.services.escalation.countdown import format_hms
+from warroom.services.escalation.ladder import EscalationState
 from warroom.services.health.probe import HealthSnapshot, state_words
 from warroom.services.metrics.sampler import MetricSeries, MetricsSnapshot
 from warroom.services.runbook.model import RunbookState

@@ -11,13 +11,29 @@ a forward step of the wall clock does not page levels early either.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 
-from warroom.services.clock import Clock
 from warroom.services.config import EscalationConfig, EscalationLevel
+
+# The session and the screen read the escalation rules through this module (as `esc`):
+# the names kept in the modules below are re-exported here.
+from warroom.services.escalation.countdown import format_countdown as format_countdown
+from warroom.services.escalation.countdown import format_hms as format_hms
+from warroom.services.escalation.incident_clock import IncidentClock as IncidentClock
+from warroom.services.escalation.incident_clock import current_severity as current_severity
+from warroom.services.escalation.incident_clock import elapsed_seconds as elapsed_seconds
+from warroom.services.escalation.incident_clock import ensure_started as ensure_started
+from warroom.services.escalation.incident_clock import incident_start as incident_start
+from warroom.services.escalation.incident_clock import opening_payload as opening_payload
+from warroom.services.escalation.incident_clock import resolved_at, running_elapsed
+from warroom.services.escalation.journal_events import EventLike, Record, payload_int
+from warroom.services.escalation.status import compose_status as compose_status
+from warroom.services.escalation.status import last_status_at
+from warroom.services.escalation.watch import WatchDue, WatchState, watch_state
+from warroom.services.escalation.watch import due_watch_events as due_watch_events
 
 # Journal event kinds and severities are defined in `warroom.services.events` (re-exported).
 from warroom.services.events import DEPLOY_MARKED as DEPLOY_MARKED
@@ -33,30 +49,9 @@ from warroom.services.events import WATCH_ENDED as WATCH_ENDED
 
 APPROACH_SECONDS = 120.0
 """A threshold is "approaching" in its last two minutes."""
-WATCH_CHECKPOINT_EVERY = 30 * 60.0
-"""The watch window journals an all-clear checkpoint every 30 minutes."""
 
 
-class EventLike(Protocol):
-    """What this module reads from a journal event."""
-
-    @property
-    def seq(self) -> int: ...
-    @property
-    def at(self) -> datetime: ...
-    @property
-    def actor(self) -> str: ...
-    @property
-    def kind(self) -> str: ...
-    @property
-    def payload(self) -> Mapping[str, Any]: ...
-
-
-Record = Callable[[str, dict[str, Any]], object]
-"""Appends one event to the journal: `record(kind, payload)`."""
-
-
-# --- values --------------------------------------------------------------------
+# --- values ------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -90,22 +85,6 @@ class Ack:
     level: int
     actor: str
     at: datetime
-
-
-@dataclass(frozen=True)
-class WatchState:
-    """The post-deploy watch window: how long is left and the next all-clear checkpoint."""
-
-    deploy_seq: int
-    started: datetime
-    length: float
-    elapsed: float
-    remaining: float
-    checkpoints_done: int
-    next_checkpoint: int | None
-    """The number (1-based) of the next checkpoint, None when only the end is left."""
-    next_checkpoint_in: float | None
-    ended: bool
 
 
 @dataclass(frozen=True)
@@ -144,42 +123,7 @@ class EscalationState:
         return self.reached is not None and self.reached.index in self.unacked
 
 
-@dataclass(frozen=True)
-class WatchDue:
-    """A watch window event that is due and not yet journaled."""
-
-    kind: str
-    """WATCH_CHECKPOINT or WATCH_ENDED."""
-    deploy_seq: int
-    n: int
-    """Checkpoint number (1-based); for the end, the number of checkpoints before it + 1."""
-
-    def payload(self, health: str) -> dict[str, Any]:
-        """The journal payload for this event, with the health summary at that moment."""
-        return {"deploy_seq": self.deploy_seq, "n": self.n, "health": health}
-
-
-# --- formatting ----------------------------------------------------------------
-
-
-def format_hms(seconds: float) -> str:
-    """H:MM:SS, for the incident clock (never negative)."""
-    total = max(0, int(seconds))
-    hours, rest = divmod(total, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}"
-
-
-def format_countdown(seconds: float) -> str:
-    """M:SS below an hour, H:MM:SS above; rounds up so 0:00 means "now"."""
-    total = max(0, int(-(-seconds // 1)))
-    if total >= 3600:
-        return format_hms(total)
-    minutes, secs = divmod(total, 60)
-    return f"{minutes}:{secs:02d}"
-
-
-# --- the ladder ----------------------------------------------------------------
+# --- the ladder --------------------------------------------------------------
 
 
 def level_at(levels: Sequence[EscalationLevel], elapsed: float) -> int | None:
@@ -199,22 +143,12 @@ def _level_info(levels: Sequence[EscalationLevel], index: int) -> LevelInfo:
     return LevelInfo(index, level.after, level.role, level.name, level.contact)
 
 
-def _int(value: object) -> int | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
-        return int(value)
-    return None
-
-
 def crossed_levels(events: Sequence[EventLike]) -> set[int]:
     """Level indexes already journaled as crossed."""
     crossed: set[int] = set()
     for event in events:
         if event.kind == ESCALATION_CROSSED:
-            index = _int(event.payload.get("level"))
+            index = payload_int(event.payload.get("level"))
             if index is not None:
                 crossed.add(index)
     return crossed
@@ -258,129 +192,11 @@ def crossing_text(levels: Sequence[EscalationLevel], index: int) -> str:
     return f"Escalate: call {info.who}{contact} ({format_hms(info.after)} elapsed)"
 
 
-# --- the clock -----------------------------------------------------------------
-
-
-def _parse_time(value: object) -> datetime | None:
-    if isinstance(value, datetime):
-        return value if value.tzinfo is not None else None
-    if isinstance(value, str):
-        try:
-            parsed = datetime.fromisoformat(value)
-        except ValueError:
-            return None
-        return parsed if parsed.tzinfo is not None else None
-    return None
-
-
-def incident_start(configured: datetime | None, events: Sequence[EventLike]) -> datetime | None:
-    """When the clock started: the configured start, else the earliest `incident.opened`.
-
-    None means this is the first launch: journal `opening_payload(now)` and call again.
-    """
-    if configured is not None:
-        return configured
-    starts = [
-        _parse_time(event.payload.get("started")) or event.at
-        for event in events
-        if event.kind == INCIDENT_OPENED
-    ]
-    return min(starts) if starts else None
-
-
-def opening_payload(now: datetime) -> dict[str, Any]:
-    """The `incident.opened` payload journaled on the first launch."""
-    return {"started": now.isoformat()}
-
-
-def ensure_started(
-    configured: datetime | None, events: Sequence[EventLike], now: datetime, record: Record
-) -> datetime:
-    """The incident start, journaling `incident.opened` first if nothing says when it began.
-
-    Two instances opening at once both journal; the earliest start wins for both.
-    """
-    start = incident_start(configured, events)
-    if start is not None:
-        return start
-    record(INCIDENT_OPENED, opening_payload(now))
-    return now
-
-
-def resolved_at(events: Sequence[EventLike]) -> datetime | None:
-    """When the incident was resolved (the first `incident.resolved`), else None."""
-    for event in events:
-        if event.kind == INCIDENT_RESOLVED:
-            return event.at
-    return None
-
-
-def elapsed_seconds(started: datetime, now: datetime, events: Sequence[EventLike]) -> float:
-    """Seconds on the incident clock: wall time since the start, frozen at resolution."""
-    end = resolved_at(events)
-    until = end if end is not None and end < now else now
-    return max(0.0, (until - started).total_seconds())
-
-
-@dataclass(frozen=True)
-class IncidentClock:
-    """The incident clock while it runs: elapsed time measured on the monotonic clock.
-
-    Anchored once per process at a (wall, monotonic) pair read together; from then on
-    the clock moves only with the monotonic clock, so an NTP step or a DST mistake on
-    the host moves neither the clock shown nor the ladder (a +1 h step would otherwise
-    page two levels at once). The journal's start is wall time, the only time shared
-    between instances and restarts, so the anchor places it once, at anchoring.
-    """
-
-    wall: datetime
-    """Wall time when the clock was anchored."""
-    monotonic: float
-    """The monotonic reading taken at the same moment."""
-
-    @classmethod
-    def anchor(cls, clock: Clock) -> IncidentClock:
-        """Anchor on `clock` now (once, when this process starts the incident clock)."""
-        return cls(clock.now(), clock.monotonic())
-
-    def now(self, monotonic: float) -> datetime:
-        """Steady wall time: the anchor's wall time plus the monotonic time since."""
-        return self.wall + timedelta(seconds=max(0.0, monotonic - self.monotonic))
-
-    def elapsed(self, started: datetime, monotonic: float) -> float:
-        """Seconds since `started` (the journal's start) at the monotonic reading given."""
-        return max(0.0, (self.now(monotonic) - started).total_seconds())
-
-
-def _running_elapsed(
-    started: datetime, now: datetime, events: Sequence[EventLike], running: float | None
-) -> float:
-    """The incident clock: `running` (from `IncidentClock`) until resolved, then frozen.
-
-    Without `running` it is the wall time since the start. Once resolved it is the
-    resolution's journaled (wall) time less the start, the same on every instance.
-    """
-    if running is None or resolved_at(events) is not None:
-        return elapsed_seconds(started, now, events)
-    return max(0.0, running)
-
-
-def current_severity(default: str, events: Sequence[EventLike]) -> str:
-    """The latest journaled severity, else the configured one."""
-    severity = default
-    for event in events:
-        if event.kind == SEVERITY_CHANGED:
-            value = event.payload.get("severity")
-            if isinstance(value, str) and value in SEVERITIES:
-                severity = value
-    return severity
-
-
 def _acks(events: Sequence[EventLike]) -> tuple[Ack, ...]:
     acks: list[Ack] = []
     for event in events:
         if event.kind == ESCALATION_ACK:
-            index = _int(event.payload.get("level"))
+            index = payload_int(event.payload.get("level"))
             if index is not None:
                 acks.append(Ack(index, event.actor, event.at))
     return tuple(acks)
@@ -393,133 +209,7 @@ def ack_payload(state: EscalationState) -> dict[str, Any] | None:
     return {"level": state.reached.index, "role": state.reached.role}
 
 
-# --- status updates ------------------------------------------------------------
-
-
-def last_status_at(events: Sequence[EventLike]) -> datetime | None:
-    """When the latest status update went out."""
-    latest: datetime | None = None
-    for event in events:
-        if event.kind == STATUS_SENT and (latest is None or event.at > latest):
-            latest = event.at
-    return latest
-
-
-def compose_status(
-    *,
-    incident: str,
-    severity: str,
-    elapsed: float,
-    phase: str = "",
-    health: str = "",
-    error_trend: str = "",
-    version: str = "",
-    next_step: str = "",
-) -> str:
-    """A status update pre-filled from live state, for the user to edit before sending."""
-    lines = [f"[{severity}] {incident}: status update ({format_hms(elapsed)} elapsed)"]
-    for label, value in (
-        ("Phase", phase),
-        ("Health", health),
-        ("Error rate", error_trend),
-        ("Hotfix", version),
-        ("Next", next_step),
-    ):
-        lines.append(f"{label}: {value.strip() or 'n/a'}")
-    return "\n".join(lines)
-
-
-# --- the watch window ----------------------------------------------------------
-
-
-def _latest_deploy(events: Sequence[EventLike]) -> EventLike | None:
-    latest: EventLike | None = None
-    for event in events:
-        if event.kind == DEPLOY_MARKED:
-            latest = event
-    return latest
-
-
-def _checkpoint_count(length: float, every: float) -> int:
-    """Checkpoints strictly before the end: 2h at 30 min gives 3 (the end is the 4th)."""
-    count = int(length // every)
-    return count - 1 if count * every >= length else count
-
-
-def _watch_done(events: Sequence[EventLike], deploy_seq: int) -> tuple[set[int], bool]:
-    checkpoints: set[int] = set()
-    ended = False
-    for event in events:
-        if _int(event.payload.get("deploy_seq")) != deploy_seq:
-            continue
-        if event.kind == WATCH_CHECKPOINT:
-            n = _int(event.payload.get("n"))
-            if n is not None:
-                checkpoints.add(n)
-        elif event.kind == WATCH_ENDED:
-            ended = True
-    return checkpoints, ended
-
-
-def watch_state(
-    length: float,
-    now: datetime,
-    events: Sequence[EventLike],
-    every: float = WATCH_CHECKPOINT_EVERY,
-) -> WatchState | None:
-    """The watch window of the latest `deploy.marked`, else None (no deploy yet)."""
-    deploy = _latest_deploy(events)
-    if deploy is None:
-        return None
-    elapsed = max(0.0, (now - deploy.at).total_seconds())
-    total = _checkpoint_count(length, every)
-    done, ended_event = _watch_done(events, deploy.seq)
-    ended = ended_event or elapsed >= length
-    upcoming = int(elapsed // every) + 1
-    next_checkpoint: int | None = upcoming if upcoming <= total and not ended else None
-    return WatchState(
-        deploy_seq=deploy.seq,
-        started=deploy.at,
-        length=length,
-        elapsed=min(elapsed, length),
-        remaining=max(0.0, length - elapsed) if not ended_event else 0.0,
-        checkpoints_done=len(done),
-        next_checkpoint=next_checkpoint,
-        next_checkpoint_in=(upcoming * every - elapsed) if next_checkpoint else None,
-        ended=ended,
-    )
-
-
-def due_watch_events(
-    length: float,
-    now: datetime,
-    events: Sequence[EventLike],
-    every: float = WATCH_CHECKPOINT_EVERY,
-) -> list[WatchDue]:
-    """Checkpoints (and the end) of the watch window that are due and not yet journaled.
-
-    Like the ladder, each fires once: a forward jump returns every step it skipped, a
-    backwards jump returns nothing new. Nothing is due once the incident is resolved.
-    """
-    deploy = _latest_deploy(events)
-    if deploy is None or resolved_at(events) is not None:
-        return []
-    elapsed = (now - deploy.at).total_seconds()
-    total = _checkpoint_count(length, every)
-    done, ended = _watch_done(events, deploy.seq)
-    if ended:
-        return []
-    due = [
-        WatchDue(WATCH_CHECKPOINT, deploy.seq, n)
-        for n in range(1, total + 1)
-        if n * every <= elapsed and n not in done
-    ]
-    if elapsed >= length:
-        due.append(WatchDue(WATCH_ENDED, deploy.seq, total + 1))
-    return due
-
-
-# --- everything at once --------------------------------------------------------
+# --- everything at once ------------------------------------------------------
 
 
 def compute_state(
@@ -537,7 +227,7 @@ def compute_state(
     and watch-window countdowns compare with journaled (wall) times, so they use `now`.
     """
     levels = config.levels
-    elapsed = _running_elapsed(started, now, events, running)
+    elapsed = running_elapsed(started, now, events, running)
     end = resolved_at(events)
     crossed = crossed_levels(events)
     by_clock = level_at(levels, elapsed)
@@ -583,7 +273,7 @@ def compute_state(
     )
 
 
-# --- the once-a-second step ----------------------------------------------------
+# --- the once-a-second step --------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -629,7 +319,7 @@ def tick(
         tick(..., running=clock.elapsed(started, system_clock.monotonic()))
     """
     levels = config.levels
-    elapsed = _running_elapsed(started, now, events, running)
+    elapsed = running_elapsed(started, now, events, running)
     pending: list[_Pending] = []
 
     def journal(kind: str, payload: dict[str, Any]) -> None:

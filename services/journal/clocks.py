@@ -20,7 +20,7 @@ from datetime import datetime
 from typing import Any
 
 from warroom.services import events as kinds
-from warroom.services.escalation.ladder import incident_start
+from warroom.services.escalation.incident_clock import incident_start
 from warroom.services.journal.format import Event
 from warroom.services.journal.times import format_duration, seconds_between, utc_stamp
 from warroom.services.sanitize import clean

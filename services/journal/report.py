@@ -19,7 +19,7 @@ from typing import Any
 
 from warroom.services import events as kinds
 from warroom.services.config import IncidentConfig
-from warroom.services.escalation.ladder import current_severity
+from warroom.services.escalation.incident_clock import current_severity
 from warroom.services.journal.clocks import clocks_json, incident_clocks
 from warroom.services.journal.deploy_story import (
     ACTION_ENDS,

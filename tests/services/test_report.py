@@ -14,7 +14,7 @@ import pytest
 
 from warroom.services.clock import ManualClock
 from warroom.services.config import IncidentConfig
-from warroom.services.escalation.ladder import compose_status
+from warroom.services.escalation.status import compose_status
 from warroom.services.journal.clocks import clocks_json, incident_clocks
 from warroom.services.journal.report import (
     build_report,
