@@ -1,4 +1,7 @@
-"""The incident clock, the escalation ladder, status-update cadence and the watch window.
+"""The escalation ladder, and the whole escalation picture at one instant.
+
+The incident clock (`incident_clock.py`), the watch window (`watch.py`) and status
+updates (`status.py`) live beside it; `compute_state` and `tick` put them together.
 
 Everything here is a pure function of the config, the incident start, the current wall
 time and the journal's events, so the same answer comes back after a restart, on a
