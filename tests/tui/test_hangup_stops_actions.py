@@ -18,6 +18,7 @@ from pathlib import Path
 import psutil
 import pytest
 
+from tests.waiting import WAIT
 from warroom.services.clock import ManualClock
 from warroom.services.journal.store import Event, Journal, journal_path
 
@@ -118,9 +119,9 @@ def test_closing_the_terminal_stops_the_running_command_and_journals_it(
         sleep = int(pidfile.read_text())
         assert running(sleep)
         tmux("kill-server")  # the terminal hangs up
-        assert wait_for(lambda: not running(sleep), 5), "the command's sleep outlived warroom"
+        assert wait_for(lambda: not running(sleep), WAIT), "the command's sleep outlived warroom"
         state = tmp_path / "state"
-        assert wait_for(lambda: "action.cancelled" in [e.kind for e in events(state)], 5)
+        assert wait_for(lambda: "action.cancelled" in [e.kind for e in events(state)], WAIT)
         kinds = [e.kind for e in events(state)]
         assert kinds.index("action.started") < kinds.index("action.cancelled")
     finally:

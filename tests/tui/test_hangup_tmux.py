@@ -23,12 +23,18 @@ from pathlib import Path
 
 import pytest
 
+from tests.waiting import WAIT
+
 pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
 
 DELAYS = (0.5, 1.0, 2.0, 5.0)
 RUNS = 5
-GONE_WITHIN = 2.0
-"""Seconds after the hangup or SIGTERM by which no process of the launch may be left."""
+GONE_WITHIN = WAIT
+"""Seconds after the hangup or SIGTERM by which no process of the launch may be left.
+
+A process that outlives its terminal stays forever; one that ends a little late on a
+busy machine is no fault. How fast a stop is belongs to benchmarks/process_stop.py.
+"""
 
 CONFIG = """
 [incident]

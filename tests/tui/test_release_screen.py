@@ -20,6 +20,7 @@ from textual.css.query import NoMatches
 from textual.pilot import Pilot
 from textual.widgets import Input, Log, OptionList, Static
 
+from tests.waiting import WAIT
 from warroom.services.clock import Clock, ManualClock, SystemClock
 from warroom.services.config import LoadedConfig, load_config
 from warroom.services.demo.target import DemoTarget
@@ -114,7 +115,7 @@ def output_lines(app: App[Any]) -> list[str]:
     return list(app.screen.query_one(ActionOutput).query_one(Log).lines)
 
 
-async def until(pilot: Pilot[Any], condition: Callable[[], bool], timeout: float = 10.0) -> None:
+async def until(pilot: Pilot[Any], condition: Callable[[], bool], timeout: float = WAIT) -> None:
     """Let the app work until `condition` holds (no fixed sleeps)."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
@@ -249,7 +250,7 @@ async def test_a_run_goes_on_when_the_screen_is_closed_and_ctrl_c_cancels_it(
             await until(pilot, lambda: "==> deploying v1.2.4" in " ".join(output_lines(app)))
             app.screen.query_one(ActionOutput).focus()
             await pilot.press("ctrl+c")
-            await until(pilot, lambda: "action.cancelled" in app.recorder.kinds(), timeout=8)
+            await until(pilot, lambda: "action.cancelled" in app.recorder.kinds())
             assert app.recorder.kinds() == ["action.started", "action.cancelled"]
             (cancelled,) = app.recorder.of("action.cancelled")
             assert cancelled["state"] == "cancelled" and cancelled["exit_code"] < 0
