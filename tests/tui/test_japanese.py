@@ -203,8 +203,14 @@ async def test_start_frames_take_the_runbook_language_once_the_config_is_read(
         assert "起動中…" in str(screen.query_one("#start-header", Static).render())
         assert "終了" in screen.query_one(KeyBar).render().plain
         release.set()
-        await fixtures.until(pilot, lambda: isinstance(app.screen, DashboardScreen))
-        assert sorted(_titles(app.screen)) == sorted(JA_TITLES)
+        # The dashboard's panes mount after it becomes the screen: wait for all five.
+        await fixtures.until(
+            pilot,
+            lambda: (
+                isinstance(app.screen, DashboardScreen)
+                and sorted(_titles(app.screen)) == sorted(JA_TITLES)
+            ),
+        )
 
 
 # --- the table -----------------------------------------------------------------------
