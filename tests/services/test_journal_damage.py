@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.waiting import WAIT
 from warroom.services.clock import ManualClock
 from warroom.services.journal.store import (
     EVENT_DAMAGED,
@@ -97,10 +98,10 @@ async def test_a_viewer_waits_for_a_missing_journal_and_follows_it_once_created(
     first = asyncio.ensure_future(anext(stream))
     driver = Journal.open(path, clock, "aiko")
     driver.append("incident.opened", {"started": "now"})
-    batch = await asyncio.wait_for(first, timeout=5)
+    batch = await asyncio.wait_for(first, timeout=WAIT)
     assert [(e.actor, e.kind) for e in batch] == [("aiko", "incident.opened")]
     driver.append("item.done", {"item": "p01.a"})
-    batch = await asyncio.wait_for(anext(stream), timeout=5)
+    batch = await asyncio.wait_for(anext(stream), timeout=WAIT)
     assert [e.kind for e in batch] == ["item.done"]
     await stream.aclose()
     viewer.close()
@@ -113,10 +114,10 @@ async def test_a_viewer_of_a_closed_journal_sees_a_driver_that_opens_it_later(
     original = fill(path, clock, 5)
     viewer = Journal.open(path, clock, "projector", read_only=True)
     stream = viewer.follow(poll=0.02)
-    assert await asyncio.wait_for(anext(stream), timeout=5) == original
+    assert await asyncio.wait_for(anext(stream), timeout=WAIT) == original
     driver = Journal.open(path, clock, "aiko")
     tick = driver.append("item.done", {"item": "p01.a"})
-    assert await asyncio.wait_for(anext(stream), timeout=5) == [tick]
+    assert await asyncio.wait_for(anext(stream), timeout=WAIT) == [tick]
     await stream.aclose()
     viewer.close()
     driver.close()
@@ -343,15 +344,15 @@ async def test_a_viewer_follows_the_rebuilt_file(path: Path, clock: ManualClock)
     overwrite(path, b'{"item": "p01.i3"', b'#"item": "p01.i3"')
     viewer = Journal.open(path, clock, "projector", read_only=True)
     stream = viewer.follow(poll=0.02)
-    first = await asyncio.wait_for(anext(stream), timeout=5)
+    first = await asyncio.wait_for(anext(stream), timeout=WAIT)
     assert len(first) == 206 and first[3].damaged
     recovery = recover_journal(path, clock)
     assert recovery is not None
-    batch = await asyncio.wait_for(anext(stream), timeout=5)
+    batch = await asyncio.wait_for(anext(stream), timeout=WAIT)
     assert [e.kind for e in batch] == [JOURNAL_RECOVERED]
     driver = Journal.open(path, clock, "aiko")
     driver.append("item.done", {"item": "p01.a"})
-    batch = await asyncio.wait_for(anext(stream), timeout=5)
+    batch = await asyncio.wait_for(anext(stream), timeout=WAIT)
     assert [(e.actor, e.kind) for e in batch] == [("aiko", "item.done")]
     await stream.aclose()
     viewer.close()
