@@ -25,8 +25,9 @@ from rich.style import Style
 
 from warroom.services.clock import ManualClock
 from warroom.services.config import IncidentConfig
+from warroom.services.journal.readers import read_journal
 from warroom.services.journal.report import build_report, render_markdown
-from warroom.services.journal.store import Journal, read_journal
+from warroom.services.journal.store import Journal
 from warroom.services.runbook.model import builtin_runbook, replay
 from warroom.widgets.runbook_view import _detail_lines, _wrapped
 

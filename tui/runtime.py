@@ -11,8 +11,8 @@ from pathlib import Path
 
 from warroom.services.clock import Clock
 from warroom.services.config import LoadedConfig
+from warroom.services.journal.actor import default_actor
 from warroom.services.journal.backend import EventJournal, open_journal
-from warroom.services.journal.store import default_actor
 from warroom.services.session import IncidentSession
 
 

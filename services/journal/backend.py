@@ -14,7 +14,8 @@ from typing import Any, Protocol
 from warroom.services.clock import Clock
 from warroom.services.config import LoadedConfig
 from warroom.services.journal.format import Event, JournalError
-from warroom.services.journal.store import Journal, journal_path, read_journal
+from warroom.services.journal.readers import read_journal
+from warroom.services.journal.store import Journal, journal_path
 
 
 class EventJournal(Protocol):

@@ -10,29 +10,35 @@ A reader never writes: a read-only journal and `read_journal` open the file with
 SQLite's `mode=ro`, create nothing (not even an empty journal) and repair nothing. A
 damaged journal is never shown as an empty incident: readers say what is wrong, and
 only a writer (the driving dashboard) or `warroom journal recover` rebuilds it.
+
+Connections live in `connection.py`, the one-shot readers (`read_journal`,
+`recover_journal`) in `readers.py`, and the actor's name in `actor.py`.
 """
 
 from __future__ import annotations
 
 import asyncio
-import getpass
 import json
-import os
 import sqlite3
-import stat
-import subprocess
 import threading
 from collections.abc import AsyncGenerator, Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 from warroom.services.clock import Clock
+from warroom.services.journal.connection import (
+    RECOVER_HINT,
+    connect,
+    inspect_read_only,
+    memory_journal,
+    open_reader,
+    prepare,
+    wal_path,
+)
 from warroom.services.journal.format import (
     EVENT_DAMAGED,
     JOURNAL_RECOVERED,
-    SCHEMA,
     SELECT_EVENTS,
     SYSTEM_ACTOR,
     Event,
@@ -45,6 +51,7 @@ from warroom.services.journal.format import (
     describe_damaged,
     format_at,
 )
+from warroom.services.journal.readers import read_journal, recover_journal
 from warroom.services.journal.repair import (
     Inspection,
     Recovery,
@@ -57,7 +64,6 @@ from warroom.services.journal.repair import (
 from warroom.services.sanitize import clean
 
 __all__ = [
-    "BUSY_TIMEOUT_MS",
     "EVENT_DAMAGED",
     "JOURNAL_RECOVERED",
     "READ_ONLY_MESSAGE",
@@ -70,161 +76,17 @@ __all__ = [
     "JournalUnreadable",
     "JournalWriteError",
     "Recovery",
-    "default_actor",
     "journal_path",
     "read_journal",
     "recover_journal",
 ]
 
-BUSY_TIMEOUT_MS = 5000
-"""How long a write waits for another process holding the write lock."""
-
 READ_ONLY_MESSAGE = "read-only: changes are refused"
-
-RECOVER_HINT = "`warroom journal recover` moves it aside and rebuilds it from its readable events"
 
 
 def journal_path(state_dir: Path, incident_id: str) -> Path:
     """Where the journal of `incident_id` lives inside the state dir."""
     return state_dir / f"{incident_id}.sqlite3"
-
-
-def default_actor(env: Mapping[str, str] | None = None) -> str:
-    """Who is at the keyboard: WARROOM_ACTOR, else git's user.name, else the login name."""
-    env = os.environ if env is None else env
-    name = env.get("WARROOM_ACTOR", "").strip()
-    if not name:
-        try:
-            result = subprocess.run(
-                ["git", "config", "user.name"],
-                capture_output=True,
-                text=True,
-                timeout=2,
-                check=False,
-            )
-            name = result.stdout.strip() if result.returncode == 0 else ""
-        except (OSError, subprocess.SubprocessError):
-            name = ""
-    if not name:
-        try:
-            name = getpass.getuser()
-        except (OSError, KeyError):
-            name = "unknown"
-    return clean(name, 200)
-
-
-def _connect(target: str, uri: bool = False) -> sqlite3.Connection:
-    conn = sqlite3.connect(
-        target,
-        timeout=BUSY_TIMEOUT_MS / 1000,
-        isolation_level=None,
-        check_same_thread=False,
-        uri=uri,
-    )
-    # Text is read as bytes and decoded per row (journal_format.decode_row): one bad
-    # byte makes one damaged event, not an exception that hides the whole journal.
-    conn.text_factory = bytes
-    conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
-    return conn
-
-
-def _prepare(conn: sqlite3.Connection) -> None:
-    conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute("PRAGMA synchronous=FULL")
-    conn.executescript(SCHEMA)
-
-
-def _wal(path: Path) -> Path:
-    return Path(f"{path}-wal")
-
-
-def _open_reader(path: Path, *, lasting: bool) -> tuple[sqlite3.Connection, bool]:
-    """A read-only connection to an existing journal, and whether it is immutable.
-
-    SQLite's `mode=ro` on a WAL database creates the `-wal`/`-shm` files when no writer
-    has; so when there is no `-wal` (no writer has the journal open) the file is read
-    as immutable, which touches nothing. A lasting reader switches to `mode=ro` once a
-    writer appears (`Journal._reader_stale`). Raises `JournalMissing` or
-    `JournalUnreadable` with a one-line message naming the file.
-    """
-    try:
-        info = path.stat()
-    except FileNotFoundError:
-        raise JournalMissing(f"journal {path}: does not exist") from None
-    except OSError as exc:
-        raise JournalUnreadable(f"journal {path}: cannot read: {describe_error(exc)}") from None
-    if stat.S_ISDIR(info.st_mode):
-        raise JournalUnreadable(f"journal {path}: is a directory, not a journal file")
-    if not stat.S_ISREG(info.st_mode):
-        raise JournalUnreadable(f"journal {path}: is not a regular file")
-    try:
-        with path.open("rb") as handle:
-            handle.read(1)
-    except OSError as exc:
-        raise JournalUnreadable(f"journal {path}: cannot read: {describe_error(exc)}") from None
-    base = f"file:{quote(str(path))}?mode=ro"
-    attempts = [(base, False), (f"{base}&immutable=1", True)]
-    if not _wal(path).exists():
-        attempts.reverse()
-    problem = ""
-    for uri, immutable in attempts:
-        try:
-            conn = _connect(uri, uri=True)
-        except sqlite3.Error as exc:
-            problem = describe_error(exc)
-            continue
-        try:
-            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
-        except sqlite3.OperationalError as exc:
-            # `mode=ro` in a read-only directory without a `-shm`: immutable still reads.
-            conn.close()
-            problem = describe_error(exc)
-            continue
-        except sqlite3.DatabaseError:
-            pass  # damage: the inspection names it
-        return conn, immutable
-    raise JournalUnreadable(f"journal {path}: cannot read: {problem}")
-
-
-def read_journal(path: Path) -> list[Event]:
-    """Every event of a journal, for a one-shot reader such as the report.
-
-    It opens the file read-only and changes nothing. A row that is not a whole event
-    comes back as an `EVENT_DAMAGED` event (`Event.damaged`). Raises `JournalMissing`,
-    `JournalUnreadable` or `JournalDamaged`, each with one line naming the file.
-    """
-    conn, _ = _open_reader(Path(path), lasting=False)
-    try:
-        inspection = inspect(conn, Path(path))
-    except sqlite3.Error as exc:
-        raise JournalUnreadable(f"journal {path}: cannot read: {describe_error(exc)}") from None
-    finally:
-        conn.close()
-    if inspection.problem is not None:
-        raise JournalDamaged(f"journal {path}: damaged ({inspection.problem}); {RECOVER_HINT}")
-    return inspection.events
-
-
-def recover_journal(path: Path, clock: Clock) -> Recovery | None:
-    """Rebuild a damaged journal from its readable events (explicit recovery).
-
-    Returns None when the journal is sound (nothing is changed), else the `Recovery`
-    (the damaged file is kept beside the rebuilt one). Raises `JournalMissing` or
-    `JournalUnreadable` when there is nothing to recover, and `JournalWriteError`
-    when the place cannot be written (nothing is moved then).
-    """
-    path = Path(path)
-    conn, _ = _open_reader(path, lasting=False)
-    try:
-        inspection = inspect(conn, path)
-    finally:
-        conn.close()
-    if inspection.problem is None and not inspection.damaged_rows:
-        return None
-    recovery = recover_file(path, clock, inspection)
-    if recovery is None:
-        raise JournalWriteError(f"journal {path}: another process rebuilt it meanwhile")
-    return recovery
 
 
 class Journal:
@@ -248,7 +110,7 @@ class Journal:
         self._identity = file_identity(path) if conn is not None else None
         """The file the connection reads (a rebuild by another process makes a new one)."""
         self._immutable = False
-        """The connection reads the file as immutable (no writer yet: see `_open_reader`)."""
+        """The connection reads the file as immutable (no writer yet: see `open_reader`)."""
         self._last_at: datetime | None = None
         self._memory = False
         """An in-memory stand-in: the file could not be opened at all."""
@@ -291,12 +153,12 @@ class Journal:
             path.parent.mkdir(parents=True, exist_ok=True)
             if path.is_dir():
                 raise IsADirectoryError(21, "is a directory, not a journal file")
-            conn = _connect(str(path))
+            conn = connect(str(path))
         except (OSError, sqlite3.Error) as exc:
             problem = f"cannot write journal {path}: {describe_error(exc)}"
             return cls._open_read_only(path, clock, actor, read_only=False, problem=problem)
         try:
-            _prepare(conn)
+            prepare(conn)
             inspection = inspect(conn, path)
         except sqlite3.OperationalError as exc:
             # Cannot write here (read-only file or dir, locked, full): not damage.
@@ -307,7 +169,7 @@ class Journal:
             # Not even the schema could be read: damaged at its root. Whatever a
             # read-only look still finds is what the rebuild keeps.
             conn.close()
-            inspection = _inspect_read_only(path, f"opening: {describe_error(exc)}")
+            inspection = inspect_read_only(path, f"opening: {describe_error(exc)}")
         if inspection.problem is None:
             damage = None
             if inspection.damaged_rows:
@@ -330,8 +192,8 @@ class Journal:
             return journal
         if recovery is None:  # another dashboard rebuilt it first: use theirs
             return cls.open(path, clock, actor)
-        conn = _connect(str(path))
-        _prepare(conn)
+        conn = connect(str(path))
+        prepare(conn)
         message = recovery.message
         return cls(conn, path, clock, actor, False, recovery=message, damage=message)
 
@@ -341,15 +203,15 @@ class Journal:
     ) -> Journal:
         """Read what can be read without writing: a viewer, or a writer that cannot write."""
         try:
-            conn, immutable = _open_reader(path, lasting=True)
+            conn, immutable = open_reader(path, lasting=True)
         except JournalMissing:
             if read_only:
                 return cls(None, path, clock, actor, True)
-            journal = cls(_memory_journal(), path, clock, actor, read_only, problem)
+            journal = cls(memory_journal(), path, clock, actor, read_only, problem)
             journal._memory = True
             return journal
         except JournalUnreadable as exc:
-            conn = _memory_journal()
+            conn = memory_journal()
             journal = cls(conn, path, clock, actor, read_only, problem or str(exc), damage=str(exc))
             journal._memory = True
             return journal
@@ -492,17 +354,17 @@ class Journal:
         if (
             self._conn is not None
             and file_identity(self.path) in (None, self._identity)
-            and not (self._immutable and _wal(self.path).exists())
+            and not (self._immutable and wal_path(self.path).exists())
         ):
             return self._conn
         if self._conn is None and not self.path.exists():
             return None
         try:
             if self.read_only or self._immutable or self.write_problem is not None:
-                conn, immutable = _open_reader(self.path, lasting=True)
+                conn, immutable = open_reader(self.path, lasting=True)
             else:
-                conn, immutable = _connect(str(self.path)), False
-                _prepare(conn)
+                conn, immutable = connect(str(self.path)), False
+                prepare(conn)
         except (JournalError, sqlite3.Error):
             return self._conn
         if self._conn is not None:
@@ -559,25 +421,3 @@ class Journal:
         with self._lock:
             if self._conn is not None:
                 self._conn.close()
-
-
-def _inspect_read_only(path: Path, problem: str) -> Inspection:
-    """Inspect a file a writer could not even prepare; `problem` says why."""
-    try:
-        conn, _ = _open_reader(path, lasting=False)
-    except JournalError:
-        return Inspection(problem, identity=file_identity(path))
-    try:
-        found = inspect(conn, path)
-    except sqlite3.Error:
-        return Inspection(problem, identity=file_identity(path))
-    finally:
-        conn.close()
-    return Inspection(found.problem or problem, found.events, found.highest_seq, found.identity)
-
-
-def _memory_journal() -> sqlite3.Connection:
-    """An empty stand-in for a journal that cannot be opened (appends are refused)."""
-    conn = _connect(":memory:")
-    conn.executescript(SCHEMA)
-    return conn

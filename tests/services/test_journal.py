@@ -16,6 +16,7 @@ import pytest
 
 from tests.waiting import WAIT, eventually
 from warroom.services.clock import ManualClock
+from warroom.services.journal.actor import default_actor
 from warroom.services.journal.store import (
     JOURNAL_RECOVERED,
     READ_ONLY_MESSAGE,
@@ -23,7 +24,6 @@ from warroom.services.journal.store import (
     Event,
     Journal,
     JournalWriteError,
-    default_actor,
     journal_path,
 )
 

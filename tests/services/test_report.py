@@ -16,6 +16,7 @@ from warroom.services.clock import ManualClock
 from warroom.services.config import IncidentConfig
 from warroom.services.escalation.status import compose_status
 from warroom.services.journal.clocks import clocks_json, incident_clocks
+from warroom.services.journal.readers import read_journal
 from warroom.services.journal.report import (
     build_report,
     format_duration,
@@ -28,7 +29,6 @@ from warroom.services.journal.store import (
     Event,
     Journal,
     journal_path,
-    read_journal,
 )
 from warroom.services.runbook.model import Lang, builtin_runbook
 

@@ -16,14 +16,9 @@ from warroom.services.clock import SystemClock
 from warroom.services.config import ConfigError, LoadedConfig
 from warroom.services.journal.backend import journal_name, read_incident
 from warroom.services.journal.format import describe_damaged
+from warroom.services.journal.readers import recover_journal
 from warroom.services.journal.report import build_report, render_json, render_markdown
-from warroom.services.journal.store import (
-    Event,
-    JournalError,
-    JournalMissing,
-    journal_path,
-    recover_journal,
-)
+from warroom.services.journal.store import Event, JournalError, JournalMissing, journal_path
 from warroom.services.redact import mask
 from warroom.services.release.git import read_release_sync, release_to_json
 from warroom.services.runbook.model import runbook_for

@@ -13,7 +13,8 @@ import sys
 
 from warroom.services.config import LoadedConfig
 from warroom.services.journal.format import JournalError
-from warroom.services.journal.store import journal_path, read_journal
+from warroom.services.journal.readers import read_journal
+from warroom.services.journal.store import journal_path
 
 EXIT_JOURNAL = 1
 
