@@ -295,7 +295,8 @@ async def test_cancelled_mid_body_does_not_poison_the_pool() -> None:
             pass
 
     async with serve(drip_then_answer) as port:
-        endpoint = ep(f"http://127.0.0.1:{port}/", keyword="fresh", timeout=0.3)
+        # The drip takes 2 s; a 1 s deadline cuts it, and leaves the fresh answers room.
+        endpoint = ep(f"http://127.0.0.1:{port}/", keyword="fresh", timeout=1.0, interval=2.0)
         cut, *after = await probes(endpoint, 3)
     assert (cut.state, cut.reason) == (DOWN, Reason.DEADLINE)
     assert [(r.state, r.body) for r in after] == [(UP, "fresh"), (UP, "fresh")]
