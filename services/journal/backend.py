@@ -101,7 +101,7 @@ def journal_name(loaded: LoadedConfig) -> str:
     """How messages name the incident's journal: its file, or its URL without password."""
     url = loaded.config.journal.url
     if url is not None:
-        from warroom.services.journal.postgres import display_url
+        from warroom.services.journal.postgres_url import display_url
 
         return display_url(url)
     return str(journal_path(loaded.state_dir, loaded.config.incident.id))
@@ -112,7 +112,7 @@ def read_incident(loaded: LoadedConfig) -> list[Event]:
     raises `JournalError` subclasses with one line when it cannot be read."""
     url = loaded.config.journal.url
     if url is not None:
-        from warroom.services.journal.postgres import read_events
+        from warroom.services.journal.postgres_copy import read_events
 
         return read_events(url, loaded.config.incident.id)
     return read_journal(journal_path(loaded.state_dir, loaded.config.incident.id))

@@ -22,7 +22,8 @@ screens on several machines share it. The guarantees are the SQLite journal's:
 
 The password (from `${env:PGPASSWORD}` or the URL itself) is never in a message: the
 journal is named by its URL without it (`display_url`), and every server message is
-sanitized and masked before it is shown.
+sanitized and masked before it is shown (`postgres_url.py`). Reading a journal whole
+and copying one into the server are in `postgres_copy.py`.
 """
 
 from __future__ import annotations
@@ -32,11 +33,9 @@ import contextlib
 import json
 import threading
 import time
-from collections.abc import AsyncGenerator, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import AsyncGenerator, Mapping
 from datetime import datetime
 from typing import Any
-from urllib.parse import unquote, urlsplit, urlunsplit
 
 import psycopg
 
@@ -44,28 +43,14 @@ from warroom.services.clock import Clock
 from warroom.services.journal.format import (
     SELECT_EVENTS,
     Event,
-    JournalError,
-    JournalMissing,
-    JournalUnreadable,
     JournalWriteError,
     decode_rows,
     format_at,
 )
-from warroom.services.redact import mask
+from warroom.services.journal.postgres_url import display_url, server_message
 from warroom.services.sanitize import clean
 
-__all__ = [
-    "CHANNEL",
-    "SCHEMES",
-    "CopyResult",
-    "PostgresJournal",
-    "copy_events",
-    "display_url",
-    "read_events",
-]
-
-SCHEMES = ("postgresql", "postgres")
-"""URL schemes that name a PostgreSQL journal (libpq accepts both)."""
+__all__ = ["CHANNEL", "PostgresJournal"]
 
 CHANNEL = "warroom_events"
 """The LISTEN/NOTIFY channel an append wakes followers on (payload: the new seq)."""
@@ -106,40 +91,6 @@ COMMENT ON TABLE events IS 'warroom incident journal ({CHANNEL}): append-only';
 """The SQLite journal's event table, plus the incident it belongs to: one database
 (or schema, through the URL's `options=-csearch_path=...`) holds one incident, and a
 dashboard of another incident pointed at it is refused instead of mixing the two."""
-
-
-def is_postgres_url(url: str) -> bool:
-    """Whether `url` names a PostgreSQL journal."""
-    return urlsplit(url).scheme in SCHEMES
-
-
-def display_url(url: str) -> str:
-    """The URL without its password: how the journal is named in every message."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return clean(url, 300)
-    host = parts.hostname or ""
-    if ":" in host:
-        host = f"[{host}]"
-    netloc = f"{parts.username}@{host}" if parts.username else host
-    if parts.port is not None:
-        netloc += f":{parts.port}"
-    return clean(urlunsplit((parts.scheme, netloc, parts.path, parts.query, "")), 300)
-
-
-def _password(url: str) -> str | None:
-    password = urlsplit(url).password
-    return unquote(password) if password else None
-
-
-@dataclass(frozen=True)
-class CopyResult:
-    """What `copy_events` did: how many events it added and which seqs they were."""
-
-    copied: int
-    first: int | None
-    last: int | None
-    total: int
 
 
 class PostgresJournal:
@@ -201,11 +152,11 @@ class PostgresJournal:
 
     def _say(self, exc: BaseException) -> str:
         """A server or driver message fit for the screen: one line, no password."""
-        text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        password = _password(self.url)
-        if password:
-            text = text.replace(password, "***")
-        return clean(mask(text), 300)
+        return server_message(exc, self.url)
+
+    def connection(self) -> psycopg.Connection[Any] | None:
+        """The connection as it is, for `copy_events`, which writes whole rows itself."""
+        return self._conn
 
     def _connection(self) -> psycopg.Connection[Any] | None:
         """The live connection, reconnecting when the last attempt is old enough.
@@ -454,99 +405,3 @@ class PostgresJournal:
                 with contextlib.suppress(Exception):
                     self._conn.close()
                 self._conn = None
-
-
-def _plain(exc: BaseException, url: str) -> str:
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    password = _password(url)
-    if password:
-        text = text.replace(password, "***")
-    return clean(mask(text), 300)
-
-
-def read_events(url: str, incident: str) -> list[Event]:
-    """Every event of a PostgreSQL journal, for one-shot readers (report, copy): raises
-    `JournalUnreadable` (server unreachable, another incident's journal) instead of
-    reading as empty."""
-    journal = PostgresJournal.open(url, incident, _NoClock(), "reader", read_only=True)
-    try:
-        problem = journal.damage
-        if problem is not None:
-            raise JournalUnreadable(problem)
-        if journal.missing:
-            raise JournalMissing(f"journal {journal.name}: does not exist yet")
-        return journal.events()
-    finally:
-        journal.close()
-
-
-def copy_events(events: Sequence[Event], url: str, incident: str) -> CopyResult:
-    """Copy a journal's events into the PostgreSQL journal at `url`, keeping each one's
-    seq, time, actor, kind and payload.
-
-    Run again while the old journal is still written to, it copies only what is new:
-    the server's events must be exactly the first events of `events` (else nothing is
-    copied and `JournalError` says where they differ), so a move is never a merge.
-    """
-    if any(event.damaged for event in events):
-        raise JournalError(
-            "the journal has damaged events: run `warroom journal recover` before copying it"
-        )
-    target = PostgresJournal.open(url, incident, _NoClock(), "copy")
-    try:
-        if target.damage is not None:
-            raise JournalWriteError(target.damage)
-        conn = target._conn
-        assert conn is not None
-        name = display_url(url)
-        try:
-            with conn.transaction():
-                conn.execute("LOCK TABLE events IN EXCLUSIVE MODE")
-                rows = conn.execute(f"{SELECT_EVENTS} ORDER BY seq").fetchall()
-                present = decode_rows([tuple(row) for row in rows])
-                for mine, theirs in zip(present, events, strict=False):
-                    if _stored(mine) != _stored(theirs):
-                        raise JournalError(
-                            f"journal {name}: event {mine.seq} differs from the one being "
-                            "copied: it already holds another journal; nothing was copied"
-                        )
-                if len(present) > len(events):
-                    raise JournalError(
-                        f"journal {name}: holds {len(present)} events, more than the "
-                        f"{len(events)} being copied; nothing was copied"
-                    )
-                fresh = list(events[len(present) :])
-                with conn.cursor() as cursor:
-                    cursor.executemany(
-                        "INSERT INTO events (seq, at, actor, kind, payload) "
-                        "VALUES (%s, %s, %s, %s, %s)",
-                        [_stored(event) for event in fresh],
-                    )
-                if fresh:
-                    conn.execute("SELECT pg_notify(%s, %s)", (CHANNEL, str(fresh[-1].seq)))
-        except psycopg.Error as exc:
-            raise JournalWriteError(f"journal {name}: {_plain(exc, url)}") from None
-    finally:
-        target.close()
-    return CopyResult(
-        copied=len(fresh),
-        first=fresh[0].seq if fresh else None,
-        last=fresh[-1].seq if fresh else None,
-        total=len(events),
-    )
-
-
-def _stored(event: Event) -> tuple[int, str, str, str, str]:
-    """An event as a row: the text a warroom writer stores for it."""
-    body = json.dumps(event.payload, ensure_ascii=False, sort_keys=True, default=str)
-    return (event.seq, format_at(event.at), event.actor, event.kind, body)
-
-
-class _NoClock:
-    """The clock of a journal that only reads or copies (it stamps no new event)."""
-
-    def now(self) -> datetime:
-        raise JournalWriteError("this journal handle does not write new events")
-
-    def monotonic(self) -> float:
-        return time.monotonic()

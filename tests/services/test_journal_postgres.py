@@ -31,7 +31,8 @@ pytestmark = pytest.mark.skipif(REASON is not None, reason=REASON or "")
 if REASON is None:
     import psycopg
 
-    from warroom.services.journal.postgres import PostgresJournal, display_url
+    from warroom.services.journal.postgres import PostgresJournal
+    from warroom.services.journal.postgres_url import display_url
 
 
 @pytest.fixture(scope="module")

@@ -22,7 +22,8 @@ EXIT_JOURNAL = 1
 def run_journal_copy(loaded: LoadedConfig, *, to: str) -> int:
     """Copy the incident's SQLite journal to the PostgreSQL journal at `to`: 0 when
     every event is there, 1 (one line on stderr) when it cannot be done."""
-    from warroom.services.journal.postgres import copy_events, display_url, is_postgres_url
+    from warroom.services.journal.postgres_copy import copy_events
+    from warroom.services.journal.postgres_url import display_url, is_postgres_url
 
     name = display_url(to)
     if not is_postgres_url(to):
