@@ -21,12 +21,8 @@ from warroom.services import events as kinds
 from warroom.services.config import IncidentConfig
 from warroom.services.escalation.incident_clock import current_severity
 from warroom.services.journal.clocks import clocks_json, incident_clocks
-from warroom.services.journal.deploy_story import (
-    ACTION_ENDS,
-    GIT_KINDS,
-    deploy_markdown,
-    deploy_story,
-)
+from warroom.services.journal.deploy_markdown import deploy_markdown
+from warroom.services.journal.deploy_story import ACTION_ENDS, GIT_KINDS, deploy_story
 from warroom.services.journal.format import format_ranges
 from warroom.services.journal.store import EVENT_DAMAGED, JOURNAL_RECOVERED, Event
 from warroom.services.journal.times import format_duration as format_duration
