@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from textual.widgets import OptionList
+from textual.widgets import Input, OptionList
 
 from tests.tui import fixtures
 from tests.tui.test_deploy_path import (
@@ -42,7 +42,7 @@ from warroom.tui.screens.release import ReleaseScreen
 from warroom.widgets.confirm import ConfirmScreen, ReasonScreen, TypedConfirmScreen
 from warroom.widgets.verdict_line import VerdictLine, VerdictListScreen
 
-WINDOW = 8
+WINDOW = 12
 """Seconds of data a verdict judges: long enough for a dialog to open while the first
 verdict on a batch is still Inconclusive, short enough to wait for a Pass."""
 MIN_SAMPLES = 4
@@ -127,6 +127,13 @@ def line_text(app: WarroomApp) -> str:
     return str(verdict_line(app).render())
 
 
+async def refused_dialog(app: WarroomApp, pilot: Any) -> str:
+    """The override dialog's words, once it is up and has said what was refused."""
+    await until(pilot, lambda: isinstance(app.screen, ReasonScreen))
+    await until(pilot, lambda: "Refused: " in dialog_text(app))
+    return dialog_text(app)
+
+
 async def run_batch(app: WarroomApp, pilot: Any, session: IncidentSession, batch: int) -> None:
     """Confirm the batch dialog (after its override) and wait for the batch's end."""
     await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
@@ -151,8 +158,8 @@ async def test_rolling_batches_wait_on_the_verdict_and_fail_recommends_rollback(
 
         # Batch 1 (the checklist is still open: an override with a reason, as always).
         await choose(pilot, "cmd:rolling")
-        await until(pilot, lambda: isinstance(app.screen, ReasonScreen))
-        assert "verdict" not in dialog_text(app)  # nothing deployed yet to judge
+        text = await refused_dialog(app, pilot)
+        assert "phase 8" in text and "verdict" not in text  # nothing deployed yet to judge
         await give_reason(app, pilot, "checklist done on paper")
         await run_batch(app, pilot, session, 1)
         first = batch_end(session, 1)
@@ -175,8 +182,7 @@ async def test_rolling_batches_wait_on_the_verdict_and_fail_recommends_rollback(
 
         # Batch 2 while Inconclusive: paused, a person decides (with a reason on record).
         await choose(pilot, "cmd:rolling")
-        await until(pilot, lambda: isinstance(app.screen, ReasonScreen))
-        text = dialog_text(app)
+        text = await refused_dialog(app, pilot)
         assert "batch 2/3: paused, verdict Inconclusive" in text, text
         assert "decide, or wait" in text
         await give_reason(app, pilot, "traffic looks fine, not waiting")
@@ -218,8 +224,7 @@ async def test_rolling_batches_wait_on_the_verdict_and_fail_recommends_rollback(
         assert "→ roll back: ctrl+r" in line_text(app)
         assert not verdict_line(app).has_class("-pass")
         await choose(pilot, "cmd:rolling")
-        await until(pilot, lambda: isinstance(app.screen, ReasonScreen))
-        text = dialog_text(app)
+        text = await refused_dialog(app, pilot)
         assert "batch 3/3: refused, verdict Fail" in text and "roll back (ctrl+r)" in text
         await pilot.press("escape")
         await until(pilot, lambda: isinstance(app.screen, ReleaseScreen))
@@ -234,7 +239,7 @@ async def test_rolling_batches_wait_on_the_verdict_and_fail_recommends_rollback(
             str(option.prompt) for option in app.screen.query_one(OptionList).options
         )
         assert "api health" in listed and "Error rate" in listed
-        row = r"Fail\s+(Error rate|api health)\s+\S+%\s+vs (5|100)%\s+8s\s+\d+ samples"
+        row = r"Fail\s+(Error rate|api health)\s+\S+%\s+vs (5|100)%\s+12s\s+\d+ samples"
         assert re.search(row, listed), listed
         await pilot.press("escape")
         await until(pilot, lambda: app.screen is dash)
@@ -244,7 +249,12 @@ async def test_rolling_batches_wait_on_the_verdict_and_fail_recommends_rollback(
         assert info is not None and info.previous_version is not None
         await pilot.press("ctrl+r")
         await until(pilot, lambda: isinstance(app.screen, TypedConfirmScreen))
-        await pilot.press(*info.previous_version, "enter")
+        typed = app.screen.query_one("#typed", Input)
+        await until(pilot, lambda: typed.has_focus)
+        await pilot.press(*info.previous_version)
+        await until(pilot, lambda: typed.value == info.previous_version)
+        # The button, not enter: a key right after typing reads as a paste's burst.
+        await pilot.click("#confirm")
         await until(pilot, lambda: "rollback.finished" in kinds(session))
         await until(pilot, lambda: not verdict_line(app).display)
         assert session.verdict_now() is None
