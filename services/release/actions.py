@@ -5,8 +5,8 @@ A command is an argv list with placeholders ({version}, {previous_version},
 process group (services/process.py) so cancelling reaches its children and nothing
 it started outlives it, with stdout and stderr merged,
 read in chunks (a 1 MB line costs a capped line, not a megabyte per copy), cleaned
-and streamed as `ActionRun` snapshots. Rolling deploys are a pure state machine:
-the next batch is offered only after the gates held for `gate_for`.
+and streamed as `ActionRun` snapshots. Filling the argv is in `action_argv.py`; the
+rolling deploy's state machine in `rolling.py`.
 """
 
 from __future__ import annotations
@@ -14,14 +14,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
-import os
-import re
 import shlex
 import signal
-import stat
 from collections import deque
-from collections.abc import AsyncIterator, Mapping
-from dataclasses import dataclass, field, replace
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal
 
@@ -29,133 +26,20 @@ from warroom.services import process
 from warroom.services.clock import Clock
 from warroom.services.config import ActionsConfig
 from warroom.services.redact import mask
-from warroom.services.sanitize import MAX_LINE, clean_bytes
 
-PLACEHOLDERS = frozenset({"version", "previous_version", "batch"})
-"""The names a command may use in braces."""
+# The release controller reads the prepared command, its refusal and the rolling plan
+# from here, beside the runner they go with.
+from warroom.services.release.action_argv import ActionError as ActionError
+from warroom.services.release.action_argv import PreparedAction as PreparedAction
+from warroom.services.release.action_argv import check_config_permissions, prepare
+from warroom.services.release.rolling import RollingPlan as RollingPlan
+from warroom.services.sanitize import MAX_LINE, clean_bytes
 
 RunState = Literal["running", "succeeded", "failed", "cancelled"]
 
-_PLACEHOLDER = re.compile(r"\{\{|\}\}|\{([^{}]*)\}")
 _CHUNK = 64 * 1024
 _CANCEL_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGKILL)
 """A user's cancel: SIGINT first, as a Ctrl-C in a terminal, so a script can clean up."""
-
-
-# --- placeholders --------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class PreparedAction:
-    """A command with its placeholders filled: what the confirmation dialog shows."""
-
-    name: str
-    argv: tuple[str, ...]
-    """What will be executed (for `shell = true`: /bin/sh -c and the command line)."""
-    description: str = ""
-
-    @property
-    def line(self) -> str:
-        """The argv as one shell-quoted line, for display (secrets from the environment masked)."""
-        return mask(shlex.join(self.argv))
-
-
-@dataclass(frozen=True)
-class ActionError:
-    """Why an action cannot run, in one line."""
-
-    message: str
-
-
-def expand(
-    template: str, values: Mapping[str, str | int | None], quote: bool = False
-) -> str | ActionError:
-    """Fill {name} placeholders in one argument; `{{` and `}}` are literal braces.
-
-    With `quote`, values are shell-quoted (for `shell = true` commands), so a version
-    string can never become shell syntax.
-    """
-    problem: list[str] = []
-
-    def repl(match: re.Match[str]) -> str:
-        text = match.group(0)
-        if text in ("{{", "}}"):
-            return text[0]
-        name = match.group(1)
-        if name not in PLACEHOLDERS:
-            problem.append(f"unknown placeholder {{{name}}} (known: {_known()})")
-            return ""
-        value = values.get(name)
-        if value is None:
-            problem.append(f"no value for {{{name}}}")
-            return ""
-        return shlex.quote(str(value)) if quote else str(value)
-
-    result = _PLACEHOLDER.sub(repl, template)
-    if problem:
-        return ActionError(problem[0])
-    return result
-
-
-def _known() -> str:
-    return ", ".join(f"{{{p}}}" for p in sorted(PLACEHOLDERS))
-
-
-def prepare(
-    config: ActionsConfig, name: str, **placeholders: str | int | None
-) -> PreparedAction | ActionError:
-    """The exact argv of the named command with placeholders filled, or why not."""
-    command = config.commands.get(name)
-    if command is None:
-        known = ", ".join(sorted(config.commands)) or "none configured"
-        return ActionError(f"no action named {name!r} (known: {known})")
-    unknown = set(placeholders) - PLACEHOLDERS
-    if unknown:
-        return ActionError(f"unknown placeholder {{{sorted(unknown)[0]}}} given")
-    filled: list[str] = []
-    for i, arg in enumerate(command.argv):
-        value = expand(arg, placeholders, quote=command.shell)
-        if isinstance(value, ActionError):
-            return ActionError(f"actions.commands.{name}.argv[{i + 1}]: {value.message}")
-        filled.append(value)
-    argv = ("/bin/sh", "-c", " ".join(filled)) if command.shell else tuple(filled)
-    return PreparedAction(name=name, argv=argv, description=command.description)
-
-
-# --- safety --------------------------------------------------------------------
-
-
-def check_config_permissions(config_path: Path) -> str | None:
-    """Why actions must not run from this config (like ssh's StrictModes), or None.
-
-    A config anyone else can write is a config anyone else can turn into a command
-    run with your credentials: refuse when the file or its folder is writable by
-    group or others, or owned by another user (root excepted).
-    """
-    path = Path(os.path.abspath(config_path))
-    me = os.getuid()
-    for target, what in ((path, "config file"), (path.parent, "config folder")):
-        try:
-            info = target.stat()
-        except OSError as exc:
-            return f"refusing to run actions: cannot check {what} {target}: {exc.strerror}"
-        mode = stat.S_IMODE(info.st_mode)
-        if mode & (stat.S_IWGRP | stat.S_IWOTH):
-            who = (
-                "group and others"
-                if mode & stat.S_IWGRP and mode & stat.S_IWOTH
-                else ("group" if mode & stat.S_IWGRP else "others")
-            )
-            return (
-                f"refusing to run actions: {what} {target} is writable by {who} "
-                f"(mode {mode:04o}); run: chmod go-w {shlex.quote(str(target))}"
-            )
-        if info.st_uid not in (me, 0):
-            return (
-                f"refusing to run actions: {what} {target} is owned by uid {info.st_uid}, "
-                f"not by you (uid {me}) or root"
-            )
-    return None
 
 
 # --- running -------------------------------------------------------------------
@@ -485,98 +369,3 @@ class ActionRunner:
         else:
             await live.child.stop(grace)
         return True
-
-
-# --- rolling deploys -----------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class RollingPlan:
-    """Where a rolling deploy stands: batch n of N, and whether the gates have held.
-
-    A pure value: the screen feeds it batch results and gate observations (plain
-    booleans and monotonic times) and asks `offer_next(now)`.
-    """
-
-    total: int
-    gate_for: float
-    gates: tuple[str, ...] = ()
-    done: int = 0
-    """Batches finished successfully."""
-    running: bool = False
-    held_since: float | None = None
-    """Since when every gate has held, counted from the last batch's end."""
-    failed_gates: tuple[str, ...] = field(default=())
-    failed: str | None = None
-    """Why the rollout stopped (a batch failed); no more batches are offered."""
-
-    @classmethod
-    def from_config(cls, config: ActionsConfig) -> RollingPlan:
-        """A fresh plan for the configured batches, gates and hold time."""
-        return cls(total=config.batches, gate_for=config.gate_for, gates=tuple(config.gates))
-
-    @property
-    def complete(self) -> bool:
-        """Every batch is deployed."""
-        return self.done >= self.total
-
-    @property
-    def next_batch(self) -> int:
-        """The 1-based number of the batch to run next (or running now)."""
-        return min(self.done + 1, self.total)
-
-    @property
-    def progress(self) -> str:
-        """`batch n/N` for the screen."""
-        if self.complete:
-            return f"batch {self.total}/{self.total} done"
-        verb = "running" if self.running else "next"
-        return f"batch {self.next_batch}/{self.total} {verb}"
-
-    def start_batch(self) -> RollingPlan:
-        """The next batch has started."""
-        return replace(self, running=True, held_since=None)
-
-    def batch_finished(self, ok: bool, now: float) -> RollingPlan:
-        """The running batch ended; gates must now hold from `now` on."""
-        if not ok:
-            return replace(self, running=False, failed=f"batch {self.next_batch} failed")
-        return replace(self, running=False, done=self.done + 1, held_since=None)
-
-    def observe_gates(self, gates: Mapping[str, bool], now: float) -> RollingPlan:
-        """Record one evaluation of the gates (a missing gate counts as not holding)."""
-        if self.running or self.done == 0:
-            return self
-        failing = tuple(g for g in self.gates if not gates.get(g, False))
-        if failing:
-            return replace(self, held_since=None, failed_gates=failing)
-        return replace(
-            self,
-            held_since=self.held_since if self.held_since is not None else now,
-            failed_gates=(),
-        )
-
-    def offer_next(self, now: float) -> bool:
-        """Whether the next batch may be offered now."""
-        if self.running or self.complete or self.failed is not None:
-            return False
-        if self.done == 0:
-            return True
-        return self.held_since is not None and now - self.held_since >= self.gate_for
-
-    def waiting_for(self, now: float) -> str:
-        """One line saying what the rollout waits for."""
-        if self.failed is not None:
-            return self.failed
-        if self.complete:
-            return "all batches deployed"
-        if self.running:
-            return f"batch {self.next_batch}/{self.total} running"
-        if self.offer_next(now):
-            return f"batch {self.next_batch}/{self.total} ready"
-        if self.failed_gates:
-            return "gates not holding: " + ", ".join(self.failed_gates)
-        if self.held_since is None:
-            return "waiting for the gates to be checked"
-        held = now - self.held_since
-        return f"gates held {held:.0f}s of {self.gate_for:.0f}s"

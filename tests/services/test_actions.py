@@ -15,16 +15,15 @@ from tests.waiting import WAIT, eventually
 from warroom.services import process
 from warroom.services.clock import SystemClock
 from warroom.services.config import ActionCommand, ActionsConfig
-from warroom.services.release.actions import (
+from warroom.services.release.action_argv import (
     ActionError,
-    ActionRun,
-    ActionRunner,
     PreparedAction,
-    RollingPlan,
     check_config_permissions,
     expand,
     prepare,
 )
+from warroom.services.release.actions import ActionRun, ActionRunner
+from warroom.services.release.rolling import RollingPlan
 from warroom.services.sanitize import MAX_LINE
 
 PY = sys.executable

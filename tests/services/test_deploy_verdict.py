@@ -17,7 +17,6 @@ from warroom.services.config import parse_config
 from warroom.services.health.probe import HealthSnapshot, ProbeState
 from warroom.services.journal.store import Event
 from warroom.services.metrics.sampler import MetricsSnapshot
-from warroom.services.release.actions import RollingPlan
 from warroom.services.release.controller import verdict_plan, verdict_refusal
 from warroom.services.release.deploy_verdict import (
     Anchor,
@@ -26,6 +25,7 @@ from warroom.services.release.deploy_verdict import (
     deploy_verdict,
     headline,
 )
+from warroom.services.release.rolling import RollingPlan
 from warroom.services.release.verdict import (
     MetricRule,
     Outcome,

@@ -28,7 +28,7 @@ from warroom.services.escalation.notify import Notifier
 from warroom.services.journal.report import build_report, render_json, render_markdown
 from warroom.services.journal.store import Journal
 from warroom.services.redact import MASK, Redactor, mask, redact
-from warroom.services.release.actions import PreparedAction
+from warroom.services.release.action_argv import PreparedAction
 from warroom.services.runbook.model import runbook_for
 
 HOST_TOKEN = "HostTok3nAbcDEF"

@@ -26,7 +26,8 @@ from textual.timer import Timer
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
-from warroom.services.release.actions import ActionError, ActionRun
+from warroom.services.release.action_argv import ActionError
+from warroom.services.release.actions import ActionRun
 from warroom.services.release.controller import (
     GIT_ACTIONS,
     GIT_TITLES,
