@@ -25,6 +25,7 @@ from warroom.services.logs.follow import LogItem
 from warroom.services.session.engine import FOLLOW_POLL, TICK, JournalOpener, SessionEngine
 
 if TYPE_CHECKING:
+    from warroom.services.journal.store import Event
     from warroom.services.release.controller import ReleaseController
 
 __all__ = ["FOLLOW_POLL", "TICK", "IncidentSession", "JournalOpener"]
@@ -149,6 +150,10 @@ class IncidentSession(SessionEngine):
             if item is None:
                 return False
             if (item.status == "done") == done:
+                if done and item.item.marks_deploy and not self.deploy_marked:
+                    # The tick is on record but its deploy mark was not (a failed write):
+                    # pressing again marks it, rather than leaving the deploy unmarked.
+                    return await self._mark(item=item_id)
                 return True
             waits = self.tick_waits(item_id) if done and not overridden else ()
             if waits:
@@ -158,7 +163,7 @@ class IncidentSession(SessionEngine):
             if not await self.record(kind, {"item": item_id}):
                 return False
             if done and item.item.marks_deploy and not self.deploy_marked:
-                await self.mark_deploy(item=item_id)
+                await self._mark(item=item_id)
             return True
 
     @property
@@ -166,12 +171,30 @@ class IncidentSession(SessionEngine):
         """Whether anyone has marked the production deploy."""
         return any(event.kind == kinds.DEPLOY_MARKED for event in self._events)
 
-    async def mark_deploy(self, **details: Any) -> bool:
+    def live_mark(self) -> Event | None:
+        """The deploy mark production runs under: the latest, unless a rollback undid it."""
+        mark = next((e for e in reversed(self._events) if e.kind == kinds.DEPLOY_MARKED), None)
+        return None if mark is None or self.rollback() is not None else mark
+
+    async def mark_deploy(self, *, again: bool = False, **details: Any) -> bool:
         """Mark the production deploy now: the baseline, the watch window, a webhook.
 
-        The versions (the hotfix, and production before it) go into the event, so the
-        report can tell the deploy's story from the journal alone.
+        A deploy already marked (and not rolled back) is marked again only with `again`
+        (the user confirmed it), checked against the journal as it stands: two quick
+        presses of `D` mark it once.
         """
+        async with self._commands:
+            await self._catch_up()
+            mark = self.live_mark()
+            if mark is not None and not again:
+                when = f"{mark.at:%H:%M:%S} UTC by {mark.actor}"
+                self._notice(f"The deploy is already marked ({when}).", "", "warning")
+                return False
+            return await self._mark(**details)
+
+    async def _mark(self, **details: Any) -> bool:
+        # The versions (the hotfix, and production before it) go into the event, so the
+        # report can tell the deploy's story from the journal alone.
         if not await self.record(kinds.DEPLOY_MARKED, {**self._versions(), **details}):
             return False
         self._announce("deploy", "Hotfix deployed to production.")
@@ -202,13 +225,20 @@ class IncidentSession(SessionEngine):
         return await self.record(kinds.CHOICE_MADE, {"choice": choice_id, "option": option})
 
     async def ack(self) -> bool:
-        """Acknowledge the escalation level reached; False when none is."""
-        state = self._escalation
-        payload = esc.ack_payload(state) if state is not None else None
-        if payload is None:
-            self._notice("No escalation level reached yet: nothing to acknowledge.")
-            return False
-        return await self.record(kinds.ESCALATION_ACK, payload)
+        """Acknowledge the escalation level reached; False when none is, or it already is
+        (checked against the journal as it stands: another screen may have acked it)."""
+        async with self._commands:
+            await self._catch_up()
+            state = self._escalation
+            payload = esc.ack_payload(state) if state is not None else None
+            if state is None or payload is None:
+                self._notice("No escalation level reached yet: nothing to acknowledge.")
+                return False
+            reached = state.reached
+            if reached is not None and any(a.level >= reached.index for a in state.acks):
+                self._notice("That level is acknowledged already.")
+                return False
+            return await self.record(kinds.ESCALATION_ACK, payload)
 
     async def send_status(self, text: str) -> bool:
         """Journal a status update and send it to the webhooks."""

@@ -44,6 +44,8 @@ JournalOpener = Callable[[], EventJournal]
 
 FOLLOW_POLL = 0.5
 """Seconds between looks for other instances' events (the safety net of `follow`)."""
+CLOSE_WAIT = 0.5
+"""Most seconds closing waits for the journal (a lock held by another process)."""
 TICK = 1.0
 """Seconds between steps of the incident clock."""
 
@@ -96,6 +98,7 @@ class SessionEngine:
         self._commands = asyncio.Lock()
         self._tasks: set[asyncio.Task[Any]] = set()
         self._streaming = False
+        self._closing = False
         self._release: ReleaseController | None = None
         self._verdict: DeployVerdict | None = None
         """The verdict as of the last clock step (or the last deploy event applied)."""
@@ -217,6 +220,9 @@ class SessionEngine:
         self._spawn(self._run_journal())
 
     def _spawn(self, coro: Any) -> None:
+        if self._closing:
+            coro.close()  # closing: nothing new starts (it would outlive the session)
+            return
         task = asyncio.create_task(coro)
         self._tasks.add(task)
         task.add_done_callback(self._task_done)
@@ -232,7 +238,12 @@ class SessionEngine:
         self._publish(now=True)
 
     async def close(self) -> None:
-        """Stop every service and close the journal (idempotent)."""
+        """Stop every service and close the journal (idempotent).
+
+        The journal is closed in a thread, for at most `CLOSE_WAIT` seconds: a writer
+        of another process holding its lock must not freeze the loop on the way out.
+        """
+        self._closing = True
         tasks, self._tasks = list(self._tasks), set()
         for task in tasks:
             task.cancel()
@@ -247,7 +258,8 @@ class SessionEngine:
                 await self._client.aclose()
         journal, self.journal = self.journal, None
         if journal is not None:
-            journal.close()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.to_thread(journal.close), CLOSE_WAIT)
 
     async def _run_health(self) -> None:
         assert self.prober is not None
@@ -341,11 +353,19 @@ class SessionEngine:
             running=self._running(),
         )
         self._escalation = result.state
-        for kind, payload in fired:
-            await self._write(kind, payload, system=True)
+        written = [await self._write(kind, payload, system=True) for kind, payload in fired]
+        crossings = [
+            ok
+            for (kind, _), ok in zip(fired, written, strict=True)
+            if kind == kinds.ESCALATION_CROSSED
+        ]
         if not self.read_only:
-            self._crossed.extend(result.crossed)
-            for level in result.crossed:
+            # Only a crossing that is on record pages anyone: one the journal refused is
+            # due again next second, and would page every second.
+            for level, ok in zip(result.crossed, crossings, strict=True):
+                if not ok:
+                    continue
+                self._crossed.append(level)
                 text = esc.crossing_text(self.loaded.config.escalation.levels, level.index)
                 self._announce("escalation", text)
         await self._judge()
@@ -434,10 +454,20 @@ class SessionEngine:
         return self._incident_clock.elapsed(self._started, self.clock.monotonic())
 
     async def _catch_up(self) -> None:
-        """Read and apply everything committed so far (this instance's and others')."""
+        """Read and apply everything committed so far (this instance's and others').
+
+        A read that fails is said, not raised: an event already committed comes back
+        with the next read that works (the follow loop's, or the next command's).
+        """
         journal = self.journal
-        if journal is not None:
-            self._apply(await asyncio.to_thread(journal.events, self.last_seq))
+        if journal is None:
+            return
+        try:
+            batch = await asyncio.to_thread(journal.events, self.last_seq)
+        except Exception as exc:  # an unreadable journal, a dropped connection
+            self._notice(f"{type(exc).__name__}: {exc}", "Journal not read", "warning")
+            return
+        self._apply(batch)
 
     def _apply_deploy_mark(self) -> None:
         marks = [event.at for event in self._events if event.kind == kinds.DEPLOY_MARKED]
@@ -485,8 +515,11 @@ class SessionEngine:
             else:
                 await journal.record(kind, masked, actor)
         except JournalWriteError as exc:
+            if str(exc) != self._save_error:
+                # Once per problem: the header's banner stays while it lasts.
+                self._notice(str(exc), "NOT SAVED", "error")
             self._save_error = str(exc)
-            self._notice(str(exc), "NOT SAVED", "error")
+            self._publish(now=True)
             return False
         if self._save_error is not None:
             self._save_error = None

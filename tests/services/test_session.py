@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+import subprocess
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
@@ -46,6 +47,7 @@ class Watcher:
         self.session = session
         self.latest: SessionState | None = None
         self.notices: list[str] = []
+        self.crossed = 0
         self.count = 0
         self._task = asyncio.create_task(self._consume())
 
@@ -53,6 +55,7 @@ class Watcher:
         async for state in self.session.stream():
             self.latest = state
             self.count += 1
+            self.crossed += len(state.crossed)
             self.notices.extend(n.text for n in state.notices)
 
     async def until(self, predicate: object, timeout: float = 10.0) -> SessionState:
@@ -207,3 +210,93 @@ async def test_a_wall_clock_step_pages_nobody(tmp_path: Path) -> None:
         crossed = [e for e in session.events if e.kind == kinds.ESCALATION_CROSSED]
         assert [e.payload["level"] for e in crossed] == [crossed[0].payload["level"]]
         assert all(e.actor == kinds.SYSTEM_ACTOR for e in crossed)
+
+
+async def test_two_quick_deploy_marks_mark_it_once(tmp_path: Path) -> None:
+    session = _session(_config(tmp_path))
+    async with watching(session) as (watcher,):
+        results = await asyncio.gather(session.mark_deploy(), session.mark_deploy())
+        assert sorted(results) == [False, True]
+        assert [e.kind for e in session.events].count(kinds.DEPLOY_MARKED) == 1
+        await watcher.until(lambda st: any("already marked" in n for n in watcher.notices))
+        # Confirmed by the user: marked again.
+        assert await session.mark_deploy(again=True)
+        assert [e.kind for e in session.events].count(kinds.DEPLOY_MARKED) == 2
+
+
+async def test_a_level_is_acknowledged_once(tmp_path: Path) -> None:
+    clock = ManualClock()
+    session = _session(_config(tmp_path), clock=clock)
+    async with watching(session) as (watcher,):
+        clock.advance(16 * 60)
+        await watcher.until(lambda st: st.escalation is not None and st.escalation.reached_unacked)
+        assert await session.ack()
+        assert not await session.ack()
+        assert [e.kind for e in session.events].count(kinds.ESCALATION_ACK) == 1
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    """A real 1 MiB tmpfs, so "disk full" is the kernel's ENOSPC."""
+    mount = tmp_path / "disk"
+    mount.mkdir()
+    result = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(mount)],
+        capture_output=True,
+        check=False,
+    )
+    if result.returncode:
+        pytest.skip(f"cannot mount a tmpfs: {result.stderr.decode().strip()}")
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", "--lazy", str(mount)], check=False)
+
+
+async def test_a_full_disk_pages_only_what_is_on_record(small_disk: Path) -> None:
+    # A crossing the journal refused is not on record: it must not page (bell, webhook,
+    # toast) each second it stays due; NOT SAVED is said once per problem.
+    clock = ManualClock()
+    config = small_disk / "warroom.toml"
+    config.write_text('[incident]\nid = "INC-5"\nstate_dir = "state"\n')
+    session = _session(load_config(config), clock=clock)
+    async with watching(session) as (watcher,):
+        with (small_disk / "filler").open("wb") as filler, contextlib.suppress(OSError):
+            while True:
+                filler.write(b"\0" * 65536)
+                filler.flush()
+        for n in range(200):  # until SQLite has no room left either
+            if not await session.note("p01.assess-severity", "x" * 4000 + str(n)):
+                break
+        await watcher.until(lambda st: st.summary.save_error is not None)
+        clock.advance(16 * 60)
+        seen = watcher.count
+        await watcher.until(lambda st: watcher.count >= seen + 4)
+        on_record = [e for e in session.events if e.kind == kinds.ESCALATION_CROSSED]
+        assert watcher.crossed == len(on_record)
+        said = [n for n in watcher.notices if "full" in n]
+        assert len(said) == len(set(said)) >= 1
+
+
+async def test_pressing_a_deploy_item_marks_a_deploy_left_unmarked(tmp_path: Path) -> None:
+    # The item is done on record but no deploy mark is (written by an instance whose
+    # mark failed, or by an older warroom): pressing it marks the deploy.
+    runbook = tmp_path / "mine.toml"
+    runbook.write_text(
+        'id = "mine"\ntitle_en = "Mine"\n'
+        '[[phase]]\nid = "ship"\ntitle_en = "Ship"\n'
+        '[[phase.item]]\nid = "ship.go"\ntext_en = "Ship it"\nmarks_deploy = true\n'
+    )
+    loaded = _config(tmp_path, '[runbook]\npath = "mine.toml"\n')
+    session = _session(loaded)
+    async with watching(session):
+        other = Journal.open(
+            journal_path(loaded.state_dir, loaded.config.incident.id), ManualClock(), "bob"
+        )
+        try:
+            other.append(kinds.ITEM_DONE, {"item": "ship.go"})
+        finally:
+            other.close()
+        assert await session.toggle("ship.go", True)
+        assert session.deploy_marked
+        assert [e.kind for e in session.events].count(kinds.ITEM_DONE) == 1

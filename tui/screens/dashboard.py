@@ -409,7 +409,7 @@ class DashboardScreen(PaintCache, Screen[None]):
     async def action_mark_deploy(self) -> None:
         from warroom.widgets.confirm import ConfirmScreen
 
-        marked = next((e for e in reversed(self.events) if e.kind == "deploy.marked"), None)
+        marked = self.session.live_mark()
         if marked is not None:
             again = await self.app.push_screen_wait(
                 ConfirmScreen(
@@ -428,7 +428,7 @@ class DashboardScreen(PaintCache, Screen[None]):
             )
             if not again:
                 return
-        if await self.session.mark_deploy():
+        if await self.session.mark_deploy(again=marked is not None):
             self.notify(self.say("Deploy marked: baseline set, post-deploy watch started."))
 
     # --- escalation --------------------------------------------------------------------
