@@ -13,7 +13,7 @@ from textual.reactive import reactive
 from textual.widget import Widget
 from textual.widgets import Static
 
-from warroom.services.release.git import ReleaseInfo
+from warroom.services.release.release_info import ReleaseInfo
 from warroom.widgets.paint_cache import PaintCache
 
 

@@ -14,7 +14,7 @@ from warroom.services.config import load_config
 from warroom.services.demo.target import DemoTarget
 from warroom.services.journal.store import Event
 from warroom.services.release.controller import ReleaseController
-from warroom.services.release.git import Plan
+from warroom.services.release.git_plans import Plan
 from warroom.services.runbook.gates import (
     command_refusals,
     item_waits,

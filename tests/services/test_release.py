@@ -9,19 +9,17 @@ import pytest
 
 from tests.services.version_server import Answer, closed_port_url, version_server
 from warroom.services.config import ConfigError, GitConfig, parse_config
-from warroom.services.release.git import (
+from warroom.services.release.git import read_release, read_release_sync
+from warroom.services.release.git_plans import (
     Plan,
     Refusal,
-    ReleaseInfo,
     execute,
     plan_branch,
     plan_merge_back,
     plan_tag,
-    read_release,
-    read_release_sync,
     ref_name_problem,
-    release_to_json,
 )
+from warroom.services.release.release_info import ReleaseInfo, release_to_json
 
 
 @pytest.fixture(autouse=True)

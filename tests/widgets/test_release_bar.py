@@ -7,7 +7,7 @@ from pathlib import Path
 from textual.app import App, ComposeResult
 from textual.widgets import Static
 
-from warroom.services.release.git import CommitInfo, ReleaseInfo
+from warroom.services.release.release_info import CommitInfo, ReleaseInfo
 from warroom.widgets.release_bar import ReleaseBar
 
 INFO = ReleaseInfo(

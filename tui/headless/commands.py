@@ -20,7 +20,8 @@ from warroom.services.journal.readers import recover_journal
 from warroom.services.journal.report import build_report, render_json, render_markdown
 from warroom.services.journal.store import Event, JournalError, JournalMissing, journal_path
 from warroom.services.redact import mask
-from warroom.services.release.git import read_release_sync, release_to_json
+from warroom.services.release.git import read_release_sync
+from warroom.services.release.release_info import release_to_json
 from warroom.services.runbook.model import runbook_for
 from warroom.tui.headless.check import exit_code, format_table, report_to_json, run_check
 from warroom.tui.headless.tail import tail

@@ -37,7 +37,8 @@ from warroom.services.release.controller import (
     ReleaseController,
     plan_for,
 )
-from warroom.services.release.git import ActionKind, Plan, Refusal, ReleaseInfo
+from warroom.services.release.git_plans import ActionKind, Plan, Refusal
+from warroom.services.release.release_info import ReleaseInfo
 from warroom.services.sanitize import clean
 from warroom.widgets.action_output import ActionOutput
 from warroom.widgets.confirm import ConfirmScreen, ReasonScreen, TypedConfirmScreen
