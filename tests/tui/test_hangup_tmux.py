@@ -223,6 +223,8 @@ def _journal_kinds(path: Path) -> list[str]:
     conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)
     try:
         return [str(row[0]) for row in conn.execute("SELECT kind FROM events ORDER BY seq")]
+    except sqlite3.OperationalError:
+        return []  # the file is there, its tables not yet: the app is still creating it
     finally:
         conn.close()
 
