@@ -9,13 +9,12 @@ posted up (`LogView.Headline`) so the pane can pin it above the scrolling lines.
 Lines arrive as frozen `LogLine`/`LogEvent` values already filtered by the screen (see
 `warroom.services.logs.buffer.LogBuffer`); this widget only draws them. Text is drawn as plain
 segments, never parsed as markup, and cleaned once more before drawing so no escape
-sequence can reach the terminal. Severity and matches are styled through component
-classes whose colours come from the theme.
+sequence can reach the terminal (`log_lines.py` draws each item). Severity and matches
+are styled through component classes whose colours come from the theme.
 """
 
 from __future__ import annotations
 
-import bisect
 from collections.abc import Sequence
 from datetime import date, datetime
 from typing import ClassVar
@@ -32,58 +31,15 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from warroom.services.logs.filter import LogFilter
-from warroom.services.logs.lines import LogEvent, LogItem, LogLine
-from warroom.services.sanitize import clean
-from warroom.services.stamps import compact_time, split_stamp, zone_name
+from warroom.services.logs.lines import LogItem, LogLine
+from warroom.widgets.log_lines import (
+    ShownLine,
+    describe_item,
+    item_strip,
+    newest_headline,
+)
+from warroom.widgets.log_rows import LogRows
 from warroom.widgets.paint_cache import PaintCache
-
-ERROR_LEVELS = frozenset({"error", "critical"})
-"""Levels the pane pins: the newest such line stays on its first row."""
-
-_LEVEL_CLASSES = {
-    "critical": "log-view--critical",
-    "error": "log-view--error",
-    "warning": "log-view--warning",
-    "info": "log-view--info",
-    "debug": "log-view--debug",
-}
-
-
-def wrap_offsets(text: str, first: int, rest: int) -> list[int]:
-    """Cell offsets where each row of `text` starts: a row of `first` cells, then `rest`.
-
-    Breaks after a space where there is one (words stay whole); a word longer than a row,
-    or a line that is not plain ASCII, is cut at the row's edge.
-    """
-    total = cell_len(text)
-    first, rest = max(1, first), max(1, rest)
-    if total <= first:
-        return [0]
-    offsets = [0]
-    start, limit = 0, first
-    words = text.isascii()
-    while total - start > limit:
-        end = start + limit
-        cut = end
-        if words:
-            space = text.rfind(" ", start + 1, end + 1)
-            if space > start:
-                cut = space + 1
-        offsets.append(cut)
-        start, limit = cut, rest
-    return offsets
-
-
-class _Shown:
-    """One item as drawn: its text, the width of its time column, its row starts."""
-
-    __slots__ = ("indent", "offsets", "strip", "text")
-
-    def __init__(self, text: str, indent: int, strip: Strip | None = None) -> None:
-        self.text = text
-        self.indent = indent
-        self.strip = strip
-        self.offsets: list[int] = [0]
 
 
 class LogView(PaintCache, ScrollView, can_focus=True):
@@ -199,23 +155,10 @@ class LogView(PaintCache, ScrollView, can_focus=True):
         self.now: datetime | None = None
         """The wall time now (set by the screen): lines of today show no date, and a
         pinned error with no timestamp of its own is dated from its arrival."""
-        self._items: list[LogItem] = []
+        self._layout = LogRows(self._describe)
         self._held: list[LogItem] = []
         """Batches waiting for `flush`."""
         self._filter = LogFilter()
-        self._width = 0
-        """The widest line, in cells (the virtual width when cutting)."""
-        self._shown: dict[int, _Shown] = {}
-        """Each item as drawn, by seq; its strip is dropped on a style or filter change."""
-        self._starts: list[int] = []
-        """The first row of each item (wrapping: an item may take several rows)."""
-        self._rows = 0
-        """The row after the last item's; rows count from the first item ever laid out."""
-        self._first = 0
-        """The first row of the oldest item held: older items fell off, their rows stay
-        counted, so a batch at the limit shifts nothing (rows shown = `_rows - _first`)."""
-        self._wrap_width = 0
-        """The width rows were wrapped at."""
         self._today: date | None = None
         self._headline: tuple[LogLine | None, datetime | None, str] = (None, None, "local")
         self._paint: tuple[int, Style] | None = None
@@ -224,7 +167,7 @@ class LogView(PaintCache, ScrollView, can_focus=True):
     @property
     def items(self) -> tuple[LogItem, ...]:
         """What the view holds, oldest first."""
-        return tuple(self._items)
+        return tuple(self._layout.items)
 
     @property
     def log_filter(self) -> LogFilter:
@@ -241,22 +184,10 @@ class LogView(PaintCache, ScrollView, can_focus=True):
         if not items:
             return
         self._check_day()
-        held = len(self._items)
-        self._items.extend(items)
         width_before = self.virtual_size.width
-        self._lay_out(items)
-        self._count_rows(held)
-        dropped = len(self._items) - self.max_lines
-        dropped_rows = 0
-        if dropped > 0:
-            for item in self._items[:dropped]:
-                self._shown.pop(item.seq, None)
-            del self._items[:dropped]
-            del self._starts[:dropped]
-            first = self._starts[0] if self._starts else self._rows
-            dropped_rows, self._first = first - self._first, first
+        dropped_rows = self._layout.append(items, self.wrap, self.max_lines)
         self._find_headline(items, arrived=True)
-        size = Size(self._virtual_width(), self._rows - self._first)
+        size = Size(self._layout.virtual_width(self.wrap), self._layout.height)
         if self._scrollbars_stay(size) and size.width == width_before:
             # Only the line count changed and the scrollbars stay as they are: tell the
             # scrollbar, skip the screen-wide layout a new virtual size would ask for.
@@ -299,10 +230,10 @@ class LogView(PaintCache, ScrollView, can_focus=True):
         if log_filter is not None:
             self._filter = log_filter
         self._held = []  # `items` stands for everything, held batches included
-        self._items = list(items[-self.max_lines :])
+        self._layout.items = list(items[-self.max_lines :])
         self._relayout()
         self._headline = (None, None, self._headline[2])
-        self._find_headline(self._items, arrived=False, always=True)
+        self._find_headline(self._layout.items, arrived=False, always=True)
         if self.following:
             self._to_end()
         self.refresh()
@@ -310,7 +241,7 @@ class LogView(PaintCache, ScrollView, can_focus=True):
     def set_filter(self, log_filter: LogFilter) -> None:
         """Highlight the matches of `log_filter` (the lines shown are not changed)."""
         self._filter = log_filter
-        self._forget_strips()
+        self._layout.forget_strips()
         self.refresh()
 
     def clear(self) -> None:
@@ -324,71 +255,19 @@ class LogView(PaintCache, ScrollView, can_focus=True):
         today = self.now.date() if self.now is not None else None
         if today != self._today:
             self._today = today
-            if self._shown:
+            if self._layout.shown:
                 self._relayout()
 
-    def _shown_for(self, item: LogItem) -> _Shown:
-        shown = self._shown.get(item.seq)
-        if shown is None:
-            shown = self._describe(item)
-            self._shown[item.seq] = shown
-        return shown
-
-    def _describe(self, item: LogItem) -> _Shown:
-        source = f"{clean(item.source)} " if self.show_source else ""
-        text = clean(item.text).expandtabs(4)
-        if isinstance(item, LogEvent):
-            return _Shown(f"{source}── {text} ──", 0)
-        at, rest = split_stamp(text, self._today)
-        if at is None:
-            return _Shown(source + text, cell_len(source))
-        time = compact_time(at, self.now)
-        return _Shown(f"{source}{time} {rest}", cell_len(source) + len(time) + 1)
+    def _describe(self, item: LogItem) -> ShownLine:
+        return describe_item(item, show_source=self.show_source, today=self._today, now=self.now)
 
     def _content_width(self) -> int:
         return self.scrollable_content_region.width if self.is_mounted else 0
 
-    def _lay_out(self, items: Sequence[LogItem]) -> None:
-        """Work out the rows of `items` (wrapping) and the widest line (cutting)."""
-        width = self._wrap_width
-        for item in items:
-            shown = self._shown_for(item)
-            if self.wrap and width > 0:
-                indent = shown.indent if width - shown.indent >= 20 else 2
-                shown.offsets = wrap_offsets(shown.text, width, width - indent)
-            else:
-                shown.offsets = [0]
-            line_width = cell_len(shown.text)
-            if line_width > self._width:
-                self._width = line_width
-
-    def _count_rows(self, start: int = 0) -> None:
-        """Rows of the items from `start` on; the rows before are as counted last time
-        (`start` > 0 only right after appending, when `_rows` covers the older items)."""
-        del self._starts[start:]
-        row = self._rows if start else 0
-        if not start:
-            self._first = 0
-        for item in self._items[start:]:
-            self._starts.append(row)
-            row += len(self._shown_for(item).offsets)
-        self._rows = row
-
     def _relayout(self) -> None:
         """Lay every item out again (a new width, a new day, wrap switched, new items)."""
-        self._shown.clear()
-        self._width = 0
-        self._wrap_width = self._content_width()
-        self._lay_out(self._items)
-        self._count_rows()
-        self.virtual_size = Size(self._virtual_width(), self._rows - self._first)
-
-    def _virtual_width(self) -> int:
-        return self._width if not self.wrap else 0
-
-    def _forget_strips(self) -> None:
-        for shown in self._shown.values():
-            shown.strip = None
+        self._layout.relayout(self._content_width(), self.wrap)
+        self.virtual_size = Size(self._layout.virtual_width(self.wrap), self._layout.height)
 
     # --- the pinned error ---------------------------------------------------------------
 
@@ -396,21 +275,9 @@ class LogView(PaintCache, ScrollView, can_focus=True):
         self, items: Sequence[LogItem], *, arrived: bool, always: bool = False
     ) -> None:
         """Post the newest ERROR-or-worse line among `items`, if newer than the pinned one."""
-        line, at, zone = self._headline
-        for item in reversed(items):
-            if isinstance(item, LogLine):
-                stamp, _ = split_stamp(item.text, self._today)
-                if stamp is not None:
-                    zone = zone_name(stamp)
-                    break
-        for item in reversed(items):
-            if isinstance(item, LogLine) and item.level in ERROR_LEVELS:
-                stamp, _ = split_stamp(item.text, self._today)
-                line = item
-                at = stamp if stamp is not None and stamp.tzinfo is not None else None
-                if at is None and arrived:
-                    at = self.now
-                break
+        line, at, zone = newest_headline(
+            items, self._headline, today=self._today, now=self.now, arrived=arrived
+        )
         if always or (line, at, zone) != self._headline:
             self._headline = (line, at, zone)
             self.post_message(self.Headline(self, line, at, zone))
@@ -425,7 +292,7 @@ class LogView(PaintCache, ScrollView, can_focus=True):
     def on_resize(self, event: events.Resize) -> None:
         """Wrap again at the new width; keep the newest line in view while following."""
         del event
-        if self.wrap and self._content_width() != self._wrap_width:
+        if self.wrap and self._content_width() != self._layout.wrap_width:
             self._relayout()
         if self.following:
             self._to_end()
@@ -450,14 +317,14 @@ class LogView(PaintCache, ScrollView, can_focus=True):
 
     def watch_wrap(self, wrap: bool) -> None:
         self.set_class(not wrap, "-cut")
-        top = self._item_at(self.scroll_offset.y)
+        top = self._layout.item_at(self.scroll_offset.y)
         self.scroll_to(x=0, animate=False, immediate=True)
         self._relayout()
         if self.following:
             self._to_end()
         elif top is not None:
             # Keep the line read at the top on top.
-            y = self._starts[top] - self._first
+            y = self._layout.starts[top] - self._layout.first
             self.scroll_to(y=y, animate=False, immediate=True, force=True)
         self.refresh()
 
@@ -489,7 +356,7 @@ class LogView(PaintCache, ScrollView, can_focus=True):
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
-        self._forget_strips()
+        self._layout.forget_strips()
         self._paint = None
 
     def render_lines(self, crop: Region) -> list[Strip]:
@@ -497,76 +364,39 @@ class LogView(PaintCache, ScrollView, can_focus=True):
         self._paint = None
         return super().render_lines(crop)
 
-    def _item_at(self, row: int) -> int | None:
-        if not self._items or row >= self._rows - self._first or row < 0:
-            return None
-        return bisect.bisect_right(self._starts, row + self._first) - 1
-
     def render_line(self, y: int) -> Strip:
         scroll_x, scroll_y = self.scroll_offset
         row = scroll_y + y
         if self._paint is None:
             self._paint = (self.size.width, self.rich_style)
         width, base = self._paint
-        index = self._item_at(row)
+        layout = self._layout
+        index = layout.item_at(row)
         if index is None:
             return Strip.blank(width, base)
-        item = self._items[index]
-        shown = self._shown_for(item)
+        item = layout.items[index]
+        shown = layout.shown_for(item)
         strip = shown.strip
         if strip is None:
             strip = shown.strip = self._render_item(item, shown, base)
         offsets = shown.offsets
         if len(offsets) == 1:
             return strip.crop_extend(scroll_x, scroll_x + width, base)
-        part = row + self._first - self._starts[index]
+        part = row + layout.first - layout.starts[index]
         start = offsets[part]
         end = offsets[part + 1] if part + 1 < len(offsets) else cell_len(shown.text)
         piece = strip.crop(start, end)
         if part > 0:
-            indent = shown.indent if self._wrap_width - shown.indent >= 20 else 2
+            indent = shown.indent if layout.wrap_width - shown.indent >= 20 else 2
             piece = Strip([Segment(" " * indent, base), *piece])
         return piece.crop_extend(0, width, base)
 
-    def _render_item(self, item: LogItem, shown: _Shown, base: Style) -> Strip:
-        segments: list[Segment] = []
-        text = shown.text
-        if self.show_source:
-            source = clean(item.source)
-            source_style = base + self.get_component_rich_style("log-view--source")
-            segments.append(Segment(f"{source} ", source_style))
-            text = text[len(source) + 1 :]
-        if isinstance(item, LogEvent):
-            status = base + self.get_component_rich_style("log-view--status")
-            segments.append(Segment(text, status))
-            return Strip(segments)
-        time_width = shown.indent - (cell_len(shown.text) - cell_len(text))
-        if time_width > 0:
-            time_style = base + self.get_component_rich_style("log-view--time")
-            segments.append(Segment(text[:time_width], time_style))
-            text = text[time_width:]
-        style = base
-        if isinstance(item, LogLine) and item.level in _LEVEL_CLASSES:
-            style = base + self.get_component_rich_style(_LEVEL_CLASSES[item.level])
-        spans = self._filter.spans(text)
-        if not spans:
-            segments.append(Segment(text, style))
-            return Strip(segments)
-        marked = self.get_component_rich_style("log-view--match")
-        # Only the background and emphasis: the level's colour stays readable.
-        match = style + Style(
-            bgcolor=marked.bgcolor,
-            bold=marked.bold,
-            italic=marked.italic,
-            underline=marked.underline,
-            reverse=marked.reverse,
+    def _render_item(self, item: LogItem, shown: ShownLine, base: Style) -> Strip:
+        return item_strip(
+            item,
+            shown,
+            base,
+            self.get_component_rich_style,
+            self._filter,
+            show_source=self.show_source,
         )
-        position = 0
-        for start, end in spans:
-            if start > position:
-                segments.append(Segment(text[position:start], style))
-            segments.append(Segment(text[start:end], match))
-            position = end
-        if position < len(text):
-            segments.append(Segment(text[position:], style))
-        return Strip(segments)
