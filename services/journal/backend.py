@@ -53,9 +53,14 @@ class EventJournal(Protocol):
         ...
 
     def append_once(
-        self, kind: str, payload: Mapping[str, Any] | None = None, actor: str | None = None
+        self,
+        kind: str,
+        payload: Mapping[str, Any] | None = None,
+        actor: str | None = None,
+        key: Mapping[str, Any] | None = None,
     ) -> Event | None:
-        """Append unless an event of `kind` is already in the journal (then None)."""
+        """Append unless an event of `kind` (holding every item of `key`) is already in
+        the journal (then None), checked and inserted in one transaction."""
         ...
 
     async def record(
@@ -65,7 +70,11 @@ class EventJournal(Protocol):
         ...
 
     async def record_once(
-        self, kind: str, payload: Mapping[str, Any] | None = None, actor: str | None = None
+        self,
+        kind: str,
+        payload: Mapping[str, Any] | None = None,
+        actor: str | None = None,
+        key: Mapping[str, Any] | None = None,
     ) -> Event | None:
         """`append_once` off the event loop."""
         ...

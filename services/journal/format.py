@@ -10,6 +10,7 @@ event" instead of crashing the reader or vanishing.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -191,3 +192,17 @@ def seq_ranges(seqs: list[int]) -> list[list[int]]:
 def format_ranges(ranges: list[list[int]]) -> str:
     """[[3, 5], [9, 9]] -> "3-5, 9" for messages."""
     return ", ".join(f"{a}-{b}" if a != b else str(a) for a, b in ranges)
+
+
+def recorded(rows: Iterable[tuple[Any, ...]], key: Mapping[str, Any] | None) -> bool:
+    """Whether one of `rows` (payload texts of one kind) holds every item of `key`."""
+    for (text,) in rows:
+        if key is None:
+            return True
+        try:
+            payload = json.loads(text)
+        except (TypeError, ValueError):
+            continue  # a damaged row matches nothing
+        if isinstance(payload, dict) and all(payload.get(k) == v for k, v in key.items()):
+            return True
+    return False

@@ -46,6 +46,7 @@ from warroom.services.journal.format import (
     JournalWriteError,
     decode_rows,
     format_at,
+    recorded,
 )
 from warroom.services.journal.postgres_url import display_url, server_message
 from warroom.services.sanitize import clean
@@ -247,14 +248,25 @@ class PostgresJournal:
         return event
 
     def append_once(
-        self, kind: str, payload: Mapping[str, Any] | None = None, actor: str | None = None
+        self,
+        kind: str,
+        payload: Mapping[str, Any] | None = None,
+        actor: str | None = None,
+        key: Mapping[str, Any] | None = None,
     ) -> Event | None:
-        """Append unless an event of `kind` is already in the journal (then None); the
-        check and the insert hold the same lock, so two instances append it once."""
-        return self._append(kind, payload, actor, once=True)
+        """Append unless an event of `kind` is already in the journal (then None); with
+        `key`, unless one whose payload holds every item of `key`. The check and the
+        insert hold the same lock, so two instances append it once."""
+        return self._append(kind, payload, actor, once=True, key=key)
 
     def _append(
-        self, kind: str, payload: Mapping[str, Any] | None, actor: str | None, *, once: bool
+        self,
+        kind: str,
+        payload: Mapping[str, Any] | None,
+        actor: str | None,
+        *,
+        once: bool,
+        key: Mapping[str, Any] | None = None,
     ) -> Event | None:
         if self.read_only:
             raise JournalWriteError("read-only: changes are refused")
@@ -271,11 +283,8 @@ class PostgresJournal:
                 with conn.transaction():
                     # The write lock makes seq order commit order (see the module docstring).
                     conn.execute("LOCK TABLE events IN EXCLUSIVE MODE")
-                    if (
-                        once
-                        and conn.execute(
-                            "SELECT 1 FROM events WHERE kind = %s LIMIT 1", (kind,)
-                        ).fetchone()
+                    if once and recorded(
+                        conn.execute("SELECT payload FROM events WHERE kind = %s", (kind,)), key
                     ):
                         return None
                     row = conn.execute(
@@ -303,10 +312,14 @@ class PostgresJournal:
         return await asyncio.to_thread(self.append, kind, payload, actor)
 
     async def record_once(
-        self, kind: str, payload: Mapping[str, Any] | None = None, actor: str | None = None
+        self,
+        kind: str,
+        payload: Mapping[str, Any] | None = None,
+        actor: str | None = None,
+        key: Mapping[str, Any] | None = None,
     ) -> Event | None:
         """`append_once` run in a thread, for callers on the event loop."""
-        return await asyncio.to_thread(self.append_once, kind, payload, actor)
+        return await asyncio.to_thread(self.append_once, kind, payload, actor, key)
 
     # --- reading -----------------------------------------------------------------
 

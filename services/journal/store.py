@@ -50,6 +50,7 @@ from warroom.services.journal.format import (
     decode_rows,
     describe_damaged,
     format_at,
+    recorded,
 )
 from warroom.services.journal.readers import read_journal, recover_journal
 from warroom.services.journal.repair import (
@@ -247,17 +248,29 @@ class Journal:
         return event
 
     def append_once(
-        self, kind: str, payload: Mapping[str, Any] | None = None, actor: str | None = None
+        self,
+        kind: str,
+        payload: Mapping[str, Any] | None = None,
+        actor: str | None = None,
+        key: Mapping[str, Any] | None = None,
     ) -> Event | None:
-        """Append unless an event of `kind` is already in the journal (then None).
+        """Append unless an event of `kind` is already in the journal (then None); with
+        `key`, unless one of `kind` whose payload holds every item of `key`.
 
         The check and the insert share one write transaction, so two dashboards started
-        together journal `incident.opened` once between them.
+        together journal `incident.opened` once between them, and two drivers crossing
+        an escalation level in the same second journal (and page) it once.
         """
-        return self._append(kind, payload, actor, once=True)
+        return self._append(kind, payload, actor, once=True, key=key)
 
     def _append(
-        self, kind: str, payload: Mapping[str, Any] | None, actor: str | None, *, once: bool
+        self,
+        kind: str,
+        payload: Mapping[str, Any] | None,
+        actor: str | None,
+        *,
+        once: bool,
+        key: Mapping[str, Any] | None = None,
     ) -> Event | None:
         if self.read_only:
             raise JournalWriteError(READ_ONLY_MESSAGE)
@@ -274,11 +287,8 @@ class Journal:
                 assert conn is not None  # a writer always has a connection
                 conn.execute("BEGIN IMMEDIATE")
                 try:
-                    if (
-                        once
-                        and conn.execute(
-                            "SELECT 1 FROM events WHERE kind = ? LIMIT 1", (kind,)
-                        ).fetchone()
+                    if once and recorded(
+                        conn.execute("SELECT payload FROM events WHERE kind = ?", (kind,)), key
                     ):
                         conn.execute("COMMIT")
                         return None
@@ -307,10 +317,14 @@ class Journal:
         return await asyncio.to_thread(self.append, kind, payload, actor)
 
     async def record_once(
-        self, kind: str, payload: Mapping[str, Any] | None = None, actor: str | None = None
+        self,
+        kind: str,
+        payload: Mapping[str, Any] | None = None,
+        actor: str | None = None,
+        key: Mapping[str, Any] | None = None,
     ) -> Event | None:
         """`append_once` run in a thread, for callers on the event loop."""
-        return await asyncio.to_thread(self.append_once, kind, payload, actor)
+        return await asyncio.to_thread(self.append_once, kind, payload, actor, key)
 
     # --- reading -----------------------------------------------------------------
 

@@ -353,7 +353,10 @@ class SessionEngine:
             running=self._running(),
         )
         self._escalation = result.state
-        written = [await self._write(kind, payload, system=True) for kind, payload in fired]
+        written = [
+            await self._write(kind, payload, once=True, key=_once_key(kind, payload))
+            for kind, payload in fired
+        ]
         crossings = [
             ok
             for (kind, _), ok in zip(fired, written, strict=True)
@@ -402,8 +405,11 @@ class SessionEngine:
         )
         if last is not None and last.payload.get("outcome") == verdict.outcome.value:
             return
-        payload = verdict.payload()
-        if not await self._write(kinds.VERDICT_CHANGED, payload, system=True):
+        # The change is from the last verdict on record: two instances judging the same
+        # change at once journal (and announce) it once.
+        payload = {**verdict.payload(), "previous": last.seq if last is not None else 0}
+        key = {"deploy_seq": verdict.deploy_seq, "previous": payload["previous"]}
+        if not await self._write(kinds.VERDICT_CHANGED, payload, once=True, key=key):
             return
         fields = {
             "step": kinds.VERDICT_CHANGED,
@@ -494,15 +500,25 @@ class SessionEngine:
         )
         if not ended:
             payload = {"deploy_seq": deploy.seq, "health": "rolled back"}
-            self._spawn(self._write(kinds.WATCH_ENDED, payload, system=True))
+            key = {"deploy_seq": deploy.seq}
+            self._spawn(self._write(kinds.WATCH_ENDED, payload, once=True, key=key))
 
     async def _write(
-        self, kind: str, payload: dict[str, Any], *, system: bool = False, once: bool = False
+        self,
+        kind: str,
+        payload: dict[str, Any],
+        *,
+        system: bool = False,
+        once: bool = False,
+        key: Mapping[str, Any] | None = None,
     ) -> bool:
-        """Commit one event (in a thread), then apply the journal up to it.
+        """Commit one event (in a thread), then apply the journal up to it; True when
+        this call wrote it.
 
         `system`: no person did it (health, alerts, the clock), so it is journaled as
-        warroom's own; `once`: only if no event of the kind is in the journal yet.
+        warroom's own; `once`: only if no event of the kind (holding every item of
+        `key`) is in the journal yet, checked in the same transaction, so what several
+        instances find due at once is written, and announced, by one of them.
         """
         journal = self.journal
         if journal is None or self.read_only:
@@ -511,9 +527,9 @@ class SessionEngine:
         actor = kinds.SYSTEM_ACTOR if system or once else None
         try:
             if once:
-                await journal.record_once(kind, masked, actor)
+                written = await journal.record_once(kind, masked, actor, key)
             else:
-                await journal.record(kind, masked, actor)
+                written = await journal.record(kind, masked, actor)
         except JournalWriteError as exc:
             if str(exc) != self._save_error:
                 # Once per problem: the header's banner stays while it lasts.
@@ -525,7 +541,7 @@ class SessionEngine:
             self._save_error = None
             self._publish(now=True)
         await self._catch_up()
-        return True
+        return written is not None
 
     def _record_soon(self, kind: str, payload: dict[str, Any]) -> None:
         """Journal an event from a synchronous callback (a webhook that gave up)."""
@@ -618,3 +634,14 @@ def _rolled_back(events: Sequence[Event]) -> Event | None:
 
 def _text(value: object) -> str:
     return value if isinstance(value, str) else ""
+
+
+def _once_key(kind: str, payload: Mapping[str, Any]) -> dict[str, Any]:
+    """What makes a clock-driven event the same one, whichever instance writes it."""
+    if kind == kinds.ESCALATION_CROSSED:
+        return {"level": payload.get("level")}
+    if kind == kinds.WATCH_CHECKPOINT:
+        return {"deploy_seq": payload.get("deploy_seq"), "n": payload.get("n")}
+    if kind == kinds.WATCH_ENDED:
+        return {"deploy_seq": payload.get("deploy_seq")}
+    return dict(payload)

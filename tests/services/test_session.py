@@ -300,3 +300,21 @@ async def test_pressing_a_deploy_item_marks_a_deploy_left_unmarked(tmp_path: Pat
         assert await session.toggle("ship.go", True)
         assert session.deploy_marked
         assert [e.kind for e in session.events].count(kinds.ITEM_DONE) == 1
+
+
+async def test_two_drivers_crossing_a_level_at_once_journal_and_page_it_once(
+    tmp_path: Path,
+) -> None:
+    loaded = _config(tmp_path)
+    clocks = [ManualClock(), ManualClock()]
+    first = _session(loaded, "a", clock=clocks[0])
+    second = _session(loaded, "b", clock=clocks[1])
+    async with watching(first, second) as watchers:
+        for clock in clocks:
+            clock.advance(16 * 60)
+        for watcher in watchers:
+            seen = watcher.count
+            await watcher.until(lambda st, w=watcher, n=seen: w.count >= n + 3)
+        crossed = [e for e in first.events if e.kind == kinds.ESCALATION_CROSSED]
+        assert len(crossed) == 1
+        assert sum(w.crossed for w in watchers) == 1
