@@ -8,7 +8,8 @@ before and after the deploy. `deploy_story` does that joining from the journal a
 and `deploy_markdown` (in its own module) writes it for people.
 
 What the journal does not record is said to be "not recorded", never guessed.
-A verdict is read from any event whose kind ends in `.verdict`, its payload shaped as
+A verdict is read from `verdict.changed` (the session journals one whenever the outcome
+on the deploy changes) or any event whose kind ends in `.verdict`, its payload shaped as
 `warroom check --json`'s `verdict` (outcome, summary, criteria) with an optional `batch`.
 """
 
@@ -31,6 +32,13 @@ ACTION_ENDS = frozenset({kinds.ACTION_FINISHED, "action.failed", "action.cancell
 GIT_KINDS = {kinds.RELEASE_BRANCH: "branch", kinds.RELEASE_TAG: "tag", kinds.RELEASE_MERGE: "merge"}
 """The git actions and the words the report uses for them."""
 VERDICT_SUFFIX = ".verdict"
+
+
+def is_verdict(kind: str) -> bool:
+    """Whether an event of `kind` carries a verdict on the deploy."""
+    return kind == kinds.VERDICT_CHANGED or kind.endswith(VERDICT_SUFFIX)
+
+
 WATCH_KINDS = {kinds.WATCH_CHECKPOINT: "checkpoint", kinds.WATCH_ENDED: "ended"}
 ROLLBACK = "rollback"
 """The command name of the rollback (its start is joined to `rollback.finished`)."""
@@ -188,7 +196,7 @@ def _overrides(events: Sequence[Event]) -> list[dict[str, Any]]:
 def _verdicts(events: Sequence[Event]) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     for event in events:
-        if not event.kind.endswith(VERDICT_SUFFIX):
+        if not is_verdict(event.kind):
             continue
         payload = event.payload
         criteria = payload.get("criteria")
@@ -362,7 +370,7 @@ def _versions(
             if event.kind in GIT_KINDS and payload.get("ok") is not True:
                 continue
             hotfix = _text(payload.get("version"), 100) or hotfix
-        elif event.kind.endswith(VERDICT_SUFFIX) or event.kind in ACTION_ENDS:
+        elif is_verdict(event.kind) or event.kind in ACTION_ENDS:
             hotfix = _text(payload.get("version"), 100) or hotfix
     now: str | None = None
     last_mark = marks[-1] if marks else None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import subprocess
@@ -462,6 +463,10 @@ def test_a_verdict_in_the_journal_gives_the_batch_its_figures() -> None:
         ),
     ]
     report = build_report(INCIDENT, builtin_runbook("en"), events, T0 + timedelta(hours=1))
+    # The session journals its verdicts as `verdict.changed`: read the same way.
+    changed = [*events[:2], dataclasses.replace(events[2], kind="verdict.changed")]
+    again = build_report(INCIDENT, builtin_runbook("en"), changed, T0 + timedelta(hours=1))
+    assert again["deploy"] == report["deploy"]
     (batch,) = report["deploy"]["batches"]
     assert batch["verdict"]["outcome"] == "Pass" and batch["of"] is None
     assert report["deploy"]["metrics"] == [
