@@ -41,7 +41,10 @@ import psutil
 
 from warroom.services.clock import SystemClock
 from warroom.services.config import EndpointConfig
-from warroom.services.health.probe import Prober, ProbeResult, ProbeState, make_client, percentile
+from warroom.services.health.client import make_client
+from warroom.services.health.probe import Prober
+from warroom.services.health.rules import percentile
+from warroom.services.health.status import ProbeResult, ProbeState
 
 WARMUP = 3.0
 """Seconds between the start of probing and the start of the measured window."""

@@ -17,7 +17,7 @@ import time
 from datetime import UTC, datetime, timedelta
 
 from warroom.services.config import parse_config
-from warroom.services.health.probe import EndpointStatus, HealthSnapshot, ProbeResult, ProbeState
+from warroom.services.health.status import EndpointStatus, HealthSnapshot, ProbeResult, ProbeState
 from warroom.services.metrics.sampler import MetricSeries, MetricsSnapshot
 from warroom.services.release.verdict import _rank_test, judge
 

@@ -7,7 +7,8 @@ goes with a word: colour and symbols are never the only signal.
 
 from __future__ import annotations
 
-from warroom.services.health.probe import EndpointStatus, state_words
+from warroom.services.health.state_words import state_words
+from warroom.services.health.status import EndpointStatus
 
 STATE_GLYPHS = {
     "pending": "…",

@@ -17,7 +17,7 @@ from textual.reactive import reactive
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from warroom.services.health.probe import EndpointStatus, ProbeResult, ProbeState
+from warroom.services.health.status import EndpointStatus, ProbeResult, ProbeState
 from warroom.widgets.glyphs import STATE_GLYPHS, endpoint_label
 
 _CHECK_GLYPHS = {"pass": "✔", "warn": "▲", "fail": "✖"}

@@ -22,7 +22,8 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.widget import Widget
 
-from warroom.services.health.probe import EndpointStatus, HealthSnapshot, ProbeState, state_words
+from warroom.services.health.state_words import state_words
+from warroom.services.health.status import EndpointStatus, HealthSnapshot, ProbeState
 from warroom.services.sanitize import clean
 from warroom.widgets.glyphs import NO_DATA, endpoint_label
 from warroom.widgets.paint_cache import PaintCache

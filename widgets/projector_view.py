@@ -22,7 +22,8 @@ from textual.widgets import Static
 
 from warroom.services.escalation.countdown import format_hms
 from warroom.services.escalation.ladder import EscalationState
-from warroom.services.health.probe import HealthSnapshot, state_words
+from warroom.services.health.state_words import state_words
+from warroom.services.health.status import HealthSnapshot
 from warroom.services.metrics.sampler import MetricSeries, MetricsSnapshot
 from warroom.services.runbook.model import RunbookState
 from warroom.services.sanitize import clean

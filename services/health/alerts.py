@@ -14,7 +14,8 @@ from typing import Literal
 
 from warroom.services.events import ALERT_RAISED as ALERT_RAISED
 from warroom.services.events import HEALTH_CHANGED as HEALTH_CHANGED
-from warroom.services.health.probe import HealthSnapshot, ProbeState, state_words
+from warroom.services.health.state_words import state_words
+from warroom.services.health.status import HealthSnapshot, ProbeState
 from warroom.services.metrics.sampler import MetricsSnapshot
 
 

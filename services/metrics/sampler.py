@@ -21,7 +21,7 @@ import httpx
 
 from warroom.services.clock import Clock
 from warroom.services.config import MetricConfig
-from warroom.services.health.probe import HealthSnapshot, ProbeState
+from warroom.services.health.status import HealthSnapshot, ProbeState
 from warroom.services.metrics.prometheus import PrometheusError
 from warroom.services.metrics.ring import SeriesBuffer
 from warroom.services.metrics.series import MetricError

@@ -16,7 +16,7 @@ from typing import Any
 
 from warroom.services import events as kinds
 from warroom.services.config import Config
-from warroom.services.health.probe import HealthSnapshot
+from warroom.services.health.status import HealthSnapshot
 from warroom.services.journal.store import Event
 from warroom.services.metrics.sampler import MetricsSnapshot
 from warroom.services.release.verdict import (

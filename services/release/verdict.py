@@ -25,7 +25,7 @@ from datetime import datetime
 from typing import Literal
 
 from warroom.services.config import Config, EndpointConfig, MetricConfig
-from warroom.services.health.probe import HealthSnapshot
+from warroom.services.health.status import HealthSnapshot
 from warroom.services.metrics.series import BASELINE_WINDOW, RECENT_WINDOW, MetricsSnapshot
 
 Direction = Literal["higher_is_worse", "lower_is_worse"]

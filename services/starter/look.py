@@ -17,7 +17,9 @@ from pathlib import Path
 
 from warroom.services.clock import Clock
 from warroom.services.config import Config, EndpointConfig
-from warroom.services.health.probe import ProbeResult, make_client, parse_health_json
+from warroom.services.health.classify import parse_health_json
+from warroom.services.health.client import make_client
+from warroom.services.health.status import ProbeResult
 from warroom.services.metrics.prometheus import PrometheusError, scrape
 from warroom.services.release.versions import parse_version
 from warroom.services.sanitize import clean

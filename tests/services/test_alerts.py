@@ -9,7 +9,7 @@ from typing import Literal
 import pytest
 
 from warroom.services.health.alerts import AlertTracker, clear_level
-from warroom.services.health.probe import EndpointStatus, HealthSnapshot, ProbeState, Reason
+from warroom.services.health.status import EndpointStatus, HealthSnapshot, ProbeState, Reason
 from warroom.services.metrics.series import MetricSeries, MetricsSnapshot, threshold_state
 
 AT = datetime(2026, 1, 1, tzinfo=UTC)

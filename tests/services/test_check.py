@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 import pytest
 
 from warroom.services.config import parse_config
-from warroom.services.health.probe import ProbeState, Reason
+from warroom.services.health.status import ProbeState, Reason
 from warroom.tui.headless.check import (
     CheckReport,
     EndpointCheck,

@@ -14,7 +14,7 @@ import pytest
 
 from tests.services.test_verdict import CONFIG, DEPLOY, endpoint, series
 from warroom.services.config import parse_config
-from warroom.services.health.probe import HealthSnapshot, ProbeState
+from warroom.services.health.status import HealthSnapshot, ProbeState
 from warroom.services.journal.store import Event
 from warroom.services.metrics.sampler import MetricsSnapshot
 from warroom.services.release.controller import verdict_plan, verdict_refusal

@@ -18,23 +18,12 @@ import pytest
 
 from warroom.services.clock import ManualClock, SystemClock
 from warroom.services.config import EndpointConfig
-from warroom.services.health.probe import (
-    BODY_CAP,
-    HealthSnapshot,
-    Hysteresis,
-    Prober,
-    ProbeResult,
-    ProbeState,
-    Reason,
-    classify,
-    is_flap,
-    is_stale,
-    make_client,
-    next_state,
-    normalize_health_status,
-    percentile,
-    probe_endpoint,
-)
+from warroom.services.health.classify import classify, normalize_health_status
+from warroom.services.health.client import make_client
+from warroom.services.health.endpoint_probe import BODY_CAP, probe_endpoint
+from warroom.services.health.probe import Prober
+from warroom.services.health.rules import Hysteresis, is_flap, is_stale, next_state, percentile
+from warroom.services.health.status import HealthSnapshot, ProbeResult, ProbeState, Reason
 
 Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
 

@@ -14,13 +14,9 @@ import pytest
 from tests.services.test_health import ep, read_request, response, self_signed, serve
 from warroom.services.clock import SystemClock
 from warroom.services.config import EndpointConfig
-from warroom.services.health.probe import (
-    ProbeResult,
-    ProbeState,
-    Reason,
-    make_client,
-    probe_endpoint,
-)
+from warroom.services.health.client import make_client
+from warroom.services.health.endpoint_probe import probe_endpoint
+from warroom.services.health.status import ProbeResult, ProbeState, Reason
 from warroom.services.health.transport import HEAD_CAP, ProbeTransport
 
 __all__ = ["self_signed"]  # the fixture, shared with the health tests

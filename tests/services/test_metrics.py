@@ -17,7 +17,8 @@ import pytest
 
 from warroom.services.clock import ManualClock
 from warroom.services.config import EndpointConfig, LogConfig, MetricConfig
-from warroom.services.health.probe import Prober, ProbeResult, ProbeState, Reason
+from warroom.services.health.probe import Prober
+from warroom.services.health.status import ProbeResult, ProbeState, Reason
 from warroom.services.logs.follow import LogFollower
 from warroom.services.metrics.sampler import MetricSampler
 from warroom.services.metrics.series import MetricError, baseline_delta, threshold_state

@@ -19,15 +19,10 @@ import pytest
 from tests.services.test_health import Handler, ep, probe, read_request, response, serve
 from warroom.services.clock import SystemClock
 from warroom.services.config import EndpointConfig
-from warroom.services.health.probe import (
-    BODY_CAP,
-    HealthSnapshot,
-    Prober,
-    ProbeResult,
-    ProbeState,
-    Reason,
-    make_client,
-)
+from warroom.services.health.client import make_client
+from warroom.services.health.endpoint_probe import BODY_CAP
+from warroom.services.health.probe import Prober
+from warroom.services.health.status import HealthSnapshot, ProbeResult, ProbeState, Reason
 
 UP, DOWN = ProbeState.UP, ProbeState.DOWN
 Reader = asyncio.StreamReader

@@ -8,16 +8,11 @@ from contextlib import asynccontextmanager
 
 from warroom.services.clock import ManualClock, SystemClock
 from warroom.services.config import EndpointConfig
-from warroom.services.health.probe import (
-    FLAP_COUNT,
-    FLAP_WINDOW_INTERVALS,
-    Prober,
-    ProbeResult,
-    ProbeState,
-    Reason,
-    make_client,
-    state_words,
-)
+from warroom.services.health.client import make_client
+from warroom.services.health.probe import Prober
+from warroom.services.health.rules import FLAP_WINDOW_INTERVALS
+from warroom.services.health.state_words import state_words
+from warroom.services.health.status import FLAP_COUNT, ProbeResult, ProbeState, Reason
 
 
 def endpoint(**kw: object) -> EndpointConfig:

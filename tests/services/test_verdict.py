@@ -16,12 +16,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from warroom.services.config import ConfigError, parse_config
-from warroom.services.health.probe import (
-    EndpointStatus,
-    HealthSnapshot,
-    ProbeResult,
-    ProbeState,
-)
+from warroom.services.health.status import EndpointStatus, HealthSnapshot, ProbeResult, ProbeState
 from warroom.services.metrics.sampler import MetricSeries, MetricsSnapshot
 from warroom.services.release.verdict import (
     Criterion,

@@ -13,7 +13,7 @@ from tests.waiting import WAIT
 from warroom.services.clock import ManualClock
 from warroom.services.config import LoadedConfig, load_config
 from warroom.services.escalation import ladder as esc
-from warroom.services.health.probe import (
+from warroom.services.health.status import (
     EndpointStatus,
     HealthSnapshot,
     ProbeResult,

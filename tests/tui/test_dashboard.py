@@ -16,7 +16,7 @@ from tests.waiting import WAIT
 from warroom.services.clock import ManualClock
 from warroom.services.config import load_config
 from warroom.services.demo.target import DemoTarget
-from warroom.services.health.probe import ProbeState
+from warroom.services.health.status import ProbeState
 from warroom.services.journal.store import Journal, journal_path
 from warroom.tui.app import build_app
 from warroom.widgets.alert_line import AlertLine, AlertListScreen

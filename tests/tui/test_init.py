@@ -26,7 +26,7 @@ from textual.widgets import Static
 from tests.tui import fixtures
 from warroom.services.config import load_config
 from warroom.services.demo.target import DemoTarget
-from warroom.services.health.probe import ProbeState
+from warroom.services.health.status import ProbeState
 from warroom.tui.app import build_app
 from warroom.widgets.log_view import LogView
 

@@ -9,7 +9,7 @@ import pytest
 from textual.app import App, ComposeResult
 from textual.widgets import Static
 
-from warroom.services.health.probe import (
+from warroom.services.health.status import (
     EndpointStatus,
     HealthCheck,
     HealthSnapshot,

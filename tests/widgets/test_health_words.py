@@ -6,7 +6,7 @@ from dataclasses import replace
 from datetime import timedelta
 
 from tests.widgets.test_health_table import NOW, Harness, screen_text, status
-from warroom.services.health.probe import HealthSnapshot, ProbeResult, ProbeState, Reason
+from warroom.services.health.status import HealthSnapshot, ProbeResult, ProbeState, Reason
 from warroom.widgets.health_table import HealthTable
 
 

@@ -10,7 +10,7 @@ from textual.app import App, ComposeResult
 
 from warroom.services.config import EscalationConfig, EscalationLevel
 from warroom.services.escalation import ladder as esc
-from warroom.services.health.probe import (
+from warroom.services.health.status import (
     EndpointStatus,
     HealthSnapshot,
     ProbeResult,

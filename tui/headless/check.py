@@ -20,7 +20,9 @@ from typing import Any
 
 from warroom.services.clock import Clock, SystemClock
 from warroom.services.config import Config, parse_duration
-from warroom.services.health.probe import HealthSnapshot, Prober, ProbeState, Reason, make_client
+from warroom.services.health.client import make_client
+from warroom.services.health.probe import Prober
+from warroom.services.health.status import HealthSnapshot, ProbeState, Reason
 from warroom.services.metrics.sampler import MetricSampler
 from warroom.services.metrics.series import (
     MetricSeries,

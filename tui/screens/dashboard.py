@@ -19,7 +19,7 @@ from textual.widgets import Static
 
 from warroom.services.escalation import ladder as esc
 from warroom.services.escalation.ladder import EscalationState
-from warroom.services.health.probe import HealthSnapshot
+from warroom.services.health.status import HealthSnapshot
 from warroom.services.journal.backend import EventJournal
 from warroom.services.journal.store import Event
 from warroom.services.metrics.sampler import MetricsSnapshot
