@@ -16,8 +16,9 @@ from warroom.services.clock import SystemClock
 from warroom.services.config import EndpointConfig
 from warroom.services.health.client import make_client
 from warroom.services.health.endpoint_probe import probe_endpoint
+from warroom.services.health.h11_connection import HEAD_CAP
 from warroom.services.health.status import ProbeResult, ProbeState, Reason
-from warroom.services.health.transport import HEAD_CAP, ProbeTransport
+from warroom.services.health.transport import ProbeTransport
 
 __all__ = ["self_signed"]  # the fixture, shared with the health tests
 
