@@ -30,9 +30,10 @@ from warroom.services.logs.filter import LogFilter
 from warroom.services.logs.follow import LogBatch, LogBuffer, LogFollower, LogItem
 from warroom.services.metrics.sampler import MetricSampler, MetricsSnapshot
 from warroom.services.redact import redact
-from warroom.services.release.deploy_verdict import DeployVerdict, deploy_verdict
+from warroom.services.release.deploy_verdict import DeployVerdict
 from warroom.services.runbook.model import Runbook, RunbookState, replay, runbook_for
 from warroom.services.session.alert_log import RaisedAlert, alert_log
+from warroom.services.session.deploy_watch import DeployWatch
 from warroom.services.session.state import Notice, NoticeLevel, SessionState
 from warroom.services.session.summary import IncidentSummary
 
@@ -50,7 +51,7 @@ TICK = 1.0
 """Seconds between steps of the incident clock."""
 
 
-class SessionEngine:
+class SessionEngine(DeployWatch):
     """The incident's services, its journal applied in order, and its state stream."""
 
     def __init__(
@@ -157,10 +158,6 @@ class SessionEngine:
             save_error=self._save_error,
             journal_damage=self.journal.damage if self.journal is not None else None,
         )
-
-    def rollback(self) -> Event | None:
-        """The successful rollback that superseded the latest deploy mark, if any."""
-        return _rolled_back(self._events)
 
     def health_summary(self) -> str:
         """Every endpoint's state in words, for status updates and the watch window."""
@@ -374,55 +371,6 @@ class SessionEngine:
         await self._judge()
         self._publish(now=True)
 
-    def verdict_now(self) -> DeployVerdict | None:
-        """The verdict on the deploy in production, judged from the latest snapshots now.
-
-        None before any deploy mark or finished rolling batch, and after a rollback.
-        Cheap enough for every clock step: the windows are a few hundred points and the
-        rank test caches its answers.
-        """
-        return deploy_verdict(
-            self.loaded.config, self._events, self._health, self._metrics, self.clock.now()
-        )
-
-    async def _judge(self) -> None:
-        """Judge the deploy; journal (and tell the webhooks) when its outcome changed.
-
-        A change is counted per deploy judged (`deploy_seq`): each batch of a rolling
-        deploy, and the deploy mark, has its own first verdict on record.
-        """
-        verdict = self._verdict = self.verdict_now()
-        if verdict is None or self.read_only or self.journal is None:
-            return
-        last = next(
-            (
-                e
-                for e in reversed(self._events)
-                if e.kind == kinds.VERDICT_CHANGED
-                and e.payload.get("deploy_seq") == verdict.deploy_seq
-            ),
-            None,
-        )
-        if last is not None and last.payload.get("outcome") == verdict.outcome.value:
-            return
-        # The change is from the last verdict on record: two instances judging the same
-        # change at once journal (and announce) it once.
-        payload = {**verdict.payload(), "previous": last.seq if last is not None else 0}
-        key = {"deploy_seq": verdict.deploy_seq, "previous": payload["previous"]}
-        if not await self._write(kinds.VERDICT_CHANGED, payload, once=True, key=key):
-            return
-        fields = {
-            "step": kinds.VERDICT_CHANGED,
-            "verdict": verdict.outcome.value,
-            "summary": payload["summary"],
-            "headline": verdict.headline,
-            "deploy_seq": verdict.deploy_seq,
-        }
-        if verdict.batch is not None:
-            fields["batch"] = verdict.batch
-        # A step of the deploy path, so the webhooks subscribed to deploys hear it.
-        self._announce("deploy", verdict.text(), fields)
-
     def _apply(self, batch: Sequence[Event]) -> None:
         """Apply the events not applied yet, in sequence order (each exactly once).
 
@@ -474,34 +422,6 @@ class SessionEngine:
             self._notice(f"{type(exc).__name__}: {exc}", "Journal not read", "warning")
             return
         self._apply(batch)
-
-    def _apply_deploy_mark(self) -> None:
-        marks = [event.at for event in self._events if event.kind == kinds.DEPLOY_MARKED]
-        if not marks:
-            return
-        if self.rollback() is not None:
-            # A rollback superseded the mark: no figure compares against it any more.
-            if self.sampler is not None:
-                self.sampler.clear_deploy_mark()
-            return
-        if self.sampler is not None:
-            self.sampler.mark_deploy(marks[-1])
-        if self.prober is not None:
-            self.prober.mark_deploy(marks[-1])
-
-    def _end_watch_after_rollback(self) -> None:
-        """A rollback superseded the deploy: its watch window ends, on record (once)."""
-        deploy = _latest(self._events, kinds.DEPLOY_MARKED)
-        if deploy is None or self.read_only or self.rollback() is None:
-            return
-        ended = any(
-            e.kind == kinds.WATCH_ENDED and e.payload.get("deploy_seq") == deploy.seq
-            for e in self._events
-        )
-        if not ended:
-            payload = {"deploy_seq": deploy.seq, "health": "rolled back"}
-            key = {"deploy_seq": deploy.seq}
-            self._spawn(self._write(kinds.WATCH_ENDED, payload, once=True, key=key))
 
     async def _write(
         self,
@@ -570,36 +490,6 @@ class SessionEngine:
         }
         self._spawn(self.notifier.send(kind, text, fields))
 
-    def _versions(self) -> dict[str, str]:
-        """The hotfix version and the one before it, as far as git (or the journal) knows."""
-        versions: dict[str, str] = {}
-        info = self._release.release if self._release is not None else None
-        if info is not None:
-            if info.next_version:
-                versions["version"] = info.next_version
-            if info.previous_version:
-                versions["previous_version"] = info.previous_version
-        deploy = _latest(self._events, kinds.DEPLOY_MARKED)
-        if "version" not in versions and deploy is not None:
-            version = deploy.payload.get("version")
-            if isinstance(version, str) and version:
-                versions["version"] = version
-        return versions
-
-    def hotfix_line(self) -> str:
-        """The hotfix as a status update says it: deployed, rolled back, or planned."""
-        rollback = self.rollback()
-        if rollback is not None:
-            back = _text(rollback.payload.get("version")) or "the previous version"
-            was = _text(rollback.payload.get("from_version")) or "the hotfix"
-            return f"{was} rolled back to {back} at {rollback.at:%H:%M} UTC"
-        deploy = _latest(self._events, kinds.DEPLOY_MARKED)
-        version = self._versions().get("version", "")
-        if deploy is not None:
-            shown = _text(deploy.payload.get("version")) or version or "the hotfix"
-            return f"{shown} deployed at {deploy.at:%H:%M} UTC"
-        return f"{version} (not deployed yet)" if version else ""
-
 
 _JUDGED_FROM = frozenset({kinds.DEPLOY_MARKED, kinds.ROLLBACK_FINISHED, kinds.ACTION_FINISHED})
 """The events that change which deploy the verdict judges."""
@@ -612,28 +502,6 @@ def _lines_by_log(batch: LogBatch, names: set[str]) -> dict[str, list[str]]:
         name = line.source if line.source in names else line.source.rsplit(":", 1)[0]
         by_log.setdefault(name, []).append(line.text)
     return by_log
-
-
-def _latest(events: Sequence[Event], kind: str) -> Event | None:
-    """The last event of `kind`, or None."""
-    return next((e for e in reversed(events) if e.kind == kind), None)
-
-
-def _rolled_back(events: Sequence[Event]) -> Event | None:
-    """The successful rollback after the latest deploy mark, if one came after it."""
-    deploy = _latest(events, kinds.DEPLOY_MARKED)
-    if deploy is None:
-        return None
-    for event in reversed(events):
-        if event.seq <= deploy.seq:
-            return None
-        if event.kind == kinds.ROLLBACK_FINISHED and event.payload.get("ok") is True:
-            return event
-    return None
-
-
-def _text(value: object) -> str:
-    return value if isinstance(value, str) else ""
 
 
 def _once_key(kind: str, payload: Mapping[str, Any]) -> dict[str, Any]:
