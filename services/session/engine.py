@@ -100,6 +100,8 @@ class SessionEngine(DeployWatch):
         self._tasks: set[asyncio.Task[Any]] = set()
         self._streaming = False
         self._closing = False
+        self._alert_log_key: tuple[int, frozenset[str], int] | None = None
+        self._alert_log_cache: tuple[RaisedAlert, ...] = ()
         self._release: ReleaseController | None = None
         self._verdict: DeployVerdict | None = None
         """The verdict as of the last clock step (or the last deploy event applied)."""
@@ -131,7 +133,7 @@ class SessionEngine(DeployWatch):
             health=self._health,
             metrics=self._metrics,
             journal_open=self.journal is not None,
-            alert_log=alert_log(self._events, self.alerts.active_subjects(), self._unjournaled),
+            alert_log=self._alert_log(),
             verdict=self._verdict,
             new_lines=tuple(self._new_lines),
             alerts=tuple(self._new_alerts),
@@ -143,6 +145,16 @@ class SessionEngine(DeployWatch):
         self._crossed.clear()
         self._notices.clear()
         return state
+
+    def _alert_log(self) -> tuple[RaisedAlert, ...]:
+        """The alert list, worked out again only when what it is made of changed (a
+        state goes out every second; the journal may hold thousands of events)."""
+        active = frozenset(self.alerts.active_subjects())
+        key = (self.last_seq, active, len(self._unjournaled))
+        if self._alert_log_key != key:
+            self._alert_log_key = key
+            self._alert_log_cache = alert_log(self._events, active, self._unjournaled)
+        return self._alert_log_cache
 
     def _summary(self) -> IncidentSummary:
         incident = self.loaded.config.incident
