@@ -17,7 +17,6 @@ from warroom.services.config import parse_config
 from warroom.services.health.status import HealthSnapshot, ProbeState
 from warroom.services.journal.store import Event
 from warroom.services.metrics.sampler import MetricsSnapshot
-from warroom.services.release.controller import verdict_plan, verdict_refusal
 from warroom.services.release.deploy_verdict import (
     Anchor,
     DeployVerdict,
@@ -26,6 +25,7 @@ from warroom.services.release.deploy_verdict import (
     headline,
 )
 from warroom.services.release.rolling import RollingPlan
+from warroom.services.release.rollout import verdict_plan, verdict_refusal
 from warroom.services.release.verdict import (
     MetricRule,
     Outcome,

@@ -28,15 +28,9 @@ from textual.widgets.option_list import Option
 
 from warroom.services.release.action_argv import ActionError
 from warroom.services.release.actions import ActionRun
-from warroom.services.release.controller import (
-    GIT_ACTIONS,
-    GIT_TITLES,
-    REFRESH_EVERY,
-    ROLLBACK,
-    ROLLING,
-    ReleaseController,
-    plan_for,
-)
+from warroom.services.release.command_run import ROLLBACK, ROLLING
+from warroom.services.release.controller import ReleaseController
+from warroom.services.release.git_actions import GIT_ACTIONS, GIT_TITLES, REFRESH_EVERY, plan_for
 from warroom.services.release.git_plans import ActionKind, Plan, Refusal
 from warroom.services.release.release_info import ReleaseInfo
 from warroom.services.sanitize import clean
