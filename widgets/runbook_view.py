@@ -25,6 +25,7 @@ from textual.strip import Strip
 from warroom.services.runbook.gates import unmet as gate_unmet
 from warroom.services.runbook.model import ChoiceState, ItemState, PhaseState, RunbookState
 from warroom.services.runbook.placeholders import CommandValues, fill_commands
+from warroom.widgets.line_break import wrap_line
 from warroom.widgets.paint_cache import PaintCache
 
 RowKind = Literal["phase", "choice", "item", "orphans", "orphan"]
@@ -95,28 +96,8 @@ def _wrap(text: str, width: int, indent: int) -> list[str]:
 def _wrapped(text: str, width: int, indent: int) -> tuple[str, ...]:
     # Cached: every new state (any instance's event, a health change journaled)
     # rebuilds the checklist, and re-wrapping 200 long notes each time kept the UI
-    # loop busy for seconds. ASCII text is one cell per character: no cell_len calls.
-    narrow = text.isascii() and text.isprintable()
-    lines: list[str] = []
-    current = ""
-    current_width = 0
-    limit = max(4, width)
-    for char in text:
-        char_width = 1 if narrow else cell_len(char)
-        if current_width + char_width > limit and current:
-            # Break at the last space when there is one in the line (English words).
-            space = current.rfind(" ")
-            if space > 0 and (narrow or not any(cell_len(c) > 1 for c in current[space:])):
-                lines.append(current[:space])
-                current = " " * indent + current[space + 1 :]
-            else:
-                lines.append(current)
-                current = " " * indent
-            current_width = len(current) if narrow else cell_len(current)
-        current += char
-        current_width += char_width
-    lines.append(current)
-    return tuple(lines)
+    # loop busy for seconds. Where a line may break (spaces, 禁則) is line_break's rule.
+    return wrap_line(text, width, indent)
 
 
 @lru_cache(maxsize=4096)
