@@ -6,7 +6,7 @@ Every process reading the same journal folds the same events into the same
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
@@ -167,102 +167,129 @@ def _text(payload: Mapping[str, Any], key: str) -> str:
 
 def replay(runbook: Runbook, events: Sequence[Event]) -> RunbookState:
     """Fold journal events, in seq order, into the checklist state. Pure."""
-    known = {item.id for phase in runbook.phases for item in phase.items}
-    performs: dict[str, list[str]] = {}
-    for phase in runbook.phases:
-        for item in phase.items:
-            if item.action is not None:
-                performs.setdefault(item.action, []).append(item.id)
-    choices = {p.choice.id: p.choice for p in runbook.phases if p.choice is not None}
-    items: dict[str, _Mutable] = {}
-    orphan_order: list[str] = []
-    picked: dict[str, tuple[str, str, datetime]] = {}
-    orphan_events: list[Event] = []
-    last_seq = 0
-    for event in sorted(events, key=lambda e: e.seq):
-        last_seq = max(last_seq, event.seq)
-        if event.kind not in RUNBOOK_KINDS:
-            continue
-        payload = event.payload
-        if event.kind == ACTION_FINISHED:
-            # A successful run of a command ticks the items it performs (open ones only:
-            # an item someone marked N/A stays N/A).
-            if payload.get("state") == "succeeded":
-                for item_id in performs.get(str(payload.get("name", "")), ()):
-                    done = items.setdefault(item_id, _Mutable())
-                    if done.status == "open":
-                        done.status, done.by, done.at = "done", event.actor, event.at
-            continue
-        if event.kind == CHOICE_MADE:
-            choice = choices.get(str(payload.get("choice", "")))
-            option = str(payload.get("option", ""))
-            if choice is None or option not in {o.id for o in choice.options}:
-                orphan_events.append(event)
+    replayer = Replayer(runbook)
+    replayer.feed(sorted(events, key=lambda e: e.seq))
+    return replayer.state()
+
+
+class Replayer:
+    """The checklist fold kept between batches: `feed` new events, take `state()`.
+
+    A session feeds each event once, as it arrives, so its cost does not grow with
+    the journal; `replay` is the same fold over a whole journal at once.
+    """
+
+    def __init__(self, runbook: Runbook) -> None:
+        self.runbook = runbook
+        self._known = {item.id for phase in runbook.phases for item in phase.items}
+        self._performs: dict[str, list[str]] = {}
+        for phase in runbook.phases:
+            for item in phase.items:
+                if item.action is not None:
+                    self._performs.setdefault(item.action, []).append(item.id)
+        self._choices = {p.choice.id: p.choice for p in runbook.phases if p.choice is not None}
+        self._items: dict[str, _Mutable] = {}
+        self._orphan_order: list[str] = []
+        self._picked: dict[str, tuple[str, str, datetime]] = {}
+        self._orphan_events: list[Event] = []
+        self.last_seq = 0
+
+    def feed(self, events: Iterable[Event]) -> None:
+        """Fold `events` in, in the order given (the journal's: by seq)."""
+        items, picked, orphan_events = self._items, self._picked, self._orphan_events
+        for event in events:
+            self.last_seq = max(self.last_seq, event.seq)
+            if event.kind not in RUNBOOK_KINDS:
                 continue
-            picked[choice.id] = (option, event.actor, event.at)
-            continue
-        item_id = str(payload.get("item", ""))
-        if item_id not in known:
-            orphan_events.append(event)
-            if item_id not in orphan_order:
-                orphan_order.append(item_id)
-        state = items.setdefault(item_id, _Mutable())
-        if event.kind == ITEM_DONE:
-            state.status, state.by, state.at, state.reason = "done", event.actor, event.at, ""
-            if _text(payload, "note").strip():
-                state.notes.append(Note(_text(payload, "note"), event.actor, event.at))
-        elif event.kind == ITEM_UNDONE:
-            state.status, state.by, state.at, state.reason = "open", event.actor, event.at, ""
-        elif event.kind == ITEM_NA:
-            state.status, state.by, state.at = "na", event.actor, event.at
-            state.reason = _text(payload, "reason")
-        elif event.kind == ITEM_NOTE and _text(payload, "text").strip():
-            state.notes.append(Note(_text(payload, "text"), event.actor, event.at))
+            payload = event.payload
+            if event.kind == ACTION_FINISHED:
+                # A successful run of a command ticks the items it performs (open ones
+                # only: an item someone marked N/A stays N/A).
+                if payload.get("state") == "succeeded":
+                    for item_id in self._performs.get(str(payload.get("name", "")), ()):
+                        done = items.setdefault(item_id, _Mutable())
+                        if done.status == "open":
+                            done.status, done.by, done.at = "done", event.actor, event.at
+                continue
+            if event.kind == CHOICE_MADE:
+                choice = self._choices.get(str(payload.get("choice", "")))
+                option = str(payload.get("option", ""))
+                if choice is None or option not in {o.id for o in choice.options}:
+                    orphan_events.append(event)
+                    continue
+                picked[choice.id] = (option, event.actor, event.at)
+                continue
+            item_id = str(payload.get("item", ""))
+            if item_id not in self._known:
+                orphan_events.append(event)
+                if item_id not in self._orphan_order:
+                    self._orphan_order.append(item_id)
+            state = items.setdefault(item_id, _Mutable())
+            if event.kind == ITEM_DONE:
+                state.status, state.by, state.at, state.reason = "done", event.actor, event.at, ""
+                if _text(payload, "note").strip():
+                    state.notes.append(Note(_text(payload, "note"), event.actor, event.at))
+            elif event.kind == ITEM_UNDONE:
+                state.status, state.by, state.at, state.reason = "open", event.actor, event.at, ""
+            elif event.kind == ITEM_NA:
+                state.status, state.by, state.at = "na", event.actor, event.at
+                state.reason = _text(payload, "reason")
+            elif event.kind == ITEM_NOTE and _text(payload, "text").strip():
+                state.notes.append(Note(_text(payload, "text"), event.actor, event.at))
 
-    def frozen(item: Item, phase: Phase | None) -> ItemState:
-        state = items.get(item.id, _Mutable())
-        status, by, at, reason = state.status, state.by, state.at, state.reason
-        if phase is not None and phase.choice is not None and item.option is not None:
-            chosen = picked.get(phase.choice.id)
-            if chosen is not None and chosen[0] != item.option and status == "open":
-                status, by, at = "na", chosen[1], chosen[2]
-                reason = f"{phase.choice.title}: {phase.choice.label(chosen[0])}"
-        return ItemState(item, status, by, at, reason, tuple(state.notes))
-
-    draft = [(phase, [frozen(item, phase) for item in phase.items]) for phase in runbook.phases]
-    finished_items = {
-        s.item.id for _, states in draft for s in states if s.status in ("done", "na")
-    }
-    complete_phases = {
-        phase.id for phase, states in draft if all(s.item.id in finished_items for s in states)
-    }
-
-    def unmet(refs: tuple[str, ...]) -> tuple[str, ...]:
-        return tuple(r for r in refs if r not in finished_items and r not in complete_phases)
-
-    phases: list[PhaseState] = []
-    for phase, states in draft:
-        phase_unmet = unmet(phase.requires)
-        gated_states = tuple(
-            ItemState(
-                s.item,
-                s.status,
-                s.by,
-                s.at,
-                s.reason,
-                s.notes,
-                gated=bool(phase_unmet or unmet(s.item.requires)),
-            )
-            for s in states
+    def state(self) -> RunbookState:
+        """The checklist as fed so far (a frozen value: later feeds do not change it)."""
+        runbook, items, picked = self.runbook, self._items, self._picked
+        orphan_order, orphan_events, last_seq = (
+            self._orphan_order,
+            self._orphan_events,
+            self.last_seq,
         )
-        choice_state = None
-        if phase.choice is not None:
-            chosen = picked.get(phase.choice.id)
-            choice_state = (
-                ChoiceState(phase.choice, chosen[0], chosen[1], chosen[2])
-                if chosen
-                else ChoiceState(phase.choice)
+
+        def frozen(item: Item, phase: Phase | None) -> ItemState:
+            state = items.get(item.id, _Mutable())
+            status, by, at, reason = state.status, state.by, state.at, state.reason
+            if phase is not None and phase.choice is not None and item.option is not None:
+                chosen = picked.get(phase.choice.id)
+                if chosen is not None and chosen[0] != item.option and status == "open":
+                    status, by, at = "na", chosen[1], chosen[2]
+                    reason = f"{phase.choice.title}: {phase.choice.label(chosen[0])}"
+            return ItemState(item, status, by, at, reason, tuple(state.notes))
+
+        draft = [(phase, [frozen(item, phase) for item in phase.items]) for phase in runbook.phases]
+        finished_items = {
+            s.item.id for _, states in draft for s in states if s.status in ("done", "na")
+        }
+        complete_phases = {
+            phase.id for phase, states in draft if all(s.item.id in finished_items for s in states)
+        }
+
+        def unmet(refs: tuple[str, ...]) -> tuple[str, ...]:
+            return tuple(r for r in refs if r not in finished_items and r not in complete_phases)
+
+        phases: list[PhaseState] = []
+        for phase, states in draft:
+            phase_unmet = unmet(phase.requires)
+            gated_states = tuple(
+                ItemState(
+                    s.item,
+                    s.status,
+                    s.by,
+                    s.at,
+                    s.reason,
+                    s.notes,
+                    gated=bool(phase_unmet or unmet(s.item.requires)),
+                )
+                for s in states
             )
-        phases.append(PhaseState(phase, gated_states, choice_state, phase_unmet))
-    orphaned = tuple(frozen(Item(id=i, text=i), None) for i in orphan_order)
-    return RunbookState(runbook, tuple(phases), orphaned, tuple(orphan_events), last_seq)
+            choice_state = None
+            if phase.choice is not None:
+                chosen = picked.get(phase.choice.id)
+                choice_state = (
+                    ChoiceState(phase.choice, chosen[0], chosen[1], chosen[2])
+                    if chosen
+                    else ChoiceState(phase.choice)
+                )
+            phases.append(PhaseState(phase, gated_states, choice_state, phase_unmet))
+        orphaned = tuple(frozen(Item(id=i, text=i), None) for i in orphan_order)
+        return RunbookState(runbook, tuple(phases), orphaned, tuple(orphan_events), last_seq)

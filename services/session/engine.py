@@ -31,7 +31,8 @@ from warroom.services.logs.follow import LogBatch, LogBuffer, LogFollower, LogIt
 from warroom.services.metrics.sampler import MetricSampler, MetricsSnapshot
 from warroom.services.redact import redact
 from warroom.services.release.deploy_verdict import DeployVerdict
-from warroom.services.runbook.model import Runbook, RunbookState, replay, runbook_for
+from warroom.services.runbook.model import Runbook, RunbookState, runbook_for
+from warroom.services.runbook.replay import Replayer
 from warroom.services.session.alert_log import RaisedAlert, alert_log
 from warroom.services.session.deploy_watch import DeployWatch
 from warroom.services.session.state import Notice, NoticeLevel, SessionState
@@ -75,7 +76,9 @@ class SessionEngine(DeployWatch):
         self._client = client
         self.journal: EventJournal | None = None
         self._events: tuple[Event, ...] = ()
-        self._runbook: RunbookState = replay(self.runbook, [])
+        self._replayer = Replayer(self.runbook)
+        """The checklist fold: each event is fed once, as it is applied."""
+        self._runbook: RunbookState = self._replayer.state()
         self._escalation: EscalationState | None = None
         self._health: HealthSnapshot | None = None
         self._metrics: MetricsSnapshot | None = None
@@ -394,7 +397,8 @@ class SessionEngine(DeployWatch):
         if not fresh:
             return
         self._events = (*self._events, *fresh)
-        self._runbook = replay(self.runbook, self._events)
+        self._replayer.feed(fresh)
+        self._runbook = self._replayer.state()
         if any(event.kind in (kinds.DEPLOY_MARKED, kinds.ROLLBACK_FINISHED) for event in fresh):
             self._apply_deploy_mark()
             self._end_watch_after_rollback()

@@ -26,6 +26,7 @@ from warroom.services.runbook.model import (
     replay,
     runbook_for,
 )
+from warroom.services.runbook.replay import Replayer
 from warroom.services.sanitize import clean
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
@@ -530,3 +531,20 @@ def test_a_rollback_does_not_tick_rollback_script_ready() -> None:
     )
     rollback = state.item("p14.rollback-script")
     assert rollback is not None and rollback.status == "open"
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(_event_spec, max_size=40), st.lists(st.integers(1, 6), max_size=20))
+def test_feeding_in_batches_is_the_whole_replay(
+    specs: list[tuple[str, str, str, str]], cuts: list[int]
+) -> None:
+    # The session feeds each batch as it arrives; the state must be the one a replay
+    # of the whole journal gives, after every batch.
+    events = _events(specs)
+    replayer = Replayer(_RUNBOOK)
+    start = 0
+    for size in [*cuts, len(events)]:
+        batch = events[start : start + size]
+        replayer.feed(batch)
+        start += len(batch)
+        assert replayer.state() == replay(_RUNBOOK, events[:start])
