@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import ClassVar
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -25,15 +26,18 @@ from warroom.services.sanitize import clean
 from warroom.services.session.alert_log import RaisedAlert
 from warroom.services.stamps import compact_time
 from warroom.widgets.paint_cache import PaintCache
+from warroom.widgets.words import EN, say
 
 
-def alert_summary(alerts: Sequence[RaisedAlert], now: datetime | None = None) -> str:
+def alert_summary(
+    alerts: Sequence[RaisedAlert], now: datetime | None = None, lang: str = EN
+) -> str:
     """The line's words: "2 active · 04:19:52 api health is DOWN (status)", or no alerts."""
     if not alerts:
-        return "No alerts"
+        return say("No alerts", lang)
     newest = alerts[0]
     active = sum(1 for alert in alerts if alert.active)
-    count = f"{active} active" if active else "none active"
+    count = say("{n} active", lang).format(n=active) if active else say("none active", lang)
     return f"{count} · {compact_time(newest.at, now)} {clean(newest.text)}"
 
 
@@ -54,14 +58,20 @@ class AlertLine(PaintCache, Widget):
     now: reactive[datetime | None] = reactive(None)
     """Today, for the time: the date shows only for an alert of another day."""
 
+    def __init__(self, *, lang: str = EN, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.lang = lang
+        """The language of the line's words (the runbook's); alert text stays as written."""
+
     def watch_alerts(self, alerts: tuple[RaisedAlert, ...]) -> None:
         self.set_class(any(alert.active for alert in alerts), "-active")
 
     def render(self) -> Text:
         mark = "⚠ " if self.has_class("-active") else ""
-        hint = f"  A: all {len(self.alerts)} " if self.alerts else " "
-        words = Text(f" {mark}{alert_summary(self.alerts, self.now)}", no_wrap=True)
-        room = self.size.width - len(hint)
+        every = say("A: all {n}", self.lang).format(n=len(self.alerts))
+        hint = f"  {every} " if self.alerts else " "
+        words = Text(f" {mark}{alert_summary(self.alerts, self.now, self.lang)}", no_wrap=True)
+        room = self.size.width - cell_len(hint)
         if words.cell_len > room:
             words.truncate(max(0, room - 1), overflow="ellipsis")
         words.pad_right(max(0, room - words.cell_len))
@@ -94,20 +104,28 @@ class AlertListScreen(ModalScreen[None]):
         Binding("escape,A,q", "close", "Close"),
     ]
 
-    def __init__(self, alerts: Sequence[RaisedAlert], now: datetime | None = None) -> None:
+    def __init__(
+        self, alerts: Sequence[RaisedAlert], now: datetime | None = None, lang: str = EN
+    ) -> None:
         super().__init__()
         self.alerts = tuple(alerts)
         self._now = now
+        self._lang = lang
 
     def compose(self) -> ComposeResult:
         active = sum(1 for alert in self.alerts if alert.active)
-        title = f"Alerts: {len(self.alerts)}, {active} active (newest first)"
+        title = say("Alerts: {n}, {active} active (newest first)", self._lang).format(
+            n=len(self.alerts), active=active
+        )
+        rows = [self._row(alert) for alert in self.alerts] or [Text(say("No alerts", self._lang))]
         with Vertical():
             yield Static(title, classes="alert-list-title", markup=False)
-            yield OptionList(*[self._row(alert) for alert in self.alerts] or [Text("No alerts")])
+            yield OptionList(*rows)
 
     def _row(self, alert: RaisedAlert) -> Text:
-        state = "ACTIVE " if alert.active else "       "
+        # The mark takes the same cells in every row, so the times line up.
+        mark = say("ACTIVE", self._lang)
+        state = f"{mark} " if alert.active else " " * (cell_len(mark) + 1)
         return Text(f"{state}{compact_time(alert.at, self._now)}  {clean(alert.text)}")
 
     def on_mount(self) -> None:

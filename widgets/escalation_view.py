@@ -19,9 +19,10 @@ from textual.widget import Widget
 from textual.widgets import Digits
 
 from warroom.services.escalation.countdown import format_countdown
-from warroom.services.escalation.ladder import EscalationState
+from warroom.services.escalation.ladder import EscalationState, LevelInfo
 from warroom.widgets.paint_cache import PaintCache
 from warroom.widgets.text_line import TextLine
+from warroom.widgets.words import EN, say
 
 SHORT_HEIGHT = 8
 """Below this many rows the clock is plain text instead of three-row Digits."""
@@ -32,15 +33,25 @@ NO_CLOCK = "-:--"
 _FLAG_CLASSES = ("-approaching", "-crossed", "-unacked", "-resolved", "-overdue", "-watching")
 
 
-def _reached_line(state: EscalationState) -> Text:
+def who_text(level: LevelInfo, lang: str = EN) -> str:
+    """The rung's role and person; the built-in ladder's roles are said in `lang`
+    (a role written in the config is the config's text, shown as written)."""
+    role = say(level.role, lang)
+    return f"{role} ({level.name})" if level.name else role
+
+
+def _reached_line(state: EscalationState, lang: str = EN) -> Text:
     if state.reached is None:
-        return Text("No escalation yet")
-    line = Text("Call ")
-    line.append(state.reached.who, style="bold")
+        return Text(say("No escalation yet", lang))
+    # The person stands out: the template's words go around the name, in any order.
+    before, _, after = say("Call {who}", lang).partition("{who}")
+    line = Text(before)
+    line.append(who_text(state.reached, lang), style="bold")
+    line.append(after)
     if state.reached_unacked:
-        line.append("  UNACKED")
+        line.append(f"  {say('UNACKED', lang)}")
     elif state.reached.index not in state.unacked and state.reached.index in state.crossed:
-        line.append("  acked")
+        line.append(f"  {say('acked', lang)}")
     return line
 
 
@@ -50,17 +61,18 @@ def _contact_line(state: EscalationState) -> Text:
     return Text(f"  {state.reached.contact}")
 
 
-def next_level_text(state: EscalationState) -> str:
+def next_level_text(state: EscalationState, lang: str = EN) -> str:
     """ "Senior engineer · Aiko Tanaka @aiko · in 3:38": who comes next, how to reach
     them, and when; "RESOLVED" or "Top of the ladder" when nobody comes next."""
     if state.resolved:
-        return "RESOLVED"
+        return say("RESOLVED", lang)
     upcoming = state.next
     if upcoming is None:
-        return "Top of the ladder"
+        return say("Top of the ladder", lang)
     level = upcoming.level
     person = " ".join(p for p in (level.name, level.contact) if p)
-    parts = [level.role, person, f"in {format_countdown(upcoming.remaining)}"]
+    when = say("in {time}", lang).format(time=format_countdown(upcoming.remaining))
+    parts = [say(level.role, lang), person, when]
     return " · ".join(p for p in parts if p)
 
 
@@ -71,30 +83,34 @@ def countdown_text(state: EscalationState | None) -> str:
     return format_countdown(state.next.remaining)
 
 
-def _next_line(state: EscalationState) -> Text:
-    text = next_level_text(state)
+def _next_line(state: EscalationState, lang: str = EN) -> Text:
+    text = next_level_text(state, lang)
     if state.resolved:
         return Text(text, style="bold")
-    return Text(text if state.next is None else f"Next: {text}")
+    return Text(text if state.next is None else say("Next: {who}", lang).format(who=text))
 
 
-def _status_line(state: EscalationState) -> Text:
+def _status_line(state: EscalationState, lang: str = EN) -> Text:
     if state.status_due_in is None:
         return Text("")
     if state.status_due_in < 0:
-        return Text(f"Status update OVERDUE {format_countdown(-state.status_due_in)}")
-    return Text(f"Status update in {format_countdown(state.status_due_in)}")
+        late = format_countdown(-state.status_due_in)
+        return Text(say("Status update OVERDUE {time}", lang).format(time=late))
+    due = format_countdown(state.status_due_in)
+    return Text(say("Status update in {time}", lang).format(time=due))
 
 
-def _watch_line(state: EscalationState) -> Text:
+def _watch_line(state: EscalationState, lang: str = EN) -> Text:
     watch = state.watch
     if watch is None:
         return Text("")
     if watch.ended:
-        return Text(f"Watch over · {watch.checkpoints_done} checkpoints")
-    line = f"Watch {format_countdown(watch.remaining)} left"
+        done = watch.checkpoints_done
+        return Text(say("Watch over · {n} checkpoints", lang).format(n=done))
+    line = say("Watch {time} left", lang).format(time=format_countdown(watch.remaining))
     if watch.next_checkpoint is not None and watch.next_checkpoint_in is not None:
-        line += f" · check {format_countdown(watch.next_checkpoint_in)}"
+        check = format_countdown(watch.next_checkpoint_in)
+        line += say(" · check {time}", lang).format(time=check)
     return Text(line)
 
 
@@ -150,6 +166,11 @@ class EscalationView(PaintCache, Widget):
     _flags: tuple[bool, ...] = ()
     """The state classes last set (see `_FLAG_CLASSES`)."""
 
+    def __init__(self, *, lang: str = EN, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.lang = lang
+        """The language of the pane's words (the runbook's); names and contacts stay as written."""
+
     def compose(self) -> ComposeResult:
         self._digits = Digits(NO_CLOCK, id="clock")
         self._clock_text = TextLine(Text(NO_CLOCK), id="clock-text")
@@ -200,12 +221,16 @@ class EscalationView(PaintCache, Widget):
             self._show_digits()
         blank = Text("")
         lines = self._lines
-        lines["reached"].text = Text("Clock not started") if state is None else _reached_line(state)
+        lang = self.lang
+        if state is None:
+            lines["reached"].text = Text(say("Clock not started", lang))
+        else:
+            lines["reached"].text = _reached_line(state, lang)
         contact = blank if state is None else _contact_line(state)
         contact_line = lines["contact"]
         contact_line.text = contact
         if contact_line.display != bool(contact.plain):
             contact_line.display = bool(contact.plain)
-        lines["next"].text = blank if state is None else _next_line(state)
-        lines["status"].text = blank if state is None else _status_line(state)
-        lines["watch"].text = blank if state is None else _watch_line(state)
+        lines["next"].text = blank if state is None else _next_line(state, lang)
+        lines["status"].text = blank if state is None else _status_line(state, lang)
+        lines["watch"].text = blank if state is None else _watch_line(state, lang)

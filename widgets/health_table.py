@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import ClassVar
 
+from rich.cells import cell_len, set_cell_size
 from textual.binding import Binding, BindingType
 from textual.content import Content
 from textual.events import Click
@@ -27,6 +28,7 @@ from warroom.services.health.status import EndpointStatus, HealthSnapshot, Probe
 from warroom.services.sanitize import clean
 from warroom.widgets.glyphs import NO_DATA, endpoint_label
 from warroom.widgets.paint_cache import PaintCache
+from warroom.widgets.words import EN, say
 
 BARS = "▁▂▃▄▅▆▇█"
 
@@ -80,10 +82,11 @@ def format_age(seconds: float | None) -> str:
 class _Column:
     key: str
     header: str
+    """The column's head in English, the key of its word in the table (`say`)."""
     width: int
     priority: int
     """Lower is kept first when the pane is narrow."""
-    cell: Callable[[EndpointStatus, datetime], str]
+    cell: Callable[[EndpointStatus, datetime, str], str]
     right: bool = False
 
 
@@ -95,27 +98,32 @@ def probe_age(status: EndpointStatus, now: datetime) -> float | None:
     return age if age > 2 * status.interval else None
 
 
-def _age(status: EndpointStatus, now: datetime) -> str:
+def _age(status: EndpointStatus, now: datetime, lang: str) -> str:
     age = probe_age(status, now)
-    return "" if age is None else f"{format_age(age)} ago"
+    return "" if age is None else say("{age} ago", lang).format(age=format_age(age))
 
 
-def _since(status: EndpointStatus, now: datetime) -> str:
+def _since(status: EndpointStatus, now: datetime, lang: str) -> str:
     if status.last_change is None:
         return "-"
     return format_age((now - status.last_change).total_seconds())
 
 
 _COLUMNS: tuple[_Column, ...] = (
-    _Column("state", "STATE", 42, 1, lambda s, _: endpoint_label(s)),
+    _Column("state", "STATE", 42, 1, lambda s, _, __: endpoint_label(s)),
     _Column("age", "AGE", 8, 2, _age, right=True),
-    _Column("code", "HTTP", 4, 4, lambda s, _: str(s.status_code or NO_DATA), right=True),
-    _Column("last", "MS", 5, 3, lambda s, _: format_ms(s.latency_ms), right=True),
-    _Column("p50", "P50", 5, 8, lambda s, _: format_ms(s.p50_ms), right=True),
-    _Column("p95", "P95", 5, 6, lambda s, _: format_ms(s.p95_ms), right=True),
-    _Column("uptime", "UP%", 6, 5, lambda s, _: format_pct(s.uptime_pct), right=True),
+    _Column("code", "HTTP", 4, 4, lambda s, _, __: str(s.status_code or NO_DATA), right=True),
+    _Column("last", "MS", 5, 3, lambda s, _, __: format_ms(s.latency_ms), right=True),
+    _Column("p50", "P50", 5, 8, lambda s, _, __: format_ms(s.p50_ms), right=True),
+    _Column("p95", "P95", 5, 6, lambda s, _, __: format_ms(s.p95_ms), right=True),
+    _Column("uptime", "UP%", 6, 5, lambda s, _, __: format_pct(s.uptime_pct), right=True),
     _Column(
-        "deploy", "DEPL%", 6, 9, lambda s, _: format_pct(s.uptime_since_deploy_pct), right=True
+        "deploy",
+        "DEPL%",
+        7,
+        9,
+        lambda s, _, __: format_pct(s.uptime_since_deploy_pct),
+        right=True,
     ),
     _Column("since", "FOR", 4, 7, _since, right=True),
 )
@@ -149,18 +157,28 @@ def choose_columns(width: int, name_width: int, widths: dict[str, int]) -> tuple
     return [c.key for c in _COLUMNS if c.key in chosen], spark
 
 
-def column_widths(snapshot: HealthSnapshot) -> dict[str, int]:
+def column_widths(snapshot: HealthSnapshot, lang: str = EN) -> dict[str, int]:
     """The width each column needs for these rows (its header, its widest cell, its cap)."""
     has_deploy = any(e.uptime_since_deploy_pct is not None for e in snapshot.endpoints)
     widths: dict[str, int] = {}
     for column in _COLUMNS:
         if column.key == "deploy" and not has_deploy:
             continue
-        cells = [len(column.cell(e, snapshot.at)) for e in snapshot.endpoints]
+        cells = [cell_len(column.cell(e, snapshot.at, lang)) for e in snapshot.endpoints]
         if column.key == "age" and not any(cells):
             continue  # every probe is fresh: no column of blanks
-        widths[column.key] = min(column.width, max([len(column.header), *cells]))
+        header = cell_len(say(column.header, lang))
+        widths[column.key] = min(column.width, max([header, *cells]))
     return widths
+
+
+def fit(text: str, size: int, right: bool = False) -> str:
+    """`text` in exactly `size` cells: padded, or cut with an ellipsis (a Japanese
+    character takes two cells, so cells are counted, not characters)."""
+    if cell_len(text) > size:
+        text = set_cell_size(text, max(0, size - 1)).rstrip(" ") + "…"
+    pad = " " * max(0, size - cell_len(text))
+    return pad + text if right else text + pad
 
 
 class HealthTable(PaintCache, Widget, can_focus=True):
@@ -205,6 +223,8 @@ class HealthTable(PaintCache, Widget, can_focus=True):
 
     snapshot: reactive[HealthSnapshot | None] = reactive(None)
     """The endpoints to show; None until the first probe comes back."""
+    lang: reactive[str] = reactive(EN)
+    """The language of the column heads and the table's words (the runbook's)."""
     cursor: reactive[int] = reactive(0)
     """Index of the highlighted row."""
 
@@ -279,31 +299,27 @@ class HealthTable(PaintCache, Widget, can_focus=True):
 
     def render(self) -> Content:
         snapshot = self.snapshot
+        lang = self.lang
         if snapshot is None:
-            return Content("waiting for the first probe…")
+            return Content(say("waiting for the first probe…", lang))
         if not snapshot.endpoints:
-            return Content("no [[endpoint]] configured")
+            return Content(say("no [[endpoint]] configured", lang))
         width = max(10, self.size.width)
         names = [clean(e.name, 40) for e in snapshot.endpoints]
         name_width = max(4, min(20, max(len(n) for n in names), width // 3))
-        widths = column_widths(snapshot)
+        widths = column_widths(snapshot, lang)
         # The state is what the pane is for: in a narrow pane it is cut, never dropped.
         widths["state"] = min(widths["state"], max(6, width - name_width - 1))
         keys, spark = choose_columns(width, name_width, widths)
         columns = [c for c in _COLUMNS if c.key in keys]
 
-        def fit(text: str, size: int, right: bool = False) -> str:
-            if len(text) > size:
-                text = text[: max(0, size - 1)] + "…"
-            return text.rjust(size) if right else text.ljust(size)
-
         lines: list[Content] = []
         if self._shows_header():
-            header = fit("NAME", name_width) + "".join(
-                " " + fit(c.header, widths[c.key], c.right) for c in columns
+            header = fit(say("NAME", lang), name_width) + "".join(
+                " " + fit(say(c.header, lang), widths[c.key], c.right) for c in columns
             )
             if spark:
-                header += " " + fit("LATENCY", spark)
+                header += " " + fit(say("LATENCY", lang), spark)
             style = self.get_visual_style("health-table--header", partial=True)
             lines.append(Content(header.rstrip()).stylize(style))
         first = self._first_row()
@@ -312,7 +328,7 @@ class HealthTable(PaintCache, Widget, can_focus=True):
             status = snapshot.endpoints[index]
             parts: list[Content] = [Content(fit(names[index], name_width))]
             for column in columns:
-                text = fit(column.cell(status, snapshot.at), widths[column.key], column.right)
+                text = fit(column.cell(status, snapshot.at, lang), widths[column.key], column.right)
                 cell = Content(" " + text)
                 if column.key == "state":
                     state_style = self.get_visual_style(self._state_style(status), partial=True)

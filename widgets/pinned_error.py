@@ -16,19 +16,24 @@ from textual.widget import Widget
 from warroom.services.logs.lines import LogLine
 from warroom.services.sanitize import clean
 from warroom.services.stamps import age_text, split_stamp
+from warroom.widgets.words import EN, say
 
 
-def pinned_text(line: LogLine | None, at: datetime | None, now: datetime | None) -> str:
+def pinned_text(
+    line: LogLine | None, at: datetime | None, now: datetime | None, lang: str = EN
+) -> str:
     """The words of the pinned line: "last error 3m10s ago: ERROR auth-api: login failed"."""
     if line is None:
-        return "no ERROR lines yet"
+        return say("no ERROR lines yet", lang)
     _, rest = split_stamp(clean(line.text))
     if at is None or now is None:
-        return f"last error: {rest}"
+        return say("last error: {line}", lang).format(line=rest)
     if at.tzinfo is None or now.tzinfo is None:
         at, now = at.replace(tzinfo=None), now.replace(tzinfo=None)
     age = age_text(max(0.0, (now - at).total_seconds()))
-    return f"last error {age} ago: {rest}" if age != "now" else f"last error now: {rest}"
+    if age == "now":
+        return say("last error now: {line}", lang).format(line=rest)
+    return say("last error {age} ago: {line}", lang).format(age=age, line=rest)
 
 
 class PinnedError(Widget):
@@ -50,8 +55,13 @@ class PinnedError(Widget):
     now: reactive[datetime | None] = reactive(None)
     """The wall time now, for the age."""
 
+    def __init__(self, *, lang: str = EN, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.lang = lang
+        """The language of the line's own words (the runbook's); the log line stays as written."""
+
     def watch_line(self, line: LogLine | None) -> None:
         self.set_class(line is not None, "-error")
 
     def render(self) -> Text:
-        return Text(pinned_text(self.line, self.at, self.now))
+        return Text(pinned_text(self.line, self.at, self.now, self.lang))

@@ -28,7 +28,7 @@ from warroom.services.metrics.sampler import MetricSeries, MetricsSnapshot
 from warroom.services.runbook.model import RunbookState
 from warroom.services.sanitize import clean
 from warroom.widgets.big_figure import BigNumber
-from warroom.widgets.escalation_view import countdown_text, next_level_text
+from warroom.widgets.escalation_view import countdown_text, next_level_text, who_text
 from warroom.widgets.glyphs import NO_DATA, endpoint_label
 from warroom.widgets.metric_graph import (
     STATE_WORDS,
@@ -40,9 +40,16 @@ from warroom.widgets.metric_graph import (
     value_range,
 )
 from warroom.widgets.text_line import TextLine
+from warroom.widgets.words import EN, say
 
-KEYS = " p / escape  leave projector    q  quit"
-"""The projector's own key line: how to leave it, not the dashboard's keys."""
+
+def keys_text(lang: str = EN) -> str:
+    """The projector's own key line: how to leave it, not the dashboard's keys."""
+    return f" p / escape  {say('leave projector', lang)}    q  {say('quit', lang)}"
+
+
+KEYS = keys_text()
+"""The key line in English."""
 
 
 def digits_text(value: float | None) -> str:
@@ -62,15 +69,17 @@ def progress_bar(done: int, total: int, width: int) -> str:
     return "█" * filled + "░" * (width - filled)
 
 
-def phase_lines(state: RunbookState | None) -> tuple[str, str, int, int]:
+def phase_lines(state: RunbookState | None, lang: str = EN) -> tuple[str, str, int, int]:
     """(heading, title, done, total) of the current phase: what the room is doing now."""
     if state is None or not state.phases:
-        return "Runbook", "no runbook loaded", 0, 0
+        return say("Runbook", lang), say("no runbook loaded", lang), 0, 0
     current = state.current
+    count = len(state.phases)
     if current is None:
-        return f"All {len(state.phases)} phases complete", "", state.finished, state.total
+        heading = say("All {n} phases complete", lang).format(n=count)
+        return heading, "", state.finished, state.total
     phase = state.phases[current]
-    heading = f"Phase {current + 1} of {len(state.phases)}"
+    heading = say("Phase {n} of {total}", lang).format(n=current + 1, total=count)
     return heading, phase.phase.title, phase.finished, phase.total
 
 
@@ -125,9 +134,10 @@ class _Figure(Vertical):
     _Figure > _Spark { height: 1fr; }
     """
 
-    def __init__(self, label: str, *, id: str | None = None) -> None:
+    def __init__(self, label: str, *, lang: str = EN, id: str | None = None) -> None:
         super().__init__(id=id)
         self._label = clean(label, 60)
+        self._lang = lang
 
     def compose(self) -> ComposeResult:
         yield TextLine(Text(self._label), id="label").add_class("figure-label")
@@ -146,7 +156,7 @@ class _Figure(Vertical):
         trend = " · ".join(t for t in (trend_text(series, window), baseline_text(series)) if t)
         if series.current is None and series.error:
             trend = clean(series.error, 200)
-        self.query_one("#trend", TextLine).text = Text(trend or "→ no trend yet")
+        self.query_one("#trend", TextLine).text = Text(trend or say("→ no trend yet", self._lang))
         age = age_text(series, now)
         age_line = self.query_one("#age", TextLine)
         age_line.text = Text(age)
@@ -200,9 +210,11 @@ class ProjectorView(Widget):
     window: reactive[float] = reactive(300.0, repaint=False)
     """Seconds of history the trends and graphs cover (the dashboard's graph window)."""
 
-    def __init__(self, names: Sequence[str], *, id: str | None = None) -> None:
+    def __init__(self, names: Sequence[str], *, lang: str = EN, id: str | None = None) -> None:
         super().__init__(id=id)
         self.names = tuple(names)
+        self.lang = lang
+        """The language of the view's own words (the runbook's); names stay as written."""
         self._shown: dict[str, Text] = {}
         """What each wrapping Static shows: an update costs a screen layout, so only news."""
 
@@ -214,21 +226,24 @@ class ProjectorView(Widget):
     def compose(self) -> ComposeResult:
         with Horizontal(id="projector-top"):
             with Vertical(id="projector-clock"):
-                yield TextLine(Text("Incident clock"), id="clock-label").add_class("top-label")
+                clock = Text(say("Incident clock", self.lang))
+                yield TextLine(clock, id="clock-label").add_class("top-label")
                 yield BigNumber(id="clock-number")
             with Vertical(id="projector-phase"):
-                yield TextLine(Text("Runbook"), id="phase-label").add_class("top-label")
+                runbook = Text(say("Runbook", self.lang))
+                yield TextLine(runbook, id="phase-label").add_class("top-label")
                 yield Static("", id="phase-title", markup=False)
                 yield TextLine(id="phase-progress")
             with Vertical(id="projector-next"):
-                yield _Wrapped(Text("Next escalation"), id="next-label").add_class("top-label")
+                upcoming = Text(say("Next escalation", self.lang))
+                yield _Wrapped(upcoming, id="next-label").add_class("top-label")
                 yield BigNumber(id="next-number")
         yield Static("", id="projector-health", markup=False)
         with Grid(id="projector-metrics"):
             for index, name in enumerate(self.names):
-                yield _Figure(name, id=f"projector-metric-{index}")
+                yield _Figure(name, lang=self.lang, id=f"projector-metric-{index}")
         yield Static("", id="projector-error", markup=False)
-        yield TextLine(Text(KEYS), id="projector-keys")
+        yield TextLine(Text(keys_text(self.lang)), id="projector-keys")
 
     def on_mount(self) -> None:
         grid = self.query_one("#projector-metrics", Grid)
@@ -249,14 +264,19 @@ class ProjectorView(Widget):
             return
         clock = format_hms(state.elapsed)
         self.query_one("#clock-number", BigNumber).value = clock
-        label = f"Incident clock · {state.severity}" + (" · RESOLVED" if state.resolved else "")
+        lang = self.lang
+        label = f"{say('Incident clock', lang)} · {state.severity}"
+        if state.resolved:
+            label += f" · {say('RESOLVED', lang)}"
         self.query_one("#clock-label", TextLine).text = Text(label)
         self.query_one("#next-number", BigNumber).value = countdown_text(state)
-        who = next_level_text(state)
+        who = next_level_text(state, lang)
         if state.reached_unacked and state.reached is not None:
-            who = f"CALL {state.reached.who} {state.reached.contact} · UNACKED · then {who}"
+            reached = state.reached
+            call = " ".join(p for p in (who_text(reached, lang), reached.contact) if p)
+            who = say("CALL {who} · UNACKED · then {next}", lang).format(who=call, next=who)
         elif state.next is not None and not state.resolved:
-            who = f"Next: {who}"
+            who = say("Next: {who}", lang).format(who=who)
         self.query_one("#next-label", _Wrapped).text = Text(who)
         upcoming = self.query_one("#projector-next")
         upcoming.set_class(state.approaching, "-approaching")
@@ -265,11 +285,14 @@ class ProjectorView(Widget):
     def watch_runbook(self, state: RunbookState | None) -> None:
         if not self.display:
             return
-        heading, title, done, total = phase_lines(state)
+        heading, title, done, total = phase_lines(state, self.lang)
         self.query_one("#phase-label", TextLine).text = Text(heading)
         self._update("#phase-title", Text(title))
         width = max(10, self.query_one("#projector-phase").size.width - 14)
-        overall = f" · all {state.finished}/{state.total}" if state is not None else ""
+        overall = ""
+        if state is not None:
+            every = say("all {done}/{total}", self.lang)
+            overall = " · " + every.format(done=state.finished, total=state.total)
         line = f"{progress_bar(done, total, min(width, 40))} {done}/{total}{overall}"
         self.query_one("#phase-progress", TextLine).text = Text(line if total else "")
 
@@ -285,7 +308,7 @@ class ProjectorView(Widget):
             if key in ("down", "flapping"):
                 style = self.get_component_rich_style(f"projector-view--{key}")
             line.append(f"{clean(endpoint.name, 40)} {endpoint_label(endpoint)}", style)
-        self._update("#projector-health", line or Text("no endpoints"))
+        self._update("#projector-health", line or Text(say("no endpoints", self.lang)))
 
     def watch_metrics(self, snapshot: MetricsSnapshot | None) -> None:
         if snapshot is None or not self.display:
@@ -302,5 +325,8 @@ class ProjectorView(Widget):
     def watch_last_error(self, line: str) -> None:
         if not self.is_mounted:
             return
-        text = f"Last error: {line}" if line else "No error lines yet"
+        if line:
+            text = say("Last error: {line}", self.lang).format(line=line)
+        else:
+            text = say("No error lines yet", self.lang)
         self._update("#projector-error", Text(text))

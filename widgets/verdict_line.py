@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -25,6 +26,7 @@ from warroom.services.release.deploy_verdict import DeployVerdict
 from warroom.services.release.verdict import Criterion, Outcome, format_value, format_window
 from warroom.services.sanitize import clean
 from warroom.widgets.paint_cache import PaintCache
+from warroom.widgets.words import EN, say
 
 ADVICE: dict[Outcome, str] = {
     Outcome.PASS: "",
@@ -41,11 +43,29 @@ CLASSES: dict[Outcome, str] = {
 """The CSS class of each outcome: its colours come from the theme."""
 
 
-def verdict_words(verdict: DeployVerdict) -> str:
+def outcome_word(outcome: Outcome, lang: str = EN) -> str:
+    """ "Pass", "Fail", "Inconclusive", in `lang`."""
+    return say(outcome.value, lang)
+
+
+def verdict_words(verdict: DeployVerdict, lang: str = EN) -> str:
     """The line's words: "Verdict: Fail · Error rate 9.1% > 5% ... → roll back: ctrl+r"."""
-    which = f" on batch {verdict.batch}" if verdict.batch is not None else ""
     outcome = verdict.outcome
-    return f"Verdict{which}: {outcome.value} · {clean(verdict.headline)}{ADVICE[outcome]}"
+    word = outcome_word(outcome, lang)
+    if verdict.batch is not None:
+        head = say("Verdict on batch {batch}: {outcome}", lang).format(
+            batch=verdict.batch, outcome=word
+        )
+    else:
+        head = say("Verdict: {outcome}", lang).format(outcome=word)
+    advice = say(ADVICE[outcome], lang) if ADVICE[outcome] else ""
+    return f"{head} · {clean(verdict.headline)}{advice}"
+
+
+def _cells(text: str, size: int, right: bool = False) -> str:
+    """`text` padded to `size` cells (a Japanese character takes two), never cut."""
+    pad = " " * max(0, size - cell_len(text))
+    return pad + text if right else text + pad
 
 
 class VerdictLine(PaintCache, Widget):
@@ -66,6 +86,11 @@ class VerdictLine(PaintCache, Widget):
     verdict: reactive[DeployVerdict | None] = reactive(None)
     """The verdict on the deploy in production; None hides the line."""
 
+    def __init__(self, *, lang: str = EN, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.lang = lang
+        """The language of the line's words (the runbook's)."""
+
     def watch_verdict(self, verdict: DeployVerdict | None) -> None:
         self.display = verdict is not None
         for outcome, name in CLASSES.items():
@@ -75,17 +100,17 @@ class VerdictLine(PaintCache, Widget):
         verdict = self.verdict
         if verdict is None:
             return Text("")
-        hint = f"  V: all {len(verdict.criteria)} "
+        hint = "  " + say("V: all {n}", self.lang).format(n=len(verdict.criteria)) + " "
         mark = "✗ " if verdict.outcome is Outcome.FAIL else ""
-        words = Text(f" {mark}{verdict_words(verdict)}", no_wrap=True)
-        room = self.size.width - len(hint)
+        words = Text(f" {mark}{verdict_words(verdict, self.lang)}", no_wrap=True)
+        room = self.size.width - cell_len(hint)
         if words.cell_len > room:
             words.truncate(max(0, room - 1), overflow="ellipsis")
         words.pad_right(max(0, room - words.cell_len))
         return words + Text(hint)
 
 
-def criterion_row(criterion: Criterion) -> Text:
+def criterion_row(criterion: Criterion, lang: str = EN) -> Text:
     """One criterion as the list shows it: outcome, name, value against threshold,
     window, samples, then its reason on a second line."""
     unit = criterion.unit
@@ -93,12 +118,13 @@ def criterion_row(criterion: Criterion) -> Text:
     threshold = format_value(criterion.threshold, unit) if criterion.threshold is not None else "–"
     samples = f"{criterion.samples}"
     if criterion.baseline_samples is not None:
-        samples += f" / {criterion.baseline_samples} before"
-    critical = "" if criterion.critical else "  (report only)"
+        samples += say(" / {n} before", lang).format(n=criterion.baseline_samples)
+    critical = "" if criterion.critical else f"  {say('(report only)', lang)}"
     head = (
-        f"{criterion.outcome.value:<13}{clean(criterion.name, 40):<28}"
+        f"{_cells(outcome_word(criterion.outcome, lang), 13)}"
+        f"{_cells(clean(criterion.name, 40), 28)}"
         f"{value:>12}  vs {threshold:<12}{format_window(criterion.window):>7}"
-        f"  {samples:>5} samples{critical}"
+        f"  {samples:>5} {say('samples', lang)}{critical}"
     )
     return Text(f"{head}\n    {clean(criterion.reason)}")
 
@@ -129,23 +155,31 @@ class VerdictListScreen(ModalScreen[None]):
         Binding("escape,V,q", "close", "Close"),
     ]
 
-    def __init__(self, verdict: DeployVerdict | None) -> None:
+    def __init__(self, verdict: DeployVerdict | None, lang: str = EN) -> None:
         super().__init__()
         self.verdict = verdict
+        self._lang = lang
 
     def compose(self) -> ComposeResult:
         verdict = self.verdict
+        lang = self._lang
+
+        def head(word: str, size: int, right: bool = False) -> str:
+            return _cells(say(word, lang), size, right)
+
         if verdict is None:
-            title = "Verdict: no deploy to judge yet (mark it with D, or run a rolling batch)"
-            rows = [Text("No criteria")]
+            title = say(
+                "Verdict: no deploy to judge yet (mark it with D, or run a rolling batch)", lang
+            )
+            rows = [Text(say("No criteria", lang))]
         else:
-            title = f"{verdict_words(verdict)}\n{clean(verdict.verdict.summary())}"
+            title = f"{verdict_words(verdict, lang)}\n{clean(verdict.verdict.summary())}"
             header = (
-                f"{'outcome':<13}{'criterion':<28}{'value':>12}  vs {'threshold':<12}"
-                f"{'window':>7}  samples"
+                f"{head('outcome', 13)}{head('criterion', 28)}{head('value', 12, True)}"
+                f"  vs {head('threshold', 12)}{head('window', 7, True)}  {say('samples', lang)}"
             )
             rows = [Text(header, style="bold")]
-            rows += [criterion_row(c) for c in verdict.criteria]
+            rows += [criterion_row(c, lang) for c in verdict.criteria]
         with Vertical():
             yield Static(title, classes="verdict-list-title", markup=False)
             yield OptionList(*rows)
