@@ -25,7 +25,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Static
 
-from warroom.widgets.words import say
+from warroom.widgets.words import EN, say
 
 _CSS = """
 {name} {{
@@ -186,11 +186,13 @@ class TypedConfirmScreen(ModalScreen[bool]):
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
 
-    def __init__(self, title: str, lines: Sequence[str], expected: str) -> None:
+    def __init__(self, title: str, lines: Sequence[str], expected: str, lang: str = EN) -> None:
         super().__init__()
         self._title = title
         self._lines = tuple(lines)
         self._expected = expected
+        # The caller's words come in its language; the dialog's own follow `lang`.
+        self._lang = lang
         self.guard = KeyGuard()
         """Which keys count as typed at this dialog."""
 
@@ -198,14 +200,15 @@ class TypedConfirmScreen(ModalScreen[bool]):
         with Vertical():
             yield Static(self._title, classes="confirm-title", markup=False)
             yield Static("\n".join(self._lines), classes="confirm-lines", markup=False)
+            prompt = say("Type {version} to confirm:", self._lang)
             yield Static(
-                f"Type {self._expected} to confirm:", classes="confirm-prompt", markup=False
+                prompt.format(version=self._expected), classes="confirm-prompt", markup=False
             )
             yield Input(placeholder=self._expected, id="typed")
             yield Static("", classes="confirm-problem", markup=False)
             with Horizontal(classes="confirm-buttons"):
-                yield Button("Cancel (esc)", id="cancel")
-                yield Button("Roll back", id="confirm", variant="error")
+                yield Button(f"{say('Cancel', self._lang)} (esc)", id="cancel")
+                yield Button(say("Roll back", self._lang), id="confirm", variant="error")
 
     def on_mount(self) -> None:
         # The field takes keys only once the dialog is up; keys typed ahead of it reach
@@ -244,8 +247,12 @@ class TypedConfirmScreen(ModalScreen[bool]):
             self.dismiss(True)
             return
         problem = self.query_one(".confirm-problem", Static)
-        shown = typed.strip() or "nothing"
-        problem.update(f"{shown!r} is not {self._expected}; type it exactly, or esc to cancel")
+        shown = typed.strip()
+        if shown:
+            words = say("{typed} is not {version}; type it exactly, or esc to cancel", self._lang)
+        else:
+            words = say("Nothing typed: type {version} exactly, or esc to cancel", self._lang)
+        problem.update(words.format(typed=repr(shown), version=self._expected))
         typed_input = self.query_one("#typed", Input)
         typed_input.value = ""
         typed_input.focus()
@@ -274,11 +281,18 @@ class ReasonScreen(ModalScreen[str | None]):
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
 
-    def __init__(self, title: str, lines: Sequence[str], confirm_label: str = "Override") -> None:
+    def __init__(
+        self,
+        title: str,
+        lines: Sequence[str],
+        confirm_label: str | None = None,
+        lang: str = EN,
+    ) -> None:
         super().__init__()
         self._title = title
         self._lines = tuple(lines)
-        self._confirm_label = confirm_label
+        self._confirm_label = confirm_label or say("Override", lang)
+        self._lang = lang
         self.guard = KeyGuard()
         """Which keys count as typed at this dialog."""
 
@@ -286,11 +300,11 @@ class ReasonScreen(ModalScreen[str | None]):
         with Vertical():
             yield Static(self._title, classes="confirm-title", markup=False)
             yield Static("\n".join(self._lines), classes="confirm-lines", markup=False)
-            yield Static("Why override? (journaled and sent)", markup=False)
-            yield Input(placeholder="reason", id="reason")
+            yield Static(say("Why override? (journaled and sent)", self._lang), markup=False)
+            yield Input(placeholder=say("reason", self._lang), id="reason")
             yield Static("", classes="confirm-problem", markup=False)
             with Horizontal(classes="confirm-buttons"):
-                yield Button("Cancel (esc)", id="cancel")
+                yield Button(f"{say('Cancel', self._lang)} (esc)", id="cancel")
                 yield Button(self._confirm_label, id="confirm", variant="error")
 
     def on_mount(self) -> None:
@@ -330,7 +344,7 @@ class ReasonScreen(ModalScreen[str | None]):
             self.dismiss(reason)
             return
         self.query_one(".confirm-problem", Static).update(
-            "an override needs a reason; type it, or esc to cancel"
+            say("an override needs a reason; type it, or esc to cancel", self._lang)
         )
         self.query_one("#reason", Input).focus()
 

@@ -229,6 +229,62 @@ JAPANESE: Final[Mapping[str, str]] = {
     "→ no trend yet": "→ 傾向はまだ不明",
     "leave projector": "投影を終了",
     "quit": "アプリを終了",
+    # The rollback and override dialogs.
+    "Type {version} to confirm:": "確認のため {version} と入力してください:",
+    "{typed} is not {version}; type it exactly, or esc to cancel": (
+        "{typed} は {version} ではありません。正確に入力するか、esc で取り消してください"
+    ),
+    "Nothing typed: type {version} exactly, or esc to cancel": (
+        "未入力です。{version} と正確に入力するか、esc で取り消してください"
+    ),
+    "Override": "オーバーライド",
+    "Override? {what}": "オーバーライドしますか? {what}",
+    "Refused: {reason}": "拒否: {reason}",
+    "Why override? (journaled and sent)": "オーバーライドの理由 (ジャーナルに記録し、通知します)",
+    "reason": "理由",
+    "an override needs a reason; type it, or esc to cancel": (
+        "オーバーライドには理由が必要です。入力するか、esc で取り消してください"
+    ),
+    "Type why, or esc to leave it refused.": "理由を入力。esc で拒否のまま",
+    # The rollback (ctrl+r, anywhere).
+    "Roll production back to {version}": "本番を {version} へロールバック",
+    "no [actions.commands.rollback] is configured": (
+        "[actions.commands.rollback] が設定されていません"
+    ),
+    "no previous version is known: there is no version tag to go back to": (
+        "前のバージョンが不明です: 戻り先のバージョンタグがありません"
+    ),
+    "rollback cancelled: nothing ran": "ロールバックを取り消しました: 何も実行していません",
+    "rolling back to {version}…": "{version} へロールバック中…",
+    # The Release screen.
+    "Actions · enter: review, then confirm": "操作 · enter: 内容を確認してから実行",
+    "Actions disabled: {reason}": "操作不可: {reason}",
+    "Rolling deploy: {progress} · {waiting}": "ローリングデプロイ: {progress} · {waiting}",
+    "Gates (must hold {seconds}s): {marks}": "ゲート ({seconds} 秒間の維持が必要): {marks}",
+    "enter: override with a reason": "enter: 理由を添えてオーバーライド",
+    "Create the hotfix branch from the production tag": (
+        "本番タグからホットフィックスブランチを作成"
+    ),
+    "Tag the next version": "次のバージョンのタグを付ける",
+    "Merge back to main and delete the branch": "main へマージしてブランチを削除",
+    "no [git] section configured": "[git] セクションが設定されていません",
+    "reading git…": "git を読み込み中…",
+    "unavailable: {reason}": "利用不可: {reason}",
+    "Run": "実行",
+    "Run {name}": "{name} を実行",
+    "run {name} {version}": "{name} {version} を実行",
+    "Deploy batch {batch}/{total}": "バッチ {batch}/{total} をデプロイ",
+    "Deploy batch {batch}/{total} again (it failed)": (
+        "バッチ {batch}/{total} を再デプロイ (前回は失敗)"
+    ),
+    "Cancelled: nothing ran.": "取り消しました: 何も実行していません。",
+    "The rolling deploy is complete: {progress}.": "ローリングデプロイは完了しました: {progress}。",
+    "Refused: the override could not be journaled": (
+        "拒否: オーバーライドをジャーナルに記録できませんでした"
+    ),
+    "cancelling: SIGINT sent to it and all it started (then SIGTERM, SIGKILL)": (
+        "中止中: 本体と起動したすべてのプロセスに SIGINT を送信 (続いて SIGTERM、SIGKILL)"
+    ),
 }
 """English UI text -> Japanese. A template keeps the same `{fields}` in both."""
 

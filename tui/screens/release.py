@@ -38,6 +38,7 @@ from warroom.widgets.action_output import ActionOutput
 from warroom.widgets.confirm import ConfirmScreen, ReasonScreen, TypedConfirmScreen
 from warroom.widgets.key_bar import KeyBar
 from warroom.widgets.release_bar import ReleaseBar
+from warroom.widgets.words import EN, say
 
 
 async def ask(app: App[Any], dialog: ModalScreen[bool]) -> bool:
@@ -53,16 +54,17 @@ async def ask(app: App[Any], dialog: ModalScreen[bool]) -> bool:
 
 
 async def ask_override(
-    app: App[Any], what: str, refusals: Sequence[str], hint: str = ""
+    app: App[Any], what: str, refusals: Sequence[str], hint: str = "", lang: str = EN
 ) -> str | None:
     """Show why something was refused and ask for the reason to override; None: keep it.
 
     Usable from any screen (a gated tick on the dashboard, a command on this one).
     """
-    lines = [f"Refused: {clean(reason, 300)}" for reason in refusals]
+    lines = [say("Refused: {reason}", lang).format(reason=clean(r, 300)) for r in refusals]
     if hint:
         lines += ["", hint]
-    reason = await ask_reason(app, ReasonScreen(f"Override? {clean(what, 200)}", lines))
+    title = say("Override? {what}", lang).format(what=clean(what, 200))
+    reason = await ask_reason(app, ReasonScreen(title, lines, lang=lang))
     return reason
 
 
@@ -78,7 +80,9 @@ async def ask_reason(app: App[Any], dialog: ModalScreen[str | None]) -> str | No
     return await answer
 
 
-async def rollback_flow(app: App[Any], controller: ReleaseController) -> ActionRun | None:
+async def rollback_flow(
+    app: App[Any], controller: ReleaseController, lang: str = EN
+) -> ActionRun | None:
     """Roll production back after the previous version is typed; the last run, or None.
 
     Usable from any screen (the dashboard's ctrl+r): run it in a worker. The run and
@@ -86,40 +90,41 @@ async def rollback_flow(app: App[Any], controller: ReleaseController) -> ActionR
     goes away.
     """
 
-    def say(message: str, severity: SeverityLevel = "information") -> None:
-        app.notify(message, title="Rollback", severity=severity, markup=False)
+    def tell(message: str, severity: SeverityLevel = "information") -> None:
+        app.notify(message, title=say("Rollback", lang), severity=severity, markup=False)
 
     refusal = controller.refusal()
     if refusal is not None:
-        say(refusal, "error")
+        tell(refusal, "error")
         return None
     if ROLLBACK not in controller.loaded.config.actions.commands:
-        say("no [actions.commands.rollback] is configured", "error")
+        tell(say("no [actions.commands.rollback] is configured", lang), "error")
         return None
     info = await controller.refresh_release()
     previous = info.previous_version if info is not None else None
     if previous is None:
-        say("no previous version is known: there is no version tag to go back to", "error")
+        missing = "no previous version is known: there is no version tag to go back to"
+        tell(say(missing, lang), "error")
         return None
     values = controller.placeholders()
     prepared = controller.prepare(ROLLBACK, values)
     if isinstance(prepared, ActionError):
-        say(prepared.message, "error")
+        tell(prepared.message, "error")
         return None
     lines = [clean(prepared.description)] if prepared.description else []
     lines.append(f"$ {clean(prepared.line)}")
-    title = f"Roll production back to {previous}"
-    if not await ask(app, TypedConfirmScreen(title, lines, previous)):
-        say("rollback cancelled: nothing ran")
+    title = say("Roll production back to {version}", lang).format(version=previous)
+    if not await ask(app, TypedConfirmScreen(title, lines, previous, lang=lang)):
+        tell(say("rollback cancelled: nothing ran", lang))
         return None
     refusal = controller.refusal()
     if refusal is not None:
-        say(refusal, "error")
+        tell(refusal, "error")
         return None
     task = controller.start(ROLLBACK, values)
-    say(f"rolling back to {previous}…")
+    tell(say("rolling back to {version}…", lang).format(version=previous))
     final = await asyncio.shield(task)
-    say(final.status, "information" if final.state == "succeeded" else "error")
+    tell(final.status, "information" if final.state == "succeeded" else "error")
     return final
 
 
@@ -195,9 +200,11 @@ class ReleaseScreen(Screen[None]):
     run: reactive[ActionRun | None] = reactive(None, always_update=True)
     """The latest snapshot of the action shown in the output pane."""
 
-    def __init__(self, controller: ReleaseController) -> None:
+    def __init__(self, controller: ReleaseController, lang: str = EN) -> None:
         super().__init__()
         self.controller = controller
+        self.lang = lang
+        """The language of the screen's words (the runbook's); commands stay as written."""
         """The incident session's (`IncidentSession.release`): it outlives this screen."""
         self.config = controller.loaded.config
         self._plans: dict[ActionKind, Plan | Refusal] = {}
@@ -210,12 +217,12 @@ class ReleaseScreen(Screen[None]):
         yield ReleaseBar().data_bind(info=ReleaseScreen.info)
         with Horizontal(id="release-body"):
             with Vertical(id="release-actions") as actions:
-                actions.border_title = "Actions · enter: review, then confirm"
+                actions.border_title = self.say("Actions · enter: review, then confirm")
                 yield OptionList(*self._options(), id="release-list")
                 yield Static("", id="release-rolling", markup=False)
                 yield Static("", id="release-message", markup=False)
             yield ActionOutput().data_bind(run=ReleaseScreen.run)
-        yield KeyBar()
+        yield KeyBar(lang=self.lang)
 
     def on_mount(self) -> None:
         self.query_one("#release-list", OptionList).focus()
@@ -235,6 +242,11 @@ class ReleaseScreen(Screen[None]):
 
     # --- what is shown ---------------------------------------------------------------
 
+    def say(self, text: str, **fields: object) -> str:
+        """A fixed UI word or template in the screen's language, its fields filled."""
+        words = say(text, self.lang)
+        return words.format(**fields) if fields else words
+
     def _sync(self) -> None:
         """The controller changed: show its state."""
         controller = self.controller
@@ -250,7 +262,7 @@ class ReleaseScreen(Screen[None]):
         if refusal == "another action is still running":
             refusal = None
         notice = self.query_one("#release-notice", Static)
-        notice.update(f"Actions disabled: {refusal}" if refusal else "")
+        notice.update(self.say("Actions disabled: {reason}", reason=refusal) if refusal else "")
         notice.set_class(refusal is not None, "-refused")
 
     def _show_rolling(self) -> None:
@@ -260,13 +272,20 @@ class ReleaseScreen(Screen[None]):
         if plan is None:
             return
         now = self.controller.clock.monotonic()
-        line = f"Rolling deploy: {plan.progress} · {plan.waiting_for(now)}"
+        line = self.say(
+            "Rolling deploy: {progress} · {waiting}",
+            progress=plan.progress,
+            waiting=plan.waiting_for(now),
+        )
         if plan.gates and plan.done > 0 and not plan.complete:
             current = self.controller.gates()
             marks = ", ".join(f"{g} {'✓' if current.get(g, False) else '✗'}" for g in plan.gates)
-            line += f"\nGates (must hold {plan.gate_for:.0f}s): {marks}"
+            hold = f"{plan.gate_for:.0f}"
+            line += "\n" + self.say(
+                "Gates (must hold {seconds}s): {marks}", seconds=hold, marks=marks
+            )
             if not plan.running and not plan.offer_next(now) and plan.failed is None:
-                line += "  · enter: override with a reason"
+                line += f"  · {self.say('enter: override with a reason')}"
         rolling.update(line)
         rolling.set_class(plan.offer_next(now), "-ready")
         rolling.set_class(not plan.offer_next(now) and not plan.complete, "-waiting")
@@ -284,12 +303,14 @@ class ReleaseScreen(Screen[None]):
 
     def _git_prompt(self, kind: ActionKind, title: str) -> Text:
         plan = self._plans.get(kind)
+        title = self.say(title)
         if self.config.git is None:
-            return _prompt(title, "", ["no [git] section configured"], refused=True)
+            return _prompt(title, "", [self.say("no [git] section configured")], refused=True)
         if plan is None:
-            return _prompt(title, "", ["reading git…"], refused=True)
+            return _prompt(title, "", [self.say("reading git…")], refused=True)
         if isinstance(plan, Refusal):
-            return _prompt(title, "", [f"unavailable: {plan.message}"], refused=True)
+            unavailable = self.say("unavailable: {reason}", reason=plan.message)
+            return _prompt(title, "", [unavailable], refused=True)
         return _prompt(title, "", [clean(line) for line in plan.lines])
 
     def _command_prompt(self, name: str) -> Text:
@@ -305,7 +326,8 @@ class ReleaseScreen(Screen[None]):
             return _prompt(clean(name, 100), detail, [prepared.message], refused=True)
         guard = self.controller.guard(name) if name != ROLLBACK else ()
         lines = [f"$ {clean(prepared.line)}"]
-        lines += [f"⊘ {clean(reason, 300)} (enter: override with a reason)" for reason in guard]
+        override = self.say("enter: override with a reason")
+        lines += [f"⊘ {clean(reason, 300)} ({override})" for reason in guard]
         return _prompt(clean(name, 100), detail, lines)
 
     def _update_option(self, option_id: str) -> None:
@@ -350,7 +372,9 @@ class ReleaseScreen(Screen[None]):
     def action_cancel_action(self) -> None:
         if self.controller.cancel():
             self._say(
-                "cancelling: SIGINT sent to it and all it started (then SIGTERM, SIGKILL)",
+                self.say(
+                    "cancelling: SIGINT sent to it and all it started (then SIGTERM, SIGKILL)"
+                ),
                 "warning",
             )
 
@@ -365,7 +389,7 @@ class ReleaseScreen(Screen[None]):
         self.run_worker(self._rollback(), group="release-flow", exclusive=False)
 
     async def _rollback(self) -> None:
-        await rollback_flow(self.app, self.controller)
+        await rollback_flow(self.app, self.controller, self.lang)
 
     @on(OptionList.OptionSelected, "#release-list")
     def _selected(self, event: OptionList.OptionSelected) -> None:
@@ -374,7 +398,7 @@ class ReleaseScreen(Screen[None]):
         kind, _, name = option_id.partition(":")
         refusal = self.controller.refusal()
         if refusal is not None:
-            self._say(f"Refused: {refusal}", "error")
+            self._say(self.say("Refused: {reason}", reason=refusal), "error")
             return
         if kind == "git" and name in GIT_TITLES:
             self.run_worker(self._git_flow(GIT_TITLES[name][0]), group="release-flow")
@@ -386,11 +410,13 @@ class ReleaseScreen(Screen[None]):
     async def _git_flow(self, kind: ActionKind) -> None:
         plan = await self.controller.plan(kind)
         if isinstance(plan, Refusal):
-            self._say(f"Refused: {plan.message}", "error")
+            self._say(self.say("Refused: {reason}", reason=plan.message), "error")
             return
         lines = [clean(line) for line in plan.lines]
-        if not await ask(self.app, ConfirmScreen(clean(plan.summary).capitalize(), lines, "Run")):
-            self._say("Cancelled: nothing ran.")
+        title = clean(plan.summary).capitalize()
+        dialog = ConfirmScreen(title, lines, self.say("Run"), lang=self.lang)
+        if not await ask(self.app, dialog):
+            self._say(self.say("Cancelled: nothing ran."))
             return
         result = await asyncio.shield(self.controller.start_git(plan))
         self._say(result.message, "information" if result.ok else "error")
@@ -399,40 +425,57 @@ class ReleaseScreen(Screen[None]):
         await self.controller.refresh_release()
         batch: int | None = None
         plan = self.controller.rolling
-        title = f"Run {name}"
+        title = self.say("Run {name}", name=name)
         if name == ROLLING and plan is not None:
             if plan.complete:
-                self._say(f"The rolling deploy is complete: {plan.progress}.")
+                done = self.say(
+                    "The rolling deploy is complete: {progress}.", progress=plan.progress
+                )
+                self._say(done)
                 return
             batch = plan.next_batch
-            retry = " again (it failed)" if plan.failed is not None else ""
-            title = f"Deploy batch {batch}/{plan.total}{retry}"
+            again = " again (it failed)" if plan.failed is not None else ""
+            title = self.say(
+                f"Deploy batch {{batch}}/{{total}}{again}", batch=batch, total=plan.total
+            )
         values = self.controller.placeholders(batch)
         prepared = self.controller.prepare(name, values)
         if isinstance(prepared, ActionError):
-            self._say(f"Refused: {prepared.message}", "error")
+            self._say(self.say("Refused: {reason}", reason=prepared.message), "error")
             return
         refusals = self.controller.guard(name)
         if refusals:
             # The procedure says no; a person may still say yes, with a reason on record.
-            what = title if batch is not None else f"run {name} {values.get('version') or ''}"
+            # The record says what in English, whatever the screen's language.
+            version = values.get("version") or ""
+            if batch is None:
+                what = f"run {name} {version}".strip()
+                shown = self.say("run {name} {version}", name=name, version=version).strip()
+            else:
+                what = f"Deploy batch {batch}/{plan.total if plan else batch}{again}"
+                shown = title
             reason = await ask_override(
-                self.app, what.strip(), refusals, "Type why, or esc to leave it refused."
+                self.app,
+                shown,
+                refusals,
+                self.say("Type why, or esc to leave it refused."),
+                self.lang,
             )
             if reason is None:
-                self._say(f"Refused: {'; '.join(refusals)}", "warning")
+                self._say(self.say("Refused: {reason}", reason="; ".join(refusals)), "warning")
                 return
-            if not await self.controller.override(what.strip(), refusals, reason):
-                self._say("Refused: the override could not be journaled", "error")
+            if not await self.controller.override(what, refusals, reason):
+                self._say(self.say("Refused: the override could not be journaled"), "error")
                 return
         lines = [clean(prepared.description)] if prepared.description else []
         lines.append(f"$ {clean(prepared.line)}")
-        if not await ask(self.app, ConfirmScreen(clean(title), lines, "Run")):
-            self._say("Cancelled: nothing ran.")
+        dialog = ConfirmScreen(clean(title), lines, self.say("Run"), lang=self.lang)
+        if not await ask(self.app, dialog):
+            self._say(self.say("Cancelled: nothing ran."))
             return
         refusal = self.controller.refusal()
         if refusal is not None:
-            self._say(f"Refused: {refusal}", "error")
+            self._say(self.say("Refused: {reason}", reason=refusal), "error")
             return
         self.controller.start(name, values)
         self.query_one(ActionOutput).focus()
