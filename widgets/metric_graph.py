@@ -16,6 +16,7 @@ import math
 from collections.abc import Sequence
 from typing import ClassVar
 
+from rich.cells import cell_len
 from textual.content import Content
 from textual.reactive import reactive
 from textual.style import Style
@@ -26,6 +27,7 @@ from warroom.services.sanitize import clean
 from warroom.widgets.glyphs import NO_DATA, TREND_ARROWS
 from warroom.widgets.health_table import format_age
 from warroom.widgets.paint_cache import PaintCache
+from warroom.widgets.words import EN, say
 
 FULL = "▁▂▃▄▅▆▇█"
 THRESHOLD_CHAR = "╌"
@@ -72,20 +74,23 @@ def trend_text(series: MetricSeries, window: float) -> str:
     return f"{TREND_ARROWS[trend_direction(change, series.current)]} {signed(change)}"
 
 
-def baseline_text(series: MetricSeries) -> str:
-    """ "↓ −82% vs baseline" once a deploy is marked and both sides have points; else ""."""
+def baseline_text(series: MetricSeries, lang: str = EN, short: bool = False) -> str:
+    """ "↓ −82% vs baseline" once a deploy is marked and both sides have points; else "".
+    `short` says "vs base", for a title that has little room."""
     if series.delta_pct is None:
         return ""
     arrow = TREND_ARROWS[trend_direction(series.delta_pct, 100.0)]
     sign = "+" if series.delta_pct >= 0 else "−"
-    return f"{arrow} {sign}{abs(series.delta_pct):.0f}% vs baseline"
+    change = f"{sign}{abs(series.delta_pct):.0f}%"
+    words = say("{change} vs base" if short else "{change} vs baseline", lang)
+    return f"{arrow} {words.format(change=change)}"
 
 
-def age_text(series: MetricSeries, now: float | None) -> str:
+def age_text(series: MetricSeries, now: float | None, lang: str = EN) -> str:
     """ "40s old" when the figure is older than two intervals; "" while it is fresh."""
     if now is None or not series.is_old(now):
         return ""
-    return f"{format_age(series.age(now))} old"
+    return say("{age} old", lang).format(age=format_age(series.age(now)))
 
 
 def _time(point: tuple[float, float]) -> float:
@@ -200,6 +205,8 @@ class MetricGraph(PaintCache, Widget):
     """Seconds of history shown (the screen cycles 5m, 30m, 2h)."""
     now: reactive[float | None] = reactive(None)
     """Wall seconds of the snapshot the series came in, to age the figure."""
+    lang: reactive[str] = reactive(EN)
+    """The language of the graph's words (the runbook's); the metric's name stays as written."""
 
     def watch_series(self, series: MetricSeries | None) -> None:
         state = series.state if series else "unknown"
@@ -228,18 +235,19 @@ class MetricGraph(PaintCache, Widget):
         trend = trend_text(series, self.window)
         if trend:
             parts.append(Content(f" {trend}"))
-        age = age_text(series, self.now)
+        age = age_text(series, self.now, self.lang)
         if age:
             parts.append(Content(f" {age}").stylize(self._style("age")))
         return Content.assemble(*parts)
 
     def _title(self, series: MetricSeries, width: int, with_delta: bool) -> Content:
-        extra = f"  min {format_value(series.minimum)} max {format_value(series.maximum)}"
+        low, high = say("min", self.lang), say("max", self.lang)
+        extra = f"  {low} {format_value(series.minimum)} {high} {format_value(series.maximum)}"
         extra += f"  [{format_window(self.window)}]"
         if series.state == "unknown" and series.error:
             extra = f"  {clean(series.error, 200)}"
         if with_delta and series.delta_pct is not None:
-            extra = f"  {baseline_text(series).replace('baseline', 'base')}" + extra
+            extra = f"  {baseline_text(series, self.lang, short=True)}" + extra
         tail = Content(extra).stylize(self._style("muted"))
         return Content.assemble(self._head(series), tail).truncate(width, ellipsis=True)
 
@@ -248,11 +256,11 @@ class MetricGraph(PaintCache, Widget):
         width = max(1, self.size.width)
         height = max(1, self.size.height)
         if series is None:
-            return Content("waiting for the first sample…")
+            return Content(say("waiting for the first sample…", self.lang))
         if height == 1:
             return self._compact(series, width)
         lines: list[Content] = []
-        delta = baseline_text(series) or None
+        delta = baseline_text(series, self.lang) or None
         delta_line = delta is not None and height >= 5
         lines.append(self._title(series, width, with_delta=delta is not None and not delta_line))
         if delta_line and delta is not None:
@@ -262,8 +270,8 @@ class MetricGraph(PaintCache, Widget):
         if graph_height >= 1:
             lines.extend(self._graph(series, width, graph_height))
         if axis:
-            left, right = f"-{format_window(self.window)}", "now"
-            gap = max(1, width - len(left) - len(right))
+            left, right = f"-{format_window(self.window)}", say("now", self.lang)
+            gap = max(1, width - len(left) - cell_len(right))
             lines.append(Content(left + " " * gap + right).stylize(self._style("muted")))
         return Content("\n").join(lines)
 

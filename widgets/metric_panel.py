@@ -11,6 +11,7 @@ from textual.reactive import reactive
 from warroom.services.metrics.sampler import MetricsSnapshot
 from warroom.widgets.metric_graph import MetricGraph
 from warroom.widgets.paint_cache import PaintCache
+from warroom.widgets.words import EN
 
 
 class MetricPanel(PaintCache, VerticalScroll):
@@ -26,13 +27,17 @@ class MetricPanel(PaintCache, VerticalScroll):
     snapshot: reactive[MetricsSnapshot | None] = reactive(None, repaint=False)
     """Every metric's latest series; each graph picks its own by name."""
 
-    def __init__(self, names: Sequence[str], *, id: str | None = None) -> None:
+    def __init__(self, names: Sequence[str], *, lang: str = EN, id: str | None = None) -> None:
         super().__init__(id=id)
         self.names = tuple(names)
+        self.lang = lang
+        """The language of the graphs' words (the runbook's)."""
 
     def compose(self) -> ComposeResult:
         for _ in self.names:
-            yield MetricGraph()
+            graph = MetricGraph()
+            graph.set_reactive(MetricGraph.lang, self.lang)
+            yield graph
 
     def watch_snapshot(self, snapshot: MetricsSnapshot | None) -> None:
         if snapshot is None:

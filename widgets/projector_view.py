@@ -153,11 +153,14 @@ class _Figure(Vertical):
         label = f"{self._label} ({unit})" if unit else self._label
         self.query_one("#label", TextLine).text = Text(f"{label}  {word}".rstrip())
         self.query_one(BigNumber).value = digits_text(series.current)
-        trend = " · ".join(t for t in (trend_text(series, window), baseline_text(series)) if t)
+        lang = self._lang
+        trend = " · ".join(
+            t for t in (trend_text(series, window), baseline_text(series, lang)) if t
+        )
         if series.current is None and series.error:
             trend = clean(series.error, 200)
         self.query_one("#trend", TextLine).text = Text(trend or say("→ no trend yet", self._lang))
-        age = age_text(series, now)
+        age = age_text(series, now, lang)
         age_line = self.query_one("#age", TextLine)
         age_line.text = Text(age)
         age_line.display = bool(age)

@@ -229,6 +229,14 @@ JAPANESE: Final[Mapping[str, str]] = {
     "→ no trend yet": "→ 傾向はまだ不明",
     "leave projector": "投影を終了",
     "quit": "アプリを終了",
+    # The Metrics pane's graphs (and the projector's figures).
+    "min": "最小",
+    "max": "最大",
+    "now": "現在",
+    "{change} vs baseline": "ベースライン比 {change}",
+    "{change} vs base": "基準比 {change}",
+    "{age} old": "{age}前の値",
+    "waiting for the first sample…": "最初のサンプルを待っています…",
     # The rollback and override dialogs.
     "Type {version} to confirm:": "確認のため {version} と入力してください:",
     "{typed} is not {version}; type it exactly, or esc to cancel": (
