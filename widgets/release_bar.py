@@ -15,62 +15,74 @@ from textual.widgets import Static
 
 from warroom.services.release.release_info import ReleaseInfo
 from warroom.widgets.paint_cache import PaintCache
+from warroom.widgets.words import EN, say
 
 
-def _tag_state(info: ReleaseInfo) -> str:
+def _tag_state(info: ReleaseInfo, lang: str) -> str:
     if not info.tag_exists:
-        return "not tagged yet"
+        return say("not tagged yet", lang)
     if info.tag_pushed is None:
-        return "tagged"
-    return "tagged and pushed" if info.tag_pushed else "tagged, not pushed"
+        return say("tagged", lang)
+    return say("tagged and pushed" if info.tag_pushed else "tagged, not pushed", lang)
 
 
-def head_line(info: ReleaseInfo) -> str:
+def head_line(info: ReleaseInfo, lang: str = EN) -> str:
     """First line: what production runs, the hotfix and its tag, and where HEAD is."""
     if info.error:
         return info.error
-    where = "detached HEAD" if info.detached else f"on {info.branch}"
-    flags = " · uncommitted changes" if info.dirty else ""
+    if info.detached:
+        where = say("detached HEAD", lang)
+    else:
+        where = say("on {branch}", lang).format(branch=info.branch)
+    flags = say(" · uncommitted changes", lang) if info.dirty else ""
     if info.production_tag is None:
-        return f"prod: no release tag yet · {where}{flags}"
-    prod = f"prod {info.production_tag}" + (" (pinned)" if info.pinned else "")
+        return say("prod: no release tag yet · {where}", lang).format(where=where) + flags
+    prod = say("prod {tag}", lang).format(tag=info.production_tag)
+    prod += say(" (pinned)", lang) if info.pinned else ""
     if info.next_version is None:
         return f"{prod} · {where}{flags}"
-    return f"{prod} → hotfix {info.next_version} ({_tag_state(info)}) · {where}{flags}"
+    hotfix = say("hotfix {version} ({state})", lang).format(
+        version=info.next_version, state=_tag_state(info, lang)
+    )
+    return f"{prod} → {hotfix} · {where}{flags}"
 
 
-def stats_line(info: ReleaseInfo) -> str:
+def stats_line(info: ReleaseInfo, lang: str = EN) -> str:
     """Second line: the blast radius since the production tag, and whether main has the fix."""
     if info.error or info.production_tag is None:
         return ""
-    commits = "commit" if info.commit_count == 1 else "commits"
-    files = "file" if info.files_changed == 1 else "files"
+    commits = say("1 commit" if info.commit_count == 1 else "{n} commits", lang)
+    files = say("1 file" if info.files_changed == 1 else "{n} files", lang)
+    since = say("since {tag}", lang).format(tag=info.production_tag)
     radius = (
-        f"{info.commit_count} {commits} · {info.files_changed} {files} · "
-        f"+{info.lines_added} −{info.lines_removed} since {info.production_tag}"
+        f"{commits.format(n=info.commit_count)} · {files.format(n=info.files_changed)} · "
+        f"+{info.lines_added} −{info.lines_removed} {since}"
     )
     if info.too_big:
-        radius += f" (over {info.max_changed_lines} lines)"
+        radius += say(" (over {n} lines)", lang).format(n=info.max_changed_lines)
     if info.branch == info.main_branch:
         # On main itself "merged into main" says nothing.
         return radius
-    main = info.main_branch
-    merged = f"merged into {main}" if info.merged_to_main else f"not merged into {main} yet"
-    return f"{radius} · {merged}"
+    merged = say(
+        "merged into {main}" if info.merged_to_main else "not merged into {main} yet", lang
+    )
+    return f"{radius} · {merged.format(main=info.main_branch)}"
 
 
-def service_line(info: ReleaseInfo) -> str:
+def service_line(info: ReleaseInfo, lang: str = EN) -> str:
     """Third line: what the running service reports, when it tells something; else empty."""
     if info.error:
         return ""
     state = info.service_state
     if state == "differs":
-        tags = info.production_tag or "no release"
-        return f"service reports {info.service_version}, tags say {tags}"
+        tags = info.production_tag or say("no release", lang)
+        words = say("service reports {version}, tags say {tags}", lang)
+        return words.format(version=info.service_version, tags=tags)
     if state == "hotfix_live":
-        return f"service reports {info.service_version}: the hotfix is live"
+        words = say("service reports {version}: the hotfix is live", lang)
+        return words.format(version=info.service_version)
     if state == "unreadable":
-        return info.service_error or "service version unknown"
+        return info.service_error or say("service version unknown", lang)
     return ""
 
 
@@ -117,6 +129,8 @@ class ReleaseBar(PaintCache, Widget):
 
     info: reactive[ReleaseInfo | None] = reactive(None)
     """The latest release snapshot; None hides the bar (no [git] configured)."""
+    lang: reactive[str] = reactive(EN)
+    """The language of the bar's words (the runbook's); git's names stay as written."""
     rollback: reactive[str] = reactive("")
     """"v1.2.4 rolled back to v1.2.3 at 13:40 UTC" once a rollback superseded the deploy
     (git still says the hotfix is the release); empty otherwise."""
@@ -153,11 +167,12 @@ class ReleaseBar(PaintCache, Widget):
             "-service-warning",
         )
         head, stats, service = self._head, self._stats, self._service
-        head.update("" if info is None else head_line(info))
-        stats_text = "" if info is None else stats_line(info)
+        lang = self.lang
+        head.update("" if info is None else head_line(info, lang))
+        stats_text = "" if info is None else stats_line(info, lang)
         stats.update(stats_text)
         stats.display = bool(stats_text)
-        service_text = "" if info is None else service_line(info)
+        service_text = "" if info is None else service_line(info, lang)
         service.update(service_text)
         # The line takes a row only when there is something to say.
         service.display = bool(service_text)

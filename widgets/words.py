@@ -237,6 +237,32 @@ JAPANESE: Final[Mapping[str, str]] = {
     "{change} vs base": "基準比 {change}",
     "{age} old": "{age}前の値",
     "waiting for the first sample…": "最初のサンプルを待っています…",
+    # The release bar (git's names and versions stay as they are).
+    "not tagged yet": "タグ未作成",
+    "tagged": "タグ作成済み",
+    "tagged and pushed": "タグ作成・push 済み",
+    "tagged, not pushed": "タグ作成済み、未 push",
+    "detached HEAD": "デタッチド HEAD",
+    "on {branch}": "ブランチ {branch}",
+    " · uncommitted changes": " · 未コミットの変更あり",
+    "prod: no release tag yet · {where}": "本番: リリースタグなし · {where}",
+    "prod {tag}": "本番 {tag}",
+    " (pinned)": " (固定)",
+    "hotfix {version} ({state})": "ホットフィックス {version} ({state})",
+    "1 commit": "1 コミット",
+    "{n} commits": "{n} コミット",
+    "1 file": "1 ファイル",
+    "{n} files": "{n} ファイル",
+    "since {tag}": "({tag} 以降)",
+    " (over {n} lines)": " ({n} 行超)",
+    "merged into {main}": "{main} にマージ済み",
+    "not merged into {main} yet": "{main} に未マージ",
+    "no release": "リリースなし",
+    "service reports {version}, tags say {tags}": "サービスの報告は {version}、タグは {tags}",
+    "service reports {version}: the hotfix is live": (
+        "サービスの報告は {version}: ホットフィックス稼働中"
+    ),
+    "service version unknown": "サービスのバージョン不明",
     # The rollback and override dialogs.
     "Type {version} to confirm:": "確認のため {version} と入力してください:",
     "{typed} is not {version}; type it exactly, or esc to cancel": (

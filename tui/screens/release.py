@@ -214,7 +214,9 @@ class ReleaseScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Static("", id="release-notice", markup=False)
-        yield ReleaseBar().data_bind(info=ReleaseScreen.info)
+        bar = ReleaseBar().data_bind(info=ReleaseScreen.info)
+        bar.set_reactive(ReleaseBar.lang, self.lang)
+        yield bar
         with Horizontal(id="release-body"):
             with Vertical(id="release-actions") as actions:
                 actions.border_title = self.say("Actions · enter: review, then confirm")
