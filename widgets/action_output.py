@@ -12,18 +12,16 @@ from textual.widget import Widget
 from textual.widgets import Log, Static
 
 from warroom.services.release.actions import ActionRun
+from warroom.widgets.words import EN, say
 
 
-def status_line(run: ActionRun) -> str:
+def status_line(run: ActionRun, lang: str = EN) -> str:
     """`deploy  running 12.3s` / `deploy  failed (exit 3) 4.0s` / the refusal."""
     if run.error is not None:
-        return f"{run.name}  refused: {run.error}"
-    if run.state == "running":
-        state = "running"
-    elif run.state == "cancelled":
-        state = "cancelled" + (f" (exit {run.exit_code})" if run.exit_code is not None else "")
-    else:
-        state = f"{run.state} (exit {run.exit_code})"
+        return f"{run.name}  {say('refused: {reason}', lang).format(reason=run.error)}"
+    state = say(run.state, lang)
+    if run.exit_code is not None and run.state != "running":
+        state += f" (exit {run.exit_code})"
     return f"{run.name}  {state}  {run.duration:.1f}s"
 
 
@@ -82,13 +80,16 @@ class ActionOutput(Widget, can_focus=True):
         name: str | None = None,
         id: str | None = None,
         classes: str | None = None,
+        lang: str = EN,
     ) -> None:
         super().__init__(name=name, id=id, classes=classes)
         self._max_lines = max_lines
+        self.lang = lang
+        """The language of the pane's words (the runbook's); the output stays as written."""
         self._shown: tuple[int, int] | None = None
 
     def compose(self) -> ComposeResult:
-        yield Static("no action has run", id="action-status", markup=False)
+        yield Static(say("no action has run", self.lang), id="action-status", markup=False)
         yield Static("", id="action-command", markup=False)
         yield Log(max_lines=self._max_lines, auto_scroll=True)
 
@@ -116,7 +117,7 @@ class ActionOutput(Widget, can_focus=True):
             log.write_lines(lines)
         for state in ("running", "succeeded", "failed", "cancelled"):
             self.set_class(run.state == state, f"-{state}")
-        self.query_one("#action-status", Static).update(status_line(run))
+        self.query_one("#action-status", Static).update(status_line(run, self.lang))
         self.query_one("#action-command", Static).update(run.line)
 
     def action_cancel_action(self) -> None:

@@ -263,6 +263,13 @@ JAPANESE: Final[Mapping[str, str]] = {
         "サービスの報告は {version}: ホットフィックス稼働中"
     ),
     "service version unknown": "サービスのバージョン不明",
+    # The output pane of a release action (its state words; exit codes stay codes).
+    "no action has run": "まだ何も実行していません",
+    "refused: {reason}": "拒否: {reason}",
+    "running": "実行中",
+    "succeeded": "成功",
+    "failed": "失敗",
+    "cancelled": "中止",
     # The rollback and override dialogs.
     "Type {version} to confirm:": "確認のため {version} と入力してください:",
     "{typed} is not {version}; type it exactly, or esc to cancel": (
@@ -280,6 +287,7 @@ JAPANESE: Final[Mapping[str, str]] = {
         "オーバーライドには理由が必要です。入力するか、esc で取り消してください"
     ),
     "Type why, or esc to leave it refused.": "理由を入力。esc で拒否のまま",
+    "tick “{item}”": "「{item}」を完了にする",
     # The rollback (ctrl+r, anywhere).
     "Roll production back to {version}": "本番を {version} へロールバック",
     "no [actions.commands.rollback] is configured": (

@@ -223,7 +223,7 @@ class ReleaseScreen(Screen[None]):
                 yield OptionList(*self._options(), id="release-list")
                 yield Static("", id="release-rolling", markup=False)
                 yield Static("", id="release-message", markup=False)
-            yield ActionOutput().data_bind(run=ReleaseScreen.run)
+            yield ActionOutput(lang=self.lang).data_bind(run=ReleaseScreen.run)
         yield KeyBar(lang=self.lang)
 
     def on_mount(self) -> None:
