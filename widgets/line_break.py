@@ -135,7 +135,8 @@ def wrap_line(text: str, width: int, indent: int) -> tuple[str, ...]:
     """Split `text` into lines of at most `width` cells (at least 4), each after the
     first indented by `indent` spaces; only the spaces at a break are dropped."""
     limit = max(4, width)
-    prefix = " " * indent
+    # An indent as wide as the line would leave no room: keep two cells for the text.
+    prefix = " " * min(indent, limit - 2)
     lines: list[str] = []
     line = ""
     used = 0
@@ -144,7 +145,7 @@ def wrap_line(text: str, width: int, indent: int) -> tuple[str, ...]:
         if used + cells > limit and content:
             lines.append(line.rstrip(" "))
             line, used, content = prefix, len(prefix), False
-        while used + cells > limit:
+        while piece and used + cells > limit:
             # Wider than a whole line: cut it where it must be.
             cut = _forced_cut(piece, max(1, limit - used))
             lines.append((line + piece[:cut]).rstrip(" "))

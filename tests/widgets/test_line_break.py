@@ -131,3 +131,12 @@ def test_the_pieces_end_exactly_where_a_line_may_break(seed: int) -> None:
     ends = list(itertools.accumulate(len(piece) for piece, _ in pieces(text)))
     expected = [i for i in range(1, len(text)) if may_break_between(text[i - 1], text[i])]
     assert ends == [*expected, len(text)]
+
+
+@pytest.mark.parametrize("width", range(1, 12))
+def test_a_narrow_line_with_a_wide_indent_still_wraps(width: int) -> None:
+    # A phase heading beside a long tail gets a few cells; the indent must not eat them.
+    for text in (" ▸ 10. Production deployment strategy", " ▸ 10. 本番デプロイ戦略、「確認」"):
+        lines = wrap_line(text, width, 5)
+        assert all(cell_len(line) <= max(4, width) for line in lines)
+        assert "".join(lines).replace(" ", "") == text.replace(" ", "")
