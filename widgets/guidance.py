@@ -13,6 +13,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from warroom.services.runbook.model import Guidance
+from warroom.widgets.words import EN, say
 
 
 class GuidanceScreen(ModalScreen[None]):
@@ -31,13 +32,14 @@ class GuidanceScreen(ModalScreen[None]):
         Binding("escape,q,b", "close", "Close"),
     ]
 
-    def __init__(self, guidance: Sequence[Guidance]) -> None:
+    def __init__(self, guidance: Sequence[Guidance], lang: str = EN) -> None:
         super().__init__()
         self._guidance = tuple(guidance)
+        self._lang = lang
 
     def compose(self) -> ComposeResult:
         with VerticalScroll() as scroll:
-            scroll.border_title = "Guidance"
+            scroll.border_title = say("Guidance", self._lang)
             for section in self._guidance:
                 yield Static(Text(section.title), classes="guidance-title")
                 yield Static(Text("\n".join(f"• {line}" for line in section.lines)))

@@ -15,6 +15,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Static, TextArea
 
 from warroom.services.sanitize import clean_block
+from warroom.widgets.words import EN, say
 
 
 class StatusComposer(ModalScreen[str | None]):
@@ -47,19 +48,24 @@ class StatusComposer(ModalScreen[str | None]):
         Binding("escape", "cancel", "Cancel"),
     ]
 
-    def __init__(self, draft: str, title: str = "Status update") -> None:
+    def __init__(self, draft: str, title: str | None = None, lang: str = EN) -> None:
         super().__init__()
         self._draft = draft
-        self._heading = title
+        self._lang = lang
+        """The language of the dialog's own words (the runbook's); the draft is as written."""
+        self._heading = title or say("Status update", lang)
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Static(f"{self._heading}  (ctrl+s send · esc cancel)", id="title", markup=False)
+            lang = self._lang
+            keys = say("(ctrl+s send · esc cancel)", lang)
+            yield Static(f"{self._heading}  {keys}", id="title", markup=False)
             yield TextArea(self._draft, id="text", soft_wrap=True, show_line_numbers=False)
-            yield Static("Nothing to send: the update is empty.", id="empty", markup=False)
+            empty = say("Nothing to send: the update is empty.", lang)
+            yield Static(empty, id="empty", markup=False)
             with Horizontal():
-                yield Button("Cancel", id="cancel")
-                yield Button("Send", id="send", variant="primary")
+                yield Button(say("Cancel", lang), id="cancel")
+                yield Button(say("Send", lang), id="send", variant="primary")
 
     def on_mount(self) -> None:
         area = self.query_one(TextArea)

@@ -154,7 +154,7 @@ JAPANESE: Final[Mapping[str, str]] = {
     "Not ticked: gated": "未完了: 前提待ち",
     # The Escalation pane (and the projector's next escalation).
     "No escalation yet": "エスカレーションなし",
-    "Call {who}": "{who} に連絡",
+    "Call {who}": "{who}に連絡",
     "UNACKED": "未了解",
     "acked": "了解済み",
     "Top of the ladder": "最終段階です",
@@ -270,6 +270,9 @@ JAPANESE: Final[Mapping[str, str]] = {
     "succeeded": "成功",
     "failed": "失敗",
     "cancelled": "中止",
+    # The status update composer.
+    "(ctrl+s send · esc cancel)": "(ctrl+s 送信 · esc 取り消し)",
+    "Nothing to send: the update is empty.": "送信する内容がありません: 報告が空です。",
     # The rollback and override dialogs.
     "Type {version} to confirm:": "確認のため {version} と入力してください:",
     "{typed} is not {version}; type it exactly, or esc to cancel": (
