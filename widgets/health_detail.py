@@ -19,6 +19,7 @@ from textual.widgets import Static
 
 from warroom.services.health.status import EndpointStatus, ProbeResult, ProbeState
 from warroom.widgets.glyphs import STATE_GLYPHS, endpoint_label
+from warroom.widgets.words import EN, say
 
 _CHECK_GLYPHS = {"pass": "✔", "warn": "▲", "fail": "✖"}
 
@@ -33,31 +34,35 @@ def _result_line(result: ProbeResult) -> str:
     ).rstrip()
 
 
-def detail_text(status: EndpointStatus) -> str:
+def detail_text(status: EndpointStatus, lang: str = EN) -> str:
     """The whole drill-down as plain text (sanitized upstream; shown without markup)."""
     lines = [f"{status.name}: {endpoint_label(status)}"]
     last = status.last
     if last is None:
-        lines.append("No probe has completed yet.")
+        lines.append(say("No probe has completed yet.", lang))
         return "\n".join(lines)
     if last.state is not ProbeState.UP or last.reason is not None:
         why = last.reason.value if last.reason else ""
-        lines.append(f"Latest probe: {last.state.word} {why}  {last.detail}".rstrip())
-    code = last.status_code if last.status_code is not None else "no answer"
+        latest = say("Latest probe:", lang)
+        lines.append(f"{latest} {last.state.word} {why}  {last.detail}".rstrip())
+    code = last.status_code if last.status_code is not None else say("no answer", lang)
     latency = f"{last.latency_ms:.0f} ms" if last.latency_ms is not None else "-"
-    size = f"{last.bytes_read} bytes" + (" (cut at 64 KiB)" if last.truncated else "")
-    lines.append(f"HTTP {code}  ·  {latency}  ·  {size}  ·  flaps {status.flaps}")
+    size = say("{n} bytes", lang).format(n=last.bytes_read)
+    size += say(" (cut at 64 KiB)", lang) if last.truncated else ""
+    flaps = say("flaps {n}", lang).format(n=status.flaps)
+    lines.append(f"HTTP {code}  ·  {latency}  ·  {size}  ·  {flaps}")
     if last.checks:
-        lines += ["", "Checks"]
+        lines += ["", say("Checks", lang)]
         for check in last.checks:
             glyph = _CHECK_GLYPHS.get(check.status, "?")
             lines.append(f"  {glyph} {check.name}  {check.status}  {check.output}".rstrip())
     if last.headers:
-        lines += ["", "Response headers"]
+        lines += ["", say("Response headers", lang)]
         lines += [f"  {key}: {value}" for key, value in last.headers]
     if last.body:
-        lines += ["", "Body (excerpt)", last.body]
-    lines += ["", f"Last {len(status.history)} results (newest first)"]
+        lines += ["", say("Body (excerpt)", lang), last.body]
+    results = say("Last {n} results (newest first)", lang).format(n=len(status.history))
+    lines += ["", results]
     lines += ["  " + _result_line(r) for r in reversed(status.history)]
     return "\n".join(lines)
 
@@ -83,16 +88,17 @@ class HealthDetail(ModalScreen[None]):
     status: reactive[EndpointStatus | None] = reactive(None)
     """The endpoint shown; assign a newer status to refresh the view."""
 
-    def __init__(self, status: EndpointStatus) -> None:
+    def __init__(self, status: EndpointStatus, lang: str = EN) -> None:
         super().__init__()
         self.set_reactive(HealthDetail.status, status)
+        self._lang = lang
 
     def compose(self) -> ComposeResult:
         with VerticalScroll():
             yield Static(self._content(), id="detail-body")
 
     def _content(self) -> Content:
-        return Content(detail_text(self.status)) if self.status else Content("")
+        return Content(detail_text(self.status, self._lang)) if self.status else Content("")
 
     def watch_status(self, status: EndpointStatus | None) -> None:
         if self.is_mounted:

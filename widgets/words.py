@@ -194,6 +194,17 @@ JAPANESE: Final[Mapping[str, str]] = {
     "{age} ago": "{age}前",
     "waiting for the first probe…": "最初の測定を待っています…",
     "no [[endpoint]] configured": "[[endpoint]] が設定されていません",
+    # An endpoint's detail (enter on the Health pane); checks and headers as they came.
+    "No probe has completed yet.": "まだ測定が完了していません。",
+    "Latest probe:": "最新の測定:",
+    "no answer": "応答なし",
+    "{n} bytes": "{n} バイト",
+    " (cut at 64 KiB)": " (64 KiB で打ち切り)",
+    "flaps {n}": "状態反転 {n} 回",
+    "Checks": "チェック",
+    "Response headers": "レスポンスヘッダー",
+    "Body (excerpt)": "本文 (抜粋)",
+    "Last {n} results (newest first)": "直近 {n} 件の結果 (新しい順)",
     # The deploy verdict line and its list (`V`).
     "Pass": "合格",
     "Fail": "不合格",

@@ -26,6 +26,7 @@ from tests.tui import fixtures
 from warroom.services.clock import ManualClock
 from warroom.services.config import LoadedConfig, load_config
 from warroom.services.demo.target import DemoTarget
+from warroom.services.health.status import Reason
 from warroom.services.release.deploy_verdict import DeployVerdict
 from warroom.services.release.git_actions import GIT_ACTIONS, plan_for
 from warroom.services.release.git_plans import Refusal
@@ -38,6 +39,8 @@ from warroom.tui.screens.release import ReleaseScreen
 from warroom.widgets.alert_line import AlertListScreen
 from warroom.widgets.confirm import ConfirmScreen, ReasonScreen, TypedConfirmScreen
 from warroom.widgets.guidance import GuidanceScreen
+from warroom.widgets.health_detail import HealthDetail
+from warroom.widgets.health_table import HealthTable
 from warroom.widgets.runbook_view import RunbookView
 from warroom.widgets.status_composer import StatusComposer
 from warroom.widgets.verdict_line import VerdictListScreen
@@ -191,6 +194,16 @@ async def test_no_english_ui_word_on_the_dashboard_projector_lists_and_dialogs(
         await pilot.press("V")
         await fixtures.until(pilot, lambda: isinstance(app.screen, VerdictListScreen))
         await _look(pilot, "verdict list", untrusted, seen)
+        await pilot.press("escape")
+
+        await fixtures.until(pilot, lambda: isinstance(app.screen, DashboardScreen))
+        screen.query_one(HealthTable).focus()
+        await pilot.press("enter")
+        await fixtures.until(pilot, lambda: isinstance(app.screen, HealthDetail))
+        # Why a probe failed is a code (status, refused, read-timeout), as in the report.
+        reasons = _words(reason.value for reason in Reason)
+        await _look(pilot, "endpoint detail", untrusted | reasons, seen)
+        assert "直近 1 件の結果 (新しい順)" in seen["endpoint detail"]
         await pilot.press("escape")
 
         await fixtures.until(pilot, lambda: isinstance(app.screen, DashboardScreen))

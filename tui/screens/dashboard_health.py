@@ -24,7 +24,7 @@ class HealthPane(DashboardBase):
 
         status = self.health.get(message.name) if self.health is not None else None
         if status is not None:
-            self._detail = HealthDetail(status)
+            self._detail = HealthDetail(status, self.lang)
             self.app.push_screen(self._detail)
 
     def action_window(self) -> None:
