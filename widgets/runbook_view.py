@@ -22,6 +22,7 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from warroom.services.runbook.gates import phase_waits
 from warroom.services.runbook.gates import unmet as gate_unmet
 from warroom.services.runbook.model import ChoiceState, ItemState, PhaseState, RunbookState
 from warroom.services.runbook.placeholders import CommandValues, fill_commands
@@ -43,7 +44,7 @@ _WORDS = {
         "choose": "choose",
         "by": "by",
         "note": "note",
-        "needs": "needs",
+        "needs": "waits for",
         "empty": "No runbook loaded",
     },
     "ja": {
@@ -363,7 +364,10 @@ class RunbookView(PaintCache, ScrollView, can_focus=True):
         if not expanded:
             return
         if phase_state.gated:
-            self._add_detail(f"    {words['needs']}: {', '.join(phase_state.unmet)}", width)
+            # Named as the screen numbers them ("phase 8: Staging ..."), never as ids.
+            named = phase_waits(self.state, phase.id) if self.state is not None else ()
+            needs = ", ".join(named or phase_state.unmet)
+            self._add_detail(f"    {words['needs']}: {needs}", width)
         if phase_state.choice is not None:
             self._add_choice(index, phase_state.choice, width)
         for item_state in phase_state.items:
