@@ -29,7 +29,8 @@ from warroom.services.journal.readers import read_journal
 from warroom.services.journal.report import build_report, render_markdown
 from warroom.services.journal.store import Journal
 from warroom.services.runbook.model import builtin_runbook, replay
-from warroom.widgets.runbook_view import _detail_lines, _wrapped
+from warroom.widgets.runbook_rows import detail_lines as _detail_lines
+from warroom.widgets.runbook_rows import wrapped as _wrapped
 
 RUNS = 5
 WIDTH = 60

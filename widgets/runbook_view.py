@@ -7,9 +7,7 @@ is therefore never shown done before the journal has it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from functools import lru_cache
-from typing import ClassVar, Literal
+from typing import ClassVar
 
 from rich.cells import cell_len
 from rich.segment import Segment
@@ -26,86 +24,8 @@ from warroom.services.runbook.gates import phase_waits
 from warroom.services.runbook.gates import unmet as gate_unmet
 from warroom.services.runbook.model import ChoiceState, ItemState, PhaseState, RunbookState
 from warroom.services.runbook.placeholders import CommandValues, fill_commands
-from warroom.widgets.line_break import wrap_line
 from warroom.widgets.paint_cache import PaintCache
-
-RowKind = Literal["phase", "choice", "item", "orphans", "orphan"]
-
-_WORDS = {
-    "en": {
-        "done": "done",
-        "na": "n/a",
-        "gated": "waits",
-        "waits_phase": "waits for phase {n}",
-        "waits_phases": "waits for phases {n}",
-        "now": "NOW",
-        "orphaned": "Orphaned",
-        "overall": "Overall",
-        "choose": "choose",
-        "by": "by",
-        "note": "note",
-        "needs": "waits for",
-        "empty": "No runbook loaded",
-    },
-    "ja": {
-        "done": "完了",
-        "na": "対象外",
-        "gated": "待機",
-        "waits_phase": "フェーズ{n}待ち",
-        "waits_phases": "フェーズ{n}待ち",
-        "now": "現在",
-        "orphaned": "孤立",
-        "overall": "全体",
-        "choose": "選択",
-        "by": "担当",
-        "note": "メモ",
-        "needs": "前提",
-        "empty": "ランブックがありません",
-    },
-}
-
-
-def waits_for(state: RunbookState, refs: tuple[str, ...], words: dict[str, str]) -> str:
-    """ "waits for phase 8": the phases (by their number on screen) holding the unmet
-    requirements `refs`, a phase or an item id each; "waits" when none is found."""
-    numbers: list[int] = []
-    for number, phase_state in enumerate(state.phases, start=1):
-        ids = {phase_state.phase.id, *(s.item.id for s in phase_state.items)}
-        if any(ref in ids for ref in refs):
-            numbers.append(number)
-    if not numbers:
-        return words["gated"]
-    key = "waits_phase" if len(numbers) == 1 else "waits_phases"
-    return words[key].format(n=", ".join(str(n) for n in numbers))
-
-
-@dataclass(frozen=True)
-class _Row:
-    """One selectable row; `key` keeps the cursor in place across state updates."""
-
-    kind: RowKind
-    key: str
-    phase_index: int = -1
-
-
-def _wrap(text: str, width: int, indent: int) -> list[str]:
-    """Split `text` into lines of at most `width` cells, continuation lines indented."""
-    return list(_wrapped(text, width, indent))
-
-
-@lru_cache(maxsize=4096)
-def _wrapped(text: str, width: int, indent: int) -> tuple[str, ...]:
-    # Cached: every new state (any instance's event, a health change journaled)
-    # rebuilds the checklist, and re-wrapping 200 long notes each time kept the UI
-    # loop busy for seconds. Where a line may break (spaces, 禁則) is line_break's rule.
-    return wrap_line(text, width, indent)
-
-
-@lru_cache(maxsize=4096)
-def _detail_lines(text: str, width: int, style: Style) -> tuple[Text, ...]:
-    """A note or detail as drawn lines, shared between rebuilds (never mutated: only
-    rendered), so a long note costs its Text objects once, not on every new event."""
-    return tuple(Text(line, style=style, no_wrap=True, end="") for line in _wrap(text, width, 8))
+from warroom.widgets.runbook_rows import WORDS, Row, detail_lines, waits_for, wrap
 
 
 class RunbookView(PaintCache, ScrollView, can_focus=True):
@@ -208,7 +128,7 @@ class RunbookView(PaintCache, ScrollView, can_focus=True):
         self, *, name: str | None = None, id: str | None = None, classes: str | None = None
     ) -> None:
         super().__init__(name=name, id=id, classes=classes)
-        self._rows: list[_Row] = []
+        self._rows: list[Row] = []
         self._lines: list[tuple[int, Text]] = []
         """Rendered lines: (row index or -1 for a header line, text)."""
         self._row_first_line: list[int] = []
@@ -261,7 +181,7 @@ class RunbookView(PaintCache, ScrollView, can_focus=True):
 
     def _words(self) -> dict[str, str]:
         lang = self.state.runbook.lang if self.state is not None else "en"
-        return _WORDS.get(lang, _WORDS["en"])
+        return WORDS.get(lang, WORDS["en"])
 
     def _rebuild(self) -> None:
         state = self.state
@@ -281,7 +201,7 @@ class RunbookView(PaintCache, ScrollView, can_focus=True):
             self._add_phase(index, phase_state, index == current, width)
         if state.orphaned:
             self._add_row(
-                _Row("orphans", "orphans"),
+                Row("orphans", "orphans"),
                 [f"! {words['orphaned']} ({len(state.orphaned)})"],
                 self._style("runbook-view--orphan"),
             )
@@ -328,7 +248,7 @@ class RunbookView(PaintCache, ScrollView, can_focus=True):
         except Exception:  # before the widget is mounted there is no stylesheet yet
             return Style()
 
-    def _add_row(self, row: _Row, lines: list[str], style: Style) -> None:
+    def _add_row(self, row: Row, lines: list[str], style: Style) -> None:
         self._row_first_line.append(len(self._lines))
         index = len(self._rows)
         self._rows.append(row)
@@ -338,7 +258,7 @@ class RunbookView(PaintCache, ScrollView, can_focus=True):
     def _add_detail(self, text: str, width: int) -> None:
         style = self._style("runbook-view--detail")
         row = len(self._rows) - 1
-        self._lines.extend((row, line) for line in _detail_lines(text, width, style))
+        self._lines.extend((row, line) for line in detail_lines(text, width, style))
 
     def _add_phase(self, index: int, phase_state: PhaseState, is_current: bool, width: int) -> None:
         words = self._words()
@@ -358,9 +278,9 @@ class RunbookView(PaintCache, ScrollView, can_focus=True):
         head = f"{arrow} {index + 1:>2}. {phase.title}"
         tail = f" {progress}" + (f" {tag}" if tag else "")
         room = width - cell_len(tail)
-        lines = _wrap(head, room, 5)
+        lines = wrap(head, room, 5)
         lines[-1] = lines[-1] + " " * max(0, room - cell_len(lines[-1])) + tail
-        self._add_row(_Row("phase", f"phase:{phase.id}", index), lines, self._style(component))
+        self._add_row(Row("phase", f"phase:{phase.id}", index), lines, self._style(component))
         if not expanded:
             return
         if phase_state.gated:
@@ -381,9 +301,9 @@ class RunbookView(PaintCache, ScrollView, can_focus=True):
         )
         marker = "◆" if choice_state.selected else "◇"
         suffix = "" if choice_state.selected else f" ({words['choose']})"
-        lines = _wrap(f"  {marker} {choice.title}: {options}{suffix}", width, 6)
+        lines = wrap(f"  {marker} {choice.title}: {options}{suffix}", width, 6)
         self._add_row(
-            _Row("choice", f"choice:{choice.id}", index), lines, self._style("runbook-view--phase")
+            Row("choice", f"choice:{choice.id}", index), lines, self._style("runbook-view--phase")
         )
 
     def _item_waits(self, item_state: ItemState, phase_index: int) -> str:
@@ -416,8 +336,8 @@ class RunbookView(PaintCache, ScrollView, can_focus=True):
             component = "runbook-view--orphan"
         style = self._style(component) if component else Style()
         key = f"{'orphan' if orphan else 'item'}:{item_state.item.id}"
-        lines = _wrap(f"  {mark} {item_state.item.text}", width, 6)
-        self._add_row(_Row("orphan" if orphan else "item", key, phase_index), lines, style)
+        lines = wrap(f"  {mark} {item_state.item.text}", width, 6)
+        self._add_row(Row("orphan" if orphan else "item", key, phase_index), lines, style)
         if item_state.status != "open" and item_state.by:
             at = item_state.at.strftime("%H:%M") if item_state.at is not None else ""
             self._add_detail(f"      {words['by']} {item_state.by} {at}".rstrip(), width)
@@ -487,7 +407,7 @@ class RunbookView(PaintCache, ScrollView, can_focus=True):
         self._cursor_key = self._rows[index].key
         self._rebuild()
 
-    def _current_row(self) -> _Row | None:
+    def _current_row(self) -> Row | None:
         index = self._cursor_index()
         return self._rows[index] if index >= 0 else None
 
@@ -562,7 +482,7 @@ class RunbookView(PaintCache, ScrollView, can_focus=True):
             return None
         return self.state.item(row.key.split(":", 1)[1])
 
-    def _request_choice(self, row: _Row) -> None:
+    def _request_choice(self, row: Row) -> None:
         if self.state is None:
             return
         choice_state = self.state.phases[row.phase_index].choice

@@ -8,7 +8,8 @@ import pytest
 from rich.cells import cell_len
 from rich.style import Style
 
-from warroom.widgets.runbook_view import _detail_lines, _wrap
+from warroom.widgets.runbook_rows import detail_lines as _detail_lines
+from warroom.widgets.runbook_rows import wrap as _wrap
 
 WORDS = ["deploy", "rollback", "v1.2.4", "auth", "ok", "確認しました", "ロールバック", "x" * 30]
 
