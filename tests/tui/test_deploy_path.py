@@ -188,7 +188,8 @@ async def test_choose_rolling_refused_deploy_override_batches_rollback(
         await pilot.press("ctrl+r")
         await until(pilot, lambda: isinstance(app.screen, TypedConfirmScreen))
         await pilot.press(*previous, "enter")
-        await until(pilot, lambda: "rollback.finished" in kinds(session))
+        # A real script runs and is journaled: on a loaded machine that takes a while.
+        await until(pilot, lambda: "rollback.finished" in kinds(session), timeout=60)
         (rollback,) = payloads(session, "rollback.finished")
         assert rollback["ok"] is True and rollback["version"] == previous
         assert rollback["from_version"] == "v1.2.4"

@@ -255,7 +255,8 @@ async def test_rolling_batches_wait_on_the_verdict_and_fail_recommends_rollback(
         await until(pilot, lambda: typed.value == info.previous_version)
         # The button, not enter: a key right after typing reads as a paste's burst.
         await pilot.click("#confirm")
-        await until(pilot, lambda: "rollback.finished" in kinds(session))
+        # A real script runs and is journaled: on a loaded machine that takes a while.
+        await until(pilot, lambda: "rollback.finished" in kinds(session), timeout=60)
         await until(pilot, lambda: not verdict_line(app).display)
         assert session.verdict_now() is None
 
