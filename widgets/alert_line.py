@@ -55,8 +55,9 @@ class AlertLine(PaintCache, Widget):
 
     alerts: reactive[tuple[RaisedAlert, ...]] = reactive(())
     """Every alert of the incident, newest first."""
-    now: reactive[datetime | None] = reactive(None)
-    """Today, for the time: the date shows only for an alert of another day."""
+    now: reactive[datetime | None] = reactive(None, repaint=False)
+    """Today, for the time: the date shows only for an alert of another day. It moves
+    every second but changes the line only when the day does, so it repaints only then."""
 
     def __init__(self, *, lang: str = EN, id: str | None = None) -> None:
         super().__init__(id=id)
@@ -65,6 +66,12 @@ class AlertLine(PaintCache, Widget):
 
     def watch_alerts(self, alerts: tuple[RaisedAlert, ...]) -> None:
         self.set_class(any(alert.active for alert in alerts), "-active")
+
+    def watch_now(self, old: datetime | None, new: datetime | None) -> None:
+        if self.alerts and alert_summary(self.alerts, old, self.lang) != alert_summary(
+            self.alerts, new, self.lang
+        ):
+            self.refresh()
 
     def render(self) -> Text:
         mark = "⚠ " if self.has_class("-active") else ""
