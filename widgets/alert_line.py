@@ -32,13 +32,18 @@ from warroom.widgets.words import EN, say
 def alert_summary(
     alerts: Sequence[RaisedAlert], now: datetime | None = None, lang: str = EN
 ) -> str:
-    """The line's words: "2 active · 04:19:52 api health is DOWN (status)", or no alerts."""
+    """The line's words: "2 active · 04:19:52 api health is DOWN (status)", or no alerts.
+
+    The newest alert that still holds is shown; when none holds, the newest one, marked
+    cleared, so the line never reads as a failure the Health table no longer shows.
+    """
     if not alerts:
         return say("No alerts", lang)
-    newest = alerts[0]
-    active = sum(1 for alert in alerts if alert.active)
-    count = say("{n} active", lang).format(n=active) if active else say("none active", lang)
-    return f"{count} · {compact_time(newest.at, now)} {clean(newest.text)}"
+    holding = [alert for alert in alerts if alert.active]
+    shown = holding[0] if holding else alerts[0]
+    count = say("{n} active", lang).format(n=len(holding)) if holding else say("none active", lang)
+    cleared = "" if shown.active else f" {say('(cleared)', lang)}"
+    return f"{count} · {compact_time(shown.at, now)} {clean(shown.text)}{cleared}"
 
 
 class AlertLine(PaintCache, Widget):

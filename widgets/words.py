@@ -174,6 +174,7 @@ JAPANESE: Final[Mapping[str, str]] = {
     "No alerts": "アラートなし",
     "{n} active": "発生中 {n} 件",
     "none active": "発生中なし",
+    "(cleared)": "(解消)",
     "A: all {n}": "A: 全 {n} 件",
     "Alerts: {n}, {active} active (newest first)": (
         "アラート: {n} 件、発生中 {active} 件 (新しい順)"

@@ -47,7 +47,24 @@ async def test_a_cleared_alert_leaves_the_line_calm_but_named() -> None:
         line.now = NOW
         await pilot.pause()
         assert "none active · 04:17:00 Error rate" in str(line.render())
+        assert "(cleared)" in str(line.render())
         assert not line.has_class("-active")
+
+
+async def test_a_newer_cleared_alert_never_hides_one_that_still_holds() -> None:
+    # login smoke recovered after its alert; api health is still DOWN: the line names
+    # api health, so it never contradicts the Health table.
+    recovered = RaisedAlert(NOW - timedelta(seconds=2), "login", "login smoke DOWN · 500")
+    holding = RaisedAlert(NOW - timedelta(seconds=30), "api", "api health DOWN · 503", active=True)
+    app = LineHarness()
+    async with app.run_test(size=(80, 3)) as pilot:
+        line = app.query_one(AlertLine)
+        line.now = NOW
+        line.alerts = (recovered, holding)
+        await pilot.pause()
+        text = str(line.render())
+        assert text.startswith(" ⚠ 1 active · 04:19:30 api health DOWN · 503")
+        assert "login smoke" not in text
 
 
 async def test_the_list_shows_every_alert_newest_first_as_plain_text() -> None:
