@@ -43,7 +43,8 @@ def alert_summary(
     shown = holding[0] if holding else alerts[0]
     count = say("{n} active", lang).format(n=len(holding)) if holding else say("none active", lang)
     cleared = "" if shown.active else f" {say('(cleared)', lang)}"
-    return f"{count} · {compact_time(shown.at, now)} {clean(shown.text)}{cleared}"
+    # The mark before the text: a narrow line cuts the text's end, never the mark.
+    return f"{count} · {compact_time(shown.at, now)}{cleared} {clean(shown.text)}"
 
 
 class AlertLine(PaintCache, Widget):
