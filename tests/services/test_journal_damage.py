@@ -249,24 +249,6 @@ def test_a_read_only_directory_reads_every_event_and_refuses_writes_clearly(
     assert sorted(p.name for p in source.iterdir()) == ["INC-7.sqlite3"]
 
 
-@pytest.fixture
-def small_disk(tmp_path: Path) -> Iterator[Path]:
-    """A real 1 MiB tmpfs, so "disk full" is the kernel's ENOSPC."""
-    mount = tmp_path / "disk"
-    mount.mkdir()
-    result = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(mount)],
-        capture_output=True,
-        check=False,
-    )
-    if result.returncode:
-        pytest.skip(f"cannot mount a tmpfs: {result.stderr.decode().strip()}")
-    try:
-        yield mount
-    finally:
-        subprocess.run(["umount", "--lazy", str(mount)], check=False)
-
-
 def test_a_full_disk_refuses_writes_in_one_line_and_still_reads_everything(
     small_disk: Path, clock: ManualClock
 ) -> None:

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import subprocess
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -233,24 +232,6 @@ async def test_a_level_is_acknowledged_once(tmp_path: Path) -> None:
         assert await session.ack()
         assert not await session.ack()
         assert [e.kind for e in session.events].count(kinds.ESCALATION_ACK) == 1
-
-
-@pytest.fixture
-def small_disk(tmp_path: Path) -> Iterator[Path]:
-    """A real 1 MiB tmpfs, so "disk full" is the kernel's ENOSPC."""
-    mount = tmp_path / "disk"
-    mount.mkdir()
-    result = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(mount)],
-        capture_output=True,
-        check=False,
-    )
-    if result.returncode:
-        pytest.skip(f"cannot mount a tmpfs: {result.stderr.decode().strip()}")
-    try:
-        yield mount
-    finally:
-        subprocess.run(["umount", "--lazy", str(mount)], check=False)
 
 
 async def test_a_full_disk_pages_only_what_is_on_record(small_disk: Path) -> None:

@@ -9,7 +9,6 @@ Skipped, with the reason shown, where PostgreSQL or psycopg is not installed.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -33,16 +32,6 @@ if REASON is None:
 ROUNDS = 30
 CRASH_ROUND = 15
 ITEM = "p01.assess-severity"
-
-
-@pytest.fixture
-def cluster() -> Iterator[PgCluster]:
-    pg = PgCluster()
-    try:
-        pg.start()
-        yield pg
-    finally:
-        pg.close()
 
 
 def _config(folder: Path, url: str) -> LoadedConfig:

@@ -8,18 +8,17 @@ Skipped, with the reason shown, where PostgreSQL or psycopg is not installed.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from contextlib import AsyncExitStack
 from pathlib import Path
 
 import pytest
 from textual.pilot import Pilot
 
-from tests.pg_cluster import PASSWORD, PgCluster
+from tests.pg_cluster import PgCluster
+from tests.services.test_session_postgres import _config
 from tests.tui import fixtures
 from tests.tui.test_drivers import _ready, _statuses
 from warroom.services.clock import ManualClock
-from warroom.services.config import LoadedConfig, load_config
 from warroom.services.runbook.model import replay
 from warroom.tui.app import build_app
 from warroom.tui.screens.dashboard import DashboardScreen
@@ -32,27 +31,6 @@ if REASON is None:
 
 ROUNDS = 30
 RESTART_ROUND = 15
-
-
-@pytest.fixture
-def cluster() -> Iterator[PgCluster]:
-    pg = PgCluster()
-    try:
-        pg.start()
-        yield pg
-    finally:
-        pg.close()
-
-
-def _config(folder: Path, url: str) -> LoadedConfig:
-    """One dashboard's own config and state dir, naming the shared journal."""
-    folder.mkdir()
-    config = folder / "warroom.toml"
-    template = url.replace(PASSWORD, "${env:PGPASSWORD}")
-    config.write_text(
-        f'[incident]\nid = "INC-6"\nstate_dir = "state"\n[journal]\nurl = "{template}"\n'
-    )
-    return load_config(config, env={"PGPASSWORD": PASSWORD})
 
 
 def _converged(reader: PostgresJournal, screens: list[DashboardScreen]) -> bool:
@@ -79,7 +57,7 @@ async def test_three_dashboards_on_postgres_show_the_journal_through_a_restart(
     ]
     for app, actor in zip(apps, ("alice", "bob", "projector"), strict=True):
         app.runtime.actor = actor
-    reader = PostgresJournal.open(url, "INC-6", ManualClock(), "reader", read_only=True)
+    reader = PostgresJournal.open(url, "INC-5", ManualClock(), "reader", read_only=True)
     acknowledged: set[int] = set()
     async with AsyncExitStack() as stack:
         stack.callback(reader.close)
