@@ -174,7 +174,9 @@ def box(screen: str, title: str) -> str:
         start = row.find(f"╭─ {title}")
         if start < 0:
             continue
-        end = row.index("╮", start)
+        end = row.find("╮", start)
+        if end < 0:
+            continue  # drawn only in part (a frame caught mid-paint): not this box yet
         inside: list[str] = []
         for below in rows[top + 1 :]:
             if below[start : start + 1] == "╰":
