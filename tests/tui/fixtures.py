@@ -6,7 +6,9 @@ import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
+from textual.app import App
 from textual.pilot import Pilot
 
 from tests.waiting import WAIT
@@ -255,7 +257,7 @@ def dashboard(app: WarroomApp) -> DashboardScreen:
     return screen
 
 
-async def until(pilot: Pilot[int], predicate: Callable[[], bool], timeout: float = WAIT) -> None:
+async def until(pilot: Pilot[Any], predicate: Callable[[], bool], timeout: float = WAIT) -> None:
     """Let the app run until `predicate` holds; fail after `timeout` seconds.
 
     The deadline is wall time, not a count of pauses: on a busy machine each pause runs
@@ -266,3 +268,36 @@ async def until(pilot: Pilot[int], predicate: Callable[[], bool], timeout: float
         if time.monotonic() > deadline:
             raise AssertionError(f"condition not met within {timeout:g}s")
         await pilot.pause(0.05)
+
+
+def screen_text(app: App[Any]) -> str:
+    """Every Static's words on the screen on top (a dialog's question and reasons)."""
+    from textual.widgets import Static
+
+    return "\n".join(str(s.render()) for s in app.screen.query(Static))
+
+
+async def dialog(
+    pilot: Pilot[Any], screen: type[object], *words: str, timeout: float = WAIT
+) -> str:
+    """Wait for a `screen` on top that says every one of `words`, and return its text.
+
+    A pushed screen composes its children after it becomes `app.screen`: reading the text
+    as soon as the screen is on top can find it empty on a busy machine.
+    """
+    app = pilot.app
+
+    def shown() -> bool:
+        if not isinstance(app.screen, screen):
+            return False
+        text = screen_text(app)
+        return bool(text) and all(word in text for word in words)
+
+    try:
+        await until(pilot, shown, timeout)
+    except AssertionError:
+        raise AssertionError(
+            f"{screen.__name__} saying {words!r} not shown within {timeout:g}s;"
+            f" on top: {type(app.screen).__name__}: {screen_text(app)!r}"
+        ) from None
+    return screen_text(app)

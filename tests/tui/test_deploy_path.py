@@ -104,8 +104,8 @@ def payloads(session: IncidentSession, kind: str) -> list[dict[str, Any]]:
     return [event.payload for event in session.events if event.kind == kind]
 
 
-def dialog_text(app: WarroomApp) -> str:
-    return "\n".join(str(s.render()) for s in app.screen.query(Static))
+dialog = fixtures.dialog
+dialog_text = fixtures.screen_text
 
 
 async def choose(pilot: Pilot[int], option_id: str) -> None:
@@ -139,10 +139,12 @@ async def test_choose_rolling_refused_deploy_override_batches_rollback(
 
         # The one-shot production deploy is not the Rolling way: refused, with the reasons.
         await choose(pilot, "cmd:production")
-        await until(pilot, lambda: isinstance(app.screen, ReasonScreen))
-        text = dialog_text(app)
-        assert "Strategy is Rolling: deploy with `rolling`, not `production`" in text
-        assert "waits for “Database backup completed successfully” (phase 9" in text
+        await dialog(
+            pilot,
+            ReasonScreen,
+            "Strategy is Rolling: deploy with `rolling`, not `production`",
+            "waits for “Database backup completed successfully” (phase 9",
+        )
         await pilot.press("escape")
         await until(pilot, lambda: isinstance(app.screen, ReleaseScreen))
         assert "action.started" not in kinds(session)
@@ -152,16 +154,13 @@ async def test_choose_rolling_refused_deploy_override_batches_rollback(
         # with a reason typed; a batch after the first also waits for its gates.
         for batch in (1, 2, 3):
             await choose(pilot, "cmd:rolling")
-            await until(pilot, lambda: isinstance(app.screen, ReasonScreen))
-            text = dialog_text(app)
-            assert "phase 8: Staging deployment and validation" in text
+            text = await dialog(pilot, ReasonScreen, "phase 8: Staging deployment and validation")
             if batch > 1:
                 assert f"batch {batch}/3:" in text  # the gates between batches
             await pilot.press("enter")  # an empty reason is not an override
             await until(pilot, lambda: "needs a reason" in dialog_text(app))
             await give_reason(app, pilot, f"checklist done on paper, batch {batch}")
-            await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
-            assert f"Deploy batch {batch}/3" in dialog_text(app)
+            await dialog(pilot, ConfirmScreen, f"Deploy batch {batch}/3")
             await pilot.press("y")
             await until(pilot, lambda b=batch: len(payloads(session, "action.finished")) == b)  # type: ignore[misc]
             await until(pilot, lambda: not session.release.busy)
@@ -255,8 +254,7 @@ async def test_a_gated_item_is_ticked_only_with_a_reason(demo: DemoTarget, hooks
         assert session.tick_waits(target)
         assert not await session.toggle(target, True)  # the engine refuses it too
         fixtures.dashboard(app).post_message(_toggle(target))
-        await until(pilot, lambda: isinstance(app.screen, ReasonScreen))
-        assert "Database backup completed successfully" in dialog_text(app)
+        await dialog(pilot, ReasonScreen, "Database backup completed successfully")
         await pilot.press("escape")
         await until(pilot, lambda: not isinstance(app.screen, ReasonScreen))
         assert "item.done" not in kinds(session) and "override.granted" not in kinds(session)
@@ -285,20 +283,20 @@ async def test_mark_deploy_again_asks_and_resolve_names_what_is_open(demo: DemoT
         await pilot.press("D")  # the first mark needs no question
         await until(pilot, lambda: kinds(session).count("deploy.marked") == 1)
         await pilot.press("D")
-        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
-        text = dialog_text(app)
-        assert "already marked" in text and f"by {ACTOR}" in text
+        await dialog(pilot, ConfirmScreen, "already marked", f"by {ACTOR}")
         await pilot.press("n")
         await until(pilot, lambda: not isinstance(app.screen, ConfirmScreen))
         assert kinds(session).count("deploy.marked") == 1
 
         await until(pilot, lambda: session.state().escalation is not None)
         await pilot.press("R")
-        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
-        text = dialog_text(app)
         open_items = len(session.state().runbook.open_items())
-        assert f"{open_items} runbook items are still open." in text
-        assert "The post-deploy watch window is still running" in text
+        await dialog(
+            pilot,
+            ConfirmScreen,
+            f"{open_items} runbook items are still open.",
+            "The post-deploy watch window is still running",
+        )
         await pilot.press("n")
         await until(pilot, lambda: not isinstance(app.screen, ConfirmScreen))
         assert "incident.resolved" not in kinds(session)

@@ -159,7 +159,7 @@ async def test_resolve_asks_in_japanese_and_cancel_keeps_it_open(tmp_path: Path)
     async with app.run_test(size=(80, 24)) as pilot:
         await before(pilot)
         await pilot.press("R")
-        await fixtures.until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await fixtures.dialog(pilot, ConfirmScreen, "インシデントを解決しますか?")
         dialog = app.screen
         labels = {str(button.label) for button in dialog.query(Button)}
         assert labels == {"取り消し (n)", "解決 (y)"}

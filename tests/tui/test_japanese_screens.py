@@ -208,7 +208,10 @@ async def test_no_english_ui_word_on_the_dashboard_projector_lists_and_dialogs(
 
         await fixtures.until(pilot, lambda: isinstance(app.screen, DashboardScreen))
         await pilot.press("u")
-        await fixtures.until(pilot, lambda: isinstance(app.screen, StatusComposer))
+        await fixtures.until(
+            pilot,
+            lambda: isinstance(app.screen, StatusComposer) and bool(app.screen.query(TextArea)),
+        )
         # The draft is the engine's text, written for the people it goes to.
         untrusted |= _words([app.screen.query_one(TextArea).text])
         await _look(pilot, "status update", untrusted, seen)

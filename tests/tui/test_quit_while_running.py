@@ -74,6 +74,7 @@ async def start_slow(app: WarroomApp, pilot: Pilot[int]) -> int:
     await pilot.press("r")
     await until(pilot, lambda: isinstance(app.screen, ReleaseScreen))
     await until(pilot, lambda: app.release.release is not None)
+    await until(pilot, lambda: bool(app.screen.query("#release-list")))
     options = app.screen.query_one("#release-list")
     options.focus()
     options.highlighted = options.get_option_index("cmd:slow")  # type: ignore[attr-defined]

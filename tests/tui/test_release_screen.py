@@ -20,6 +20,7 @@ from textual.css.query import NoMatches
 from textual.pilot import Pilot
 from textual.widgets import Input, Log, OptionList, Static
 
+from tests.tui import fixtures
 from tests.waiting import WAIT
 from warroom.services.clock import Clock, ManualClock, SystemClock
 from warroom.services.config import LoadedConfig, load_config
@@ -173,9 +174,9 @@ async def test_creating_the_hotfix_branch_shows_the_commands_then_creates_it(
     async with app.run_test(size=(140, 40)) as pilot:
         await until(pilot, lambda: "v1.2.4" in bar_text(app))
         await choose(pilot, "git:branch")
-        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
-        dialog = "\n".join(str(s.render()) for s in app.screen.query(Static))
-        assert "git switch --create hotfix/v1.2.4 refs/tags/v1.2.3" in dialog
+        await fixtures.dialog(
+            pilot, ConfirmScreen, "git switch --create hotfix/v1.2.4 refs/tags/v1.2.3"
+        )
         assert branches(demo.repo_path) == ["main"]  # nothing before the confirmation
         await pilot.press("y")
         await until(pilot, lambda: any(k == "release.branch" for k in app.recorder.kinds()))
@@ -363,18 +364,18 @@ async def test_rolling_batches_wait_for_the_gates_to_hold(demo: DemoTarget) -> N
     async with app.run_test(size=(140, 40)) as pilot:
         await until(pilot, lambda: "v1.2.4" in bar_text(app))
         await choose(pilot, "cmd:rolling")
-        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
-        dialog = "\n".join(str(s.render()) for s in app.screen.query(Static))
-        assert "Deploy batch 1/3" in dialog and "deploy-rolling.sh v1.2.4 1 3" in dialog
+        await fixtures.dialog(
+            pilot, ConfirmScreen, "Deploy batch 1/3", "deploy-rolling.sh v1.2.4 1 3"
+        )
         await pilot.press("y")
         await until(pilot, lambda: "action.finished" in app.recorder.kinds())
         await until(pilot, lambda: "gates not holding: Error rate" in _rolling(app))
         assert "batch 2/3 next" in _rolling(app)
         assert "enter: override with a reason" in _rolling(app)
         await choose(pilot, "cmd:rolling")  # refused, and the override is offered
-        await until(pilot, lambda: isinstance(app.screen, ReasonScreen))
-        dialog = "\n".join(str(s.render()) for s in app.screen.query(Static))
-        assert "Refused: batch 2/3: gates not holding: Error rate" in dialog
+        await fixtures.dialog(
+            pilot, ReasonScreen, "Refused: batch 2/3: gates not holding: Error rate"
+        )
         await pilot.press("escape")  # no reason given: it stays refused, nothing ran
         await until(pilot, lambda: "Refused: batch 2/3" in text_of(app, "#release-message"))
         assert isinstance(app.screen, ReleaseScreen)

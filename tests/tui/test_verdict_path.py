@@ -27,7 +27,6 @@ from tests.tui.test_deploy_path import (
     ACTOR,
     Hooks,
     choose,
-    dialog_text,
     give_reason,
     kinds,
     open_app,
@@ -129,15 +128,12 @@ def line_text(app: WarroomApp) -> str:
 
 async def refused_dialog(app: WarroomApp, pilot: Any) -> str:
     """The override dialog's words, once it is up and has said what was refused."""
-    await until(pilot, lambda: isinstance(app.screen, ReasonScreen))
-    await until(pilot, lambda: "Refused: " in dialog_text(app))
-    return dialog_text(app)
+    return await fixtures.dialog(pilot, ReasonScreen, "Refused: ")
 
 
 async def run_batch(app: WarroomApp, pilot: Any, session: IncidentSession, batch: int) -> None:
     """Confirm the batch dialog (after its override) and wait for the batch's end."""
-    await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
-    assert f"Deploy batch {batch}/3" in dialog_text(app)
+    await fixtures.dialog(pilot, ConfirmScreen, f"Deploy batch {batch}/3")
     await pilot.press("y")
     await until(pilot, lambda: len(payloads(session, "action.finished")) == batch)
     await until(pilot, lambda: not session.release.busy)
