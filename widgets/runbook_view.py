@@ -2,14 +2,15 @@
 
 The widget only shows a `RunbookState` and asks for changes by posting messages; the
 screen writes the journal and the new state comes back down through `state`. An item
-is therefore never shown done before the journal has it.
+is therefore never shown done before the journal has it. The lines drawn for a state are
+laid out in `warroom.widgets.runbook_layout`; this module keeps the keys, the cursor and
+the painting.
 """
 
 from __future__ import annotations
 
 from typing import ClassVar
 
-from rich.cells import cell_len
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
@@ -20,12 +21,11 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from warroom.services.runbook.gates import phase_waits
-from warroom.services.runbook.gates import unmet as gate_unmet
-from warroom.services.runbook.model import ChoiceState, ItemState, PhaseState, RunbookState
-from warroom.services.runbook.placeholders import CommandValues, fill_commands
+from warroom.services.runbook.model import ItemState, RunbookState
+from warroom.services.runbook.placeholders import CommandValues
 from warroom.widgets.paint_cache import PaintCache
-from warroom.widgets.runbook_rows import WORDS, Row, detail_lines, waits_for, wrap
+from warroom.widgets.runbook_layout import lay_out
+from warroom.widgets.runbook_rows import WORDS, Row
 
 
 class RunbookView(PaintCache, ScrollView, can_focus=True):
@@ -184,32 +184,23 @@ class RunbookView(PaintCache, ScrollView, can_focus=True):
         return WORDS.get(lang, WORDS["en"])
 
     def _rebuild(self) -> None:
-        state = self.state
         width = max(10, self.scrollable_content_region.width or 40)
-        self._rows = []
-        self._lines = []
-        self._row_first_line = []
-        words = self._words()
-        if state is None:
-            self._lines.append((-1, Text(words["empty"])))
-            self._finish(width)
-            return
-        overall = f"{words['overall']} {state.finished}/{state.total}"
-        self._lines.append((-1, Text(overall, style=self._style("runbook-view--phase"))))
-        current = state.current
-        for index, phase_state in enumerate(state.phases):
-            self._add_phase(index, phase_state, index == current, width)
-        if state.orphaned:
-            self._add_row(
-                Row("orphans", "orphans"),
-                [f"! {words['orphaned']} ({len(state.orphaned)})"],
-                self._style("runbook-view--orphan"),
-            )
-            for item_state in state.orphaned:
-                self._add_item(item_state, width, orphan=True)
-        keys = [row.key for row in self._rows]
-        if self._cursor_key not in keys:
-            self._cursor_key = self._fallback_key(keys)
+        layout = lay_out(
+            self.state,
+            width=width,
+            words=self._words(),
+            style=self._style,
+            expanded=self.is_expanded,
+            cursor_key=self._cursor_key,
+            versions=self.versions,
+        )
+        self._rows = layout.rows
+        self._lines = layout.lines
+        self._row_first_line = layout.row_first_line
+        if self.state is not None:
+            keys = [row.key for row in self._rows]
+            if self._cursor_key not in keys:
+                self._cursor_key = self._fallback_key(keys)
         self._finish(width)
 
     def _fallback_key(self, keys: list[str]) -> str | None:
@@ -247,107 +238,6 @@ class RunbookView(PaintCache, ScrollView, can_focus=True):
             return self.get_component_rich_style(component, partial=True)
         except Exception:  # before the widget is mounted there is no stylesheet yet
             return Style()
-
-    def _add_row(self, row: Row, lines: list[str], style: Style) -> None:
-        self._row_first_line.append(len(self._lines))
-        index = len(self._rows)
-        self._rows.append(row)
-        for line in lines:
-            self._lines.append((index, Text(line, style=style, no_wrap=True, end="")))
-
-    def _add_detail(self, text: str, width: int) -> None:
-        style = self._style("runbook-view--detail")
-        row = len(self._rows) - 1
-        self._lines.extend((row, line) for line in detail_lines(text, width, style))
-
-    def _add_phase(self, index: int, phase_state: PhaseState, is_current: bool, width: int) -> None:
-        words = self._words()
-        phase = phase_state.phase
-        expanded = self.is_expanded(phase.id)
-        arrow = "▾" if expanded else "▸"
-        progress = f"{phase_state.finished}/{phase_state.total}"
-        if phase_state.complete:
-            tag, component = f"✓ {words['done']}", "runbook-view--complete"
-        elif phase_state.gated:
-            waits = waits_for(self.state, phase_state.unmet, words) if self.state else ""
-            tag, component = f"⊘ {waits or words['gated']}", "runbook-view--gated"
-        elif is_current:
-            tag, component = f"▶ {words['now']}", "runbook-view--current"
-        else:
-            tag, component = "", "runbook-view--phase"
-        head = f"{arrow} {index + 1:>2}. {phase.title}"
-        tail = f" {progress}" + (f" {tag}" if tag else "")
-        room = width - cell_len(tail)
-        lines = wrap(head, room, 5)
-        lines[-1] = lines[-1] + " " * max(0, room - cell_len(lines[-1])) + tail
-        self._add_row(Row("phase", f"phase:{phase.id}", index), lines, self._style(component))
-        if not expanded:
-            return
-        if phase_state.gated:
-            # Named as the screen numbers them ("phase 8: Staging ..."), never as ids.
-            named = phase_waits(self.state, phase.id) if self.state is not None else ()
-            needs = ", ".join(named or phase_state.unmet)
-            self._add_detail(f"    {words['needs']}: {needs}", width)
-        if phase_state.choice is not None:
-            self._add_choice(index, phase_state.choice, width)
-        for item_state in phase_state.items:
-            self._add_item(item_state, width, phase_index=index)
-
-    def _add_choice(self, index: int, choice_state: ChoiceState, width: int) -> None:
-        words = self._words()
-        choice = choice_state.choice
-        options = " / ".join(
-            f"[{o.label}]" if o.id == choice_state.selected else o.label for o in choice.options
-        )
-        marker = "◆" if choice_state.selected else "◇"
-        suffix = "" if choice_state.selected else f" ({words['choose']})"
-        lines = wrap(f"  {marker} {choice.title}: {options}{suffix}", width, 6)
-        self._add_row(
-            Row("choice", f"choice:{choice.id}", index), lines, self._style("runbook-view--phase")
-        )
-
-    def _item_waits(self, item_state: ItemState, phase_index: int) -> str:
-        """ "waits for phase 10" when a gated item has a gate of its own, else "waits"."""
-        words = self._words()
-        state = self.state
-        if state is None or not 0 <= phase_index < len(state.phases):
-            return words["gated"]
-        # The phase row already says what the whole phase waits for; an item names
-        # only a gate of its own.
-        own = gate_unmet(state, item_state.item.requires)
-        return waits_for(state, own, words) if own else words["gated"]
-
-    def _add_item(
-        self, item_state: ItemState, width: int, phase_index: int = -1, orphan: bool = False
-    ) -> None:
-        words = self._words()
-        if item_state.status == "done":
-            mark, component = f"[x] {words['done']}", "runbook-view--done"
-        elif item_state.status == "na":
-            mark, component = f"[-] {words['na']}", "runbook-view--na"
-        elif item_state.gated:
-            mark, component = (
-                f"[ ] ({self._item_waits(item_state, phase_index)})",
-                "runbook-view--gated",
-            )
-        else:
-            mark, component = "[ ]", ""
-        if orphan:
-            component = "runbook-view--orphan"
-        style = self._style(component) if component else Style()
-        key = f"{'orphan' if orphan else 'item'}:{item_state.item.id}"
-        lines = wrap(f"  {mark} {item_state.item.text}", width, 6)
-        self._add_row(Row("orphan" if orphan else "item", key, phase_index), lines, style)
-        if item_state.status != "open" and item_state.by:
-            at = item_state.at.strftime("%H:%M") if item_state.at is not None else ""
-            self._add_detail(f"      {words['by']} {item_state.by} {at}".rstrip(), width)
-        if item_state.status == "na" and item_state.reason:
-            self._add_detail(f"      {words['na']}: {item_state.reason}", width)
-        for note in item_state.notes:
-            self._add_detail(f"      {words['note']}: {note.text} ({note.by})", width)
-        if key == self._cursor_key and item_state.item.commands:
-            for command in fill_commands(item_state.item.commands, self.versions).splitlines():
-                self._add_detail(f"      $ {command}", width)
 
     # --- drawing ------------------------------------------------------------------
 
