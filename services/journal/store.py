@@ -22,6 +22,7 @@ import json
 import sqlite3
 import threading
 from collections.abc import AsyncGenerator, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -90,6 +91,27 @@ def journal_path(state_dir: Path, incident_id: str) -> Path:
     return state_dir / f"{incident_id}.sqlite3"
 
 
+@dataclass(frozen=True)
+class _Primed:
+    """Events decoded on open, and the commit mark they were read under."""
+
+    conn: sqlite3.Connection
+    mark: tuple[int, ...]
+    events: list[Event]
+
+
+def _commit_mark(conn: sqlite3.Connection, path: Path, appended: int = 0) -> tuple[int, ...] | None:
+    """What changes when anything is committed to the journal: SQLite's count of other
+    connections' commits, this journal's own appends, and the file's size and time (an
+    immutable reader's counter never moves); None when it cannot be read."""
+    try:
+        row = conn.execute("PRAGMA data_version").fetchone()
+        info = path.stat()
+    except (OSError, sqlite3.Error):
+        return None
+    return (int(row[0]), appended, info.st_ino, info.st_size, info.st_mtime_ns)
+
+
 class Journal:
     """An open incident journal; appends are durable before `append` returns."""
 
@@ -113,6 +135,9 @@ class Journal:
         self._immutable = False
         """The connection reads the file as immutable (no writer yet: see `open_reader`)."""
         self._last_at: datetime | None = None
+        self._primed: _Primed | None = None
+        """The events the opening inspection decoded, kept for the first `events` call
+        while nothing has been committed since (see `_prime`)."""
         self._memory = False
         """An in-memory stand-in: the file could not be opened at all."""
         self.path = path
@@ -160,6 +185,7 @@ class Journal:
             return cls._open_read_only(path, clock, actor, read_only=False, problem=problem)
         try:
             prepare(conn)
+            mark = _commit_mark(conn, path)
             inspection = inspect(conn, path)
         except sqlite3.OperationalError as exc:
             # Cannot write here (read-only file or dir, locked, full): not damage.
@@ -177,7 +203,9 @@ class Journal:
                 damage = (
                     f"journal {path.name}: {describe_damaged(inspection.events)}; {RECOVER_HINT}"
                 )
-            return cls(conn, path, clock, actor, False, damage=damage)
+            journal = cls(conn, path, clock, actor, False, damage=damage)
+            journal._prime(mark, inspection)
+            return journal
         conn.close()
         return cls._recover_on_open(path, clock, actor, inspection)
 
@@ -218,6 +246,7 @@ class Journal:
             return journal
         journal = cls(conn, path, clock, actor, read_only, problem)
         journal._immutable = immutable
+        mark = _commit_mark(conn, path)
         try:
             inspection = inspect(conn, path)
         except sqlite3.Error as exc:
@@ -231,7 +260,34 @@ class Journal:
             journal.damage = (
                 f"journal {path.name}: {describe_damaged(inspection.events)}; {RECOVER_HINT}"
             )
+        journal._prime(mark, inspection)
         return journal
+
+    def _prime(self, mark: tuple[int, ...] | None, inspection: Inspection) -> None:
+        """Keep what opening already read and decoded, so the first `events` call (the
+        report, a dashboard's first replay) does not read and decode every row again.
+
+        `mark` was taken before the inspection read the rows; the events are used only
+        while the connection, its commit counter and the file still match it.
+        """
+        if mark is not None and inspection.problem is None and self._conn is not None:
+            self._primed = _Primed(self._conn, mark, inspection.events)
+
+    def _take_primed(self, conn: sqlite3.Connection, after_seq: int) -> list[Event] | None:
+        """The primed events past `after_seq` when nothing was committed since the
+        inspection read them (else None: read the file). One use only. Holds `_lock`."""
+        primed, self._primed = self._primed, None
+        if primed is None or primed.conn is not conn:
+            return None
+        if _commit_mark(conn, self.path, self._appended) != primed.mark:
+            return None
+        events = primed.events
+        if events and events[0].seq <= after_seq:
+            events = [e for e in events if e.seq > after_seq]
+            # A damaged first row would borrow the time of one left out: read instead.
+            if events and events[0].damaged:
+                return None
+        return events
 
     # --- writing -----------------------------------------------------------------
 
@@ -338,6 +394,11 @@ class Journal:
             conn = self._current()
             if conn is None:
                 return []
+            primed = self._take_primed(conn, after_seq)
+            if primed is not None:
+                if primed:
+                    self._last_at = primed[-1].at
+                return primed
             try:
                 rows = conn.execute(
                     f"{SELECT_EVENTS} WHERE seq > ? ORDER BY seq", (after_seq,)
@@ -433,5 +494,6 @@ class Journal:
     def close(self) -> None:
         """Close the database (checkpointing the WAL when this is the last user)."""
         with self._lock:
+            self._primed = None
             if self._conn is not None:
                 self._conn.close()
