@@ -21,7 +21,7 @@ from typing import Any
 
 from warroom.services import events as kinds
 from warroom.services.escalation.incident_clock import incident_start
-from warroom.services.journal.format import Event
+from warroom.services.journal.format import EVENT_DAMAGED, Event, by_seq
 from warroom.services.journal.times import format_duration, seconds_between, utc_stamp
 from warroom.services.sanitize import clean
 
@@ -73,7 +73,7 @@ def _text(value: object, limit: int = 200) -> str:
 
 def incident_clocks(configured: datetime | None, events: Sequence[Event]) -> IncidentClocks:
     """The clocks of one journal (events in any order; damaged ones are passed by)."""
-    whole = sorted((e for e in events if not e.damaged), key=lambda e: e.seq)
+    whole = sorted([e for e in events if e.kind != EVENT_DAMAGED], key=by_seq)
     started = incident_start(configured, whole) or (whole[0].at if whole else None)
     return IncidentClocks(
         started=started,

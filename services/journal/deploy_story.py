@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from warroom.services import events as kinds
-from warroom.services.journal.format import Event
+from warroom.services.journal.format import EVENT_DAMAGED, Event, by_seq
 from warroom.services.journal.times import format_duration, seconds_between, utc_stamp
 from warroom.services.runbook.model import RunbookState
 from warroom.services.sanitize import clean
@@ -68,7 +68,7 @@ def _duration(seconds: float | None) -> str | None:
 
 def deploy_story(events: Sequence[Event], runbook: RunbookState) -> dict[str, Any]:
     """The report's `deploy` object, from the journal's events (damaged ones passed by)."""
-    whole = sorted((e for e in events if not e.damaged), key=lambda e: e.seq)
+    whole = _deploy_events(events)
     actions = _actions(whole)
     overrides = _overrides(whole)
     verdicts = _verdicts(whole)
@@ -89,6 +89,45 @@ def deploy_story(events: Sequence[Event], runbook: RunbookState) -> dict[str, An
     }
 
 
+DEPLOY_KINDS = frozenset(
+    {
+        kinds.ACTION_STARTED,
+        *ACTION_ENDS,
+        kinds.OVERRIDE_GRANTED,
+        kinds.DEPLOY_MARKED,
+        kinds.ROLLBACK_FINISHED,
+        *GIT_KINDS,
+        *WATCH_KINDS,
+    }
+)
+"""The kinds the story joins (verdicts are recognised by `is_verdict`)."""
+
+
+def _deploy_events(events: Sequence[Event]) -> list[Event]:
+    """The whole events the story reads, in seq order, picked in one pass.
+
+    A long incident is mostly ticks, notes and health changes the story never reads;
+    each of its parts then walks only these instead of the whole journal.
+    """
+    wanted: dict[str, bool] = {}
+    kept: list[Event] = []
+    for event in events:
+        kind = event.kind
+        reads = wanted.get(kind)
+        if reads is None:
+            reads = wanted[kind] = kind != EVENT_DAMAGED and (
+                kind in DEPLOY_KINDS or is_verdict(kind)
+            )
+        payload = event.payload
+        if reads or (
+            kind != EVENT_DAMAGED
+            and ("previous_version" in payload or "production_version" in payload)
+        ):
+            kept.append(event)
+    kept.sort(key=by_seq)
+    return kept
+
+
 # --- joining the journal's events ----------------------------------------------------
 
 
@@ -96,6 +135,8 @@ def _actions(events: Sequence[Event]) -> list[dict[str, Any]]:
     """Each command run: its start joined to its end (by process id, else by name and batch)."""
     runs: list[dict[str, Any]] = []
     for event in events:
+        if event.kind != kinds.ACTION_STARTED and event.kind not in ACTION_ENDS:
+            continue
         payload = event.payload
         name = _text(payload.get("name"), 100) or "?"
         batch = _int(payload.get("batch"))

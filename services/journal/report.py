@@ -23,7 +23,7 @@ from warroom.services.escalation.incident_clock import current_severity
 from warroom.services.journal.clocks import clocks_json, incident_clocks
 from warroom.services.journal.deploy_markdown import deploy_markdown
 from warroom.services.journal.deploy_story import ACTION_ENDS, GIT_KINDS, deploy_story
-from warroom.services.journal.format import format_ranges
+from warroom.services.journal.format import by_seq, format_ranges
 from warroom.services.journal.store import EVENT_DAMAGED, JOURNAL_RECOVERED, Event
 from warroom.services.journal.times import format_duration as format_duration
 from warroom.services.journal.times import seconds_between, utc_stamp
@@ -199,6 +199,8 @@ def _hotfix_version(events: list[Event]) -> str | None:
     for event in events:
         if event.kind == kinds.ROLLBACK_FINISHED:
             continue  # its version is the one production went back to
+        if "hotfix_version" not in event.payload and "version" not in event.payload:
+            continue  # most events name no version: skip the lookups
         for key in ("hotfix_version", "version"):
             value = event.payload.get(key)
             if isinstance(value, str) and value and (key == "hotfix_version" or "." in event.kind):
@@ -211,10 +213,10 @@ def build_report(
     incident: IncidentConfig, runbook: Runbook, events: list[Event], now: datetime
 ) -> dict[str, Any]:
     """The whole report as plain data, ready for `render_json` or `render_markdown`."""
-    ordered = sorted(events, key=lambda e: e.seq)
+    ordered = sorted(events, key=by_seq)
     state = replay(runbook, ordered)
     # A damaged event's time is borrowed (its own may be unreadable): never a start.
-    whole = [e for e in ordered if not e.damaged]
+    whole = [e for e in ordered if e.kind != EVENT_DAMAGED]
     clocks = incident_clocks(incident.started, whole)
     started = clocks.started
     resolved = next((e.at for e in whole if e.kind in RESOLVED_KINDS), None)
@@ -312,7 +314,7 @@ def build_report(
                 "problem": e.payload.get("problem", ""),
             }
             for e in ordered
-            if e.damaged
+            if e.kind == EVENT_DAMAGED
         ],
         "timeline": timeline,
     }

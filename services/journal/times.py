@@ -9,6 +9,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+STAMP_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+"""The report's time format, as strftime writes it."""
+
 
 def utc_stamp(at: datetime | None) -> str | None:
     """ISO 8601 in UTC, to the second, ending in Z ("2026-11-26T04:21:07Z"); None stays None.
@@ -18,8 +21,19 @@ def utc_stamp(at: datetime | None) -> str | None:
     """
     if at is None:
         return None
-    aware = at if at.tzinfo is not None else at.replace(tzinfo=UTC)
-    return aware.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    tz = at.tzinfo
+    utc = at if tz is UTC else (at.replace(tzinfo=UTC) if tz is None else at.astimezone(UTC))
+    if utc.year < 1000:
+        return utc.strftime(STAMP_FORMAT)  # strftime does not pad such a year: keep its form
+    # A report stamps every event several times: %-formatting is twice as fast as strftime.
+    return "%04d-%02d-%02dT%02d:%02d:%02dZ" % (  # noqa: UP031
+        utc.year,
+        utc.month,
+        utc.day,
+        utc.hour,
+        utc.minute,
+        utc.second,
+    )
 
 
 def format_duration(seconds: float) -> str:

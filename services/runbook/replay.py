@@ -19,6 +19,7 @@ from warroom.services.events import (
     ITEM_NOTE,
     ITEM_UNDONE,
 )
+from warroom.services.journal.format import by_seq
 from warroom.services.journal.store import Event
 from warroom.services.runbook.steps import Choice, Item, Phase, Runbook
 from warroom.services.sanitize import clean
@@ -168,7 +169,7 @@ def _text(payload: Mapping[str, Any], key: str) -> str:
 def replay(runbook: Runbook, events: Sequence[Event]) -> RunbookState:
     """Fold journal events, in seq order, into the checklist state. Pure."""
     replayer = Replayer(runbook)
-    replayer.feed(sorted(events, key=lambda e: e.seq))
+    replayer.feed(sorted(events, key=by_seq))
     return replayer.state()
 
 
