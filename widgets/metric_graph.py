@@ -6,7 +6,9 @@ when older than two intervals (dimmed), min/max and unit, and the state in words
 (never colour alone); a line below gives the change against the pre-deploy baseline.
 The graph is drawn with block characters, one column per time bucket, with the warn
 and crit levels as dashed lines and the deploy as a dotted column. It works from a
-single row (title only) up; the state is also a CSS class (`-warn`, `-crit`).
+single row (title only) up; the state is also a CSS class (`-warn`, `-crit`). On a
+narrow row the state shrinks to its glyph before the trend is cut: "is it getting
+better?" is read off that row.
 """
 
 from __future__ import annotations
@@ -217,8 +219,22 @@ class MetricGraph(PaintCache, Widget):
     def _style(self, name: str) -> Style:
         return self.get_visual_style(f"metric-graph--{name}", partial=True)
 
-    def _head(self, series: MetricSeries) -> Content:
-        """Name, figure, state word, trend arrow and age: what the one-row form keeps."""
+    def _head(self, series: MetricSeries, width: int) -> Content:
+        """Name, figure, state, trend arrow with its signed change, and age: what the
+        one-row form keeps. The richest form that fits `width` is chosen: the age goes
+        first, then the state shrinks to its glyph (✖, ▲, ?), so the trend and its
+        change stay on a narrow pane's row; only then is the row cut."""
+        forms = [
+            self._head_form(series, word=True, age=True),
+            self._head_form(series, word=False, age=True),
+            self._head_form(series, word=False, age=False),
+        ]
+        for form in forms:
+            if form.cell_length <= width:
+                return form
+        return forms[-1]
+
+    def _head_form(self, series: MetricSeries, *, word: bool, age: bool) -> Content:
         unit = clean(series.unit, 12)
         current = f"{format_value(series.current)} {unit}".strip()
         if series.current is None:
@@ -227,17 +243,18 @@ class MetricGraph(PaintCache, Widget):
             Content(clean(series.name, 40)).stylize(self._style("title")),
             Content(f" {current}"),
         ]
-        # The state word before the trend: in a narrow pane the trend is cut first.
+        # The state before the trend; `word=False` keeps its glyph only, for a narrow row.
         state_word = STATE_WORDS.get(series.state, "")
         if state_word:
+            shown = state_word if word else state_word.split()[0]
             parts.append(Content(" "))
-            parts.append(Content(state_word).stylize(self._style("state")))
+            parts.append(Content(shown).stylize(self._style("state")))
         trend = trend_text(series, self.window)
         if trend:
             parts.append(Content(f" {trend}"))
-        age = age_text(series, self.now, self.lang)
-        if age:
-            parts.append(Content(f" {age}").stylize(self._style("age")))
+        old = age_text(series, self.now, self.lang) if age else ""
+        if old:
+            parts.append(Content(f" {old}").stylize(self._style("age")))
         return Content.assemble(*parts)
 
     def _title(self, series: MetricSeries, width: int, with_delta: bool) -> Content:
@@ -249,7 +266,8 @@ class MetricGraph(PaintCache, Widget):
         if with_delta and series.delta_pct is not None:
             extra = f"  {baseline_text(series, self.lang, short=True)}" + extra
         tail = Content(extra).stylize(self._style("muted"))
-        return Content.assemble(self._head(series), tail).truncate(width, ellipsis=True)
+        head = self._head(series, width)
+        return Content.assemble(head, tail).truncate(width, ellipsis=True)
 
     def render(self) -> Content:
         series = self.series
@@ -276,11 +294,16 @@ class MetricGraph(PaintCache, Widget):
         return Content("\n").join(lines)
 
     def _compact(self, series: MetricSeries, width: int) -> Content:
-        """One row: name, value, trend and state, then a sparkline of the window in the rest."""
-        core = self._head(series)
+        """One row: name, value, state and trend (and the baseline change when it fits),
+        then a sparkline of the window in the rest."""
+        core = self._head(series, width)
+        base = baseline_text(series, self.lang, short=True)
+        if base and core.cell_length + 2 + cell_len(base) <= width:
+            core = Content.assemble(core, Content(f"  {base}").stylize(self._style("muted")))
         room = width - core.cell_length - 1
         if room < 6 or not series.points:
-            return self._title(series, width, with_delta=False)
+            # No room for a sparkline: the figures alone, not a min/max cut to "min 1…".
+            return core.truncate(width, ellipsis=True)
         end = series.points[-1][0]
         columns = bucket(series.points, room, end - self.window, end)
         values = [v for v in columns if v is not None]

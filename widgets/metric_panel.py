@@ -1,9 +1,16 @@
-"""The Metrics pane: one graph per configured metric, fed from one snapshot."""
+"""The Metrics pane: one graph per configured metric, fed from one snapshot.
+
+When the pane is too short for a graph per metric (80x24 holds two or three rows for
+five metrics), each metric becomes one row, its figure, state, trend arrow and signed
+change first and a sparkline in the rest (`-compact`), in config order: a graph with
+one bar row under a cut title hid the numbers the pane is there to give.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
+from textual import events
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.reactive import reactive
@@ -13,14 +20,21 @@ from warroom.widgets.metric_graph import MetricGraph
 from warroom.widgets.paint_cache import PaintCache
 from warroom.widgets.words import EN
 
+GRAPH_ROWS = 3
+"""The fewest rows a metric needs to be a graph: its title and two rows of bars."""
+
 
 class MetricPanel(PaintCache, VerticalScroll):
-    """Graphs for the named metrics, in config order; scrolls when the pane is short."""
+    """Graphs for the named metrics, in config order; one row each when the pane is short
+    (`-compact`); scrolls when even those do not fit."""
 
     DEFAULT_CSS = """
     MetricPanel {
         height: 1fr;
         scrollbar-size-vertical: 1;
+    }
+    MetricPanel.-compact > MetricGraph {
+        height: 1;
     }
     """
 
@@ -38,6 +52,11 @@ class MetricPanel(PaintCache, VerticalScroll):
             graph = MetricGraph()
             graph.set_reactive(MetricGraph.lang, self.lang)
             yield graph
+
+    def on_resize(self, event: events.Resize) -> None:
+        """Graphs while each metric gets `GRAPH_ROWS`, one row per metric below that."""
+        del event
+        self.set_class(self.size.height < len(self.names) * GRAPH_ROWS, "-compact")
 
     def watch_snapshot(self, snapshot: MetricsSnapshot | None) -> None:
         if snapshot is None:
