@@ -40,9 +40,11 @@ class PinnedError(Widget):
     """The newest ERROR-or-worse line matching the filter, wrapped in full, with its age."""
 
     DEFAULT_CSS = """
+    /* Up to three quarters of the pane: at 80x24 the log column is 36 cells, and a
+       login failure with its user, reason and request id takes five rows of it. */
     PinnedError {
         height: auto;
-        max-height: 50%;
+        max-height: 75%;
         color: $text-muted;
         &.-error { color: $error; text-style: bold; }
     }

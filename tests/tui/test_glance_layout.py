@@ -5,13 +5,18 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from textual.widget import Widget
 from textual.widgets import Static
 
 from tests.tui import fixtures
 from warroom.services.clock import ManualClock
 from warroom.services.config import load_config
+from warroom.services.logs.lines import LogLine
+from warroom.services.sanitize import clean
 from warroom.tui.app import build_app
 from warroom.widgets.log_view import LogView
+from warroom.widgets.metric_graph import MetricGraph
+from warroom.widgets.metric_panel import MetricPanel
 from warroom.widgets.pinned_error import PinnedError
 
 
@@ -73,3 +78,51 @@ async def test_a_toast_confirming_an_action_never_covers_the_error_log(
         log = screen.query_one("#log-pane").region
         for toast in screen.query("Toast"):
             assert not toast.region.overlaps(log)
+
+
+LONG_AUTH_ERROR = (
+    "auth-api: auth: login failed for user=mallory@example.com "
+    "reason=signature_mismatch request_id=02c98c0efa4d"
+)
+
+
+def painted(widget: Widget) -> list[str]:
+    """The rows a widget paints where it stands, as a reader sees them."""
+    return [
+        "".join(segment.text for segment in strip).rstrip()
+        for strip in widget.render_lines(widget.region.reset_offset)
+    ]
+
+
+# 80x22: the rows the demo's release bar takes from the panes at 80x24.
+@pytest.mark.parametrize("size", [(80, 24), (80, 22)])
+async def test_at_80_columns_the_pinned_error_reads_in_full_and_the_error_rate_has_its_trend(
+    tmp_path: Path, size: tuple[int, int]
+) -> None:
+    app, before = fixtures.frozen_app(tmp_path)
+    async with app.run_test(size=size) as pilot:
+        await before(pilot)
+        screen = fixtures.dashboard(app)
+        line = LogLine(
+            "error.log", clean(f"2026-11-26T04:19:58Z ERROR {LONG_AUTH_ERROR}"), "error", 9
+        )
+        screen.query_one(LogView).append([line])
+        pinned = screen.query_one(PinnedError)
+        await fixtures.until(pilot, lambda: pinned.line == line)
+        await pilot.pause()
+        # Every word of the newest error, wrapped in the log's narrow column.
+        shown = " ".join(" ".join(painted(pinned)).split())
+        assert shown == f"last error 2s ago: ERROR {LONG_AUTH_ERROR}"
+        # The log keeps rows of its own below it.
+        assert screen.query_one(LogView).region.height >= 2
+        # The Metrics pane is too short for graphs: a row per metric, the error rate's
+        # figure with its state, trend arrow and signed change among them.
+        panel = screen.query_one(MetricPanel)
+        rows = [
+            row
+            for graph in panel.query(MetricGraph)
+            if panel.region.y <= graph.region.y < panel.region.bottom
+            for row in painted(graph)
+        ]
+        assert len(rows) >= 2
+        assert any(row.startswith("Error rate 12.4 % ✖ CRIT ↑ +6.75") for row in rows), rows
