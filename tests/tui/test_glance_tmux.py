@@ -2,14 +2,16 @@
 
 Real HTTP endpoints on loopback (one always failing, one flapping, one fine), a real
 error log holding an auth error, and an escalation ladder with people. What a person
-looks for must be on the screen: the current phase's title, the DOWN endpoint, a trend
-arrow, the next level's person, and the last auth error's message in full.
+looks for must be on the screen: the current phase's title, the DOWN endpoint, a figure
+with its trend arrow and signed change (a trend arrow in projector mode), the next
+level's person, and the last auth error's message in full on the pinned line.
 """
 
 from __future__ import annotations
 
 import itertools
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -30,6 +32,8 @@ PHASE_TITLE = "Emergency assessment and triage"
 PERSON = "Aiko Tanaka @aiko"
 AUTH_ERROR = "auth-api: login failed: token signature mismatch"
 ARROWS = ("↑", "↓", "→")
+FIGURE = re.compile(r"Login latency [\d.]+k? ms (?:\S+ |\S+ \S+ )?[↑↓→] [+−][\d.]+")
+PINNED = re.compile(r"last error [^:]*: ERROR " + re.escape(AUTH_ERROR))
 
 
 @contextmanager
@@ -202,9 +206,12 @@ def normal_glance(screen: str) -> dict[str, bool]:
         "phase title": PHASE_TITLE in box(screen, "Runbook"),
         "DOWN endpoint": "payments ✖ DOWN · 500" in health,
         "FLAPPING endpoint": "search ⇅ FLAPPING" in health,
-        "trend arrow": any(arrow in box(screen, "Metrics") for arrow in ARROWS),
+        # The figure itself, with its arrow and signed change: an arrow alone was met by
+        # a title cut to "↑…" over one row of bars.
+        "figure with its trend": FIGURE.search(box(screen, "Metrics")) is not None,
         "next person": PERSON in box(screen, "Escalation"),
-        "auth error in full": AUTH_ERROR in box(screen, "Error log"),
+        # On the pinned line, not only somewhere in the scrolling log.
+        "auth error in full": PINNED.search(box(screen, "Error log")) is not None,
     }
 
 
