@@ -38,6 +38,8 @@ class DeployWatch:
     _metrics: MetricsSnapshot | None
     _verdict: DeployVerdict | None
     _release: ReleaseController | None
+    _uptime_from: int | None = None
+    """The event (a deploy mark or a rollback) the prober's deploy share counts from."""
 
     async def _write(
         self,
@@ -110,18 +112,25 @@ class DeployWatch:
         self._announce("deploy", verdict.text(), fields)
 
     def _apply_deploy_mark(self) -> None:
-        marks = [event.at for event in self._events if event.kind == kinds.DEPLOY_MARKED]
-        if not marks:
+        """Hand the change production runs under to the samplers and the prober."""
+        deploy = latest(self._events, kinds.DEPLOY_MARKED)
+        if deploy is None:
             return
-        if self.rollback() is not None:
-            # A rollback superseded the mark: no figure compares against it any more.
-            if self.sampler is not None:
-                self.sampler.clear_deploy_mark()
-            return
+        rollback = self.rollback()
         if self.sampler is not None:
-            self.sampler.mark_deploy(marks[-1])
-        if self.prober is not None:
-            self.prober.mark_deploy(marks[-1])
+            if rollback is not None:
+                # A rollback superseded the mark: no figure compares against it any more.
+                self.sampler.clear_deploy_mark()
+            else:
+                self.sampler.mark_deploy(deploy.at)
+        # Health's "since deploy" share counts from what production runs now: the
+        # deploy, or the rollback that undid it (the hotfix's failures are not the
+        # previous version's). Restarted only when that changes: a rollback that
+        # failed left the deploy running, and its count goes on.
+        running = rollback if rollback is not None else deploy
+        if self.prober is not None and running.seq != self._uptime_from:
+            self._uptime_from = running.seq
+            self.prober.mark_deploy(running.at)
 
     def _end_watch_after_rollback(self) -> None:
         """A rollback superseded the deploy: its watch window ends, on record (once)."""
