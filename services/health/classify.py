@@ -6,6 +6,7 @@ the latency SLO. Health+json text is sanitized as it is read: it is untrusted.
 
 from __future__ import annotations
 
+import functools
 import json
 
 from warroom.services.config import EndpointConfig
@@ -30,11 +31,28 @@ def normalize_health_status(value: object) -> str | None:
     return _STATUS_ALIASES.get(value.strip().lower())
 
 
+REMEMBERED_BODY = 4 * 1024
+"""Bodies up to this size have their verdict remembered (`parse_health_json`)."""
+
+
 def parse_health_json(body: bytes) -> tuple[str | None, tuple[HealthCheck, ...]]:
     """The overall status and checks of an application/health+json body.
 
     The status is None when the body is not JSON or has no recognisable status.
     """
+    # A healthy endpoint answers the same small body every interval: its parse (JSON,
+    # and every check's text sanitized) is remembered; the result is immutable.
+    if len(body) <= REMEMBERED_BODY:
+        return _parse_remembered(bytes(body))
+    return _parse(body)
+
+
+@functools.lru_cache(maxsize=1024)
+def _parse_remembered(body: bytes) -> tuple[str | None, tuple[HealthCheck, ...]]:
+    return _parse(body)
+
+
+def _parse(body: bytes) -> tuple[str | None, tuple[HealthCheck, ...]]:
     try:
         doc = json.loads(body)
     except (ValueError, UnicodeDecodeError):

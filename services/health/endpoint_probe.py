@@ -24,6 +24,7 @@ from warroom.services.clock import Clock
 from warroom.services.config import EndpointConfig
 from warroom.services.health.body import CappedDecoder, DecodeError
 from warroom.services.health.classify import classify
+from warroom.services.health.probe_request import probe_request
 from warroom.services.health.status import ProbeResult, ProbeState, Reason
 from warroom.services.sanitize import clean, clean_block
 
@@ -51,16 +52,29 @@ _SECRET_JSON = re.compile(
 )
 
 
+# A server answers the same headers and, when healthy, the same small body every
+# interval: what is kept of them is remembered rather than sanitized and redacted again
+# for every probe. The results are immutable strings; a header that changes every
+# answer (Date) costs one miss per new value.
+
+
 def _safe_headers(headers: httpx.Headers) -> tuple[tuple[str, str], ...]:
-    kept: list[tuple[str, str]] = []
-    for key, value in headers.multi_items():
-        shown = "***" if key.lower() in _SECRET_HEADERS else clean(value, 500)
-        kept.append((clean(key, 100), shown))
-    return tuple(kept)
+    return tuple(_safe_header(key, value) for key, value in headers.multi_items())
+
+
+@functools.lru_cache(maxsize=4096)
+def _safe_header(key: str, value: str) -> tuple[str, str]:
+    shown = "***" if key.lower() in _SECRET_HEADERS else clean(value, 500)
+    return clean(key, 100), shown
 
 
 def _excerpt(body: bytes) -> str:
-    text = body[:EXCERPT_CAP].decode("utf-8", errors="replace")
+    return _excerpt_of(bytes(body[:EXCERPT_CAP]))
+
+
+@functools.lru_cache(maxsize=1024)
+def _excerpt_of(head: bytes) -> str:
+    text = head.decode("utf-8", errors="replace")
     text = _SECRET_JSON.sub(r'\1"***"', text)
     return clean_block(text, EXCERPT_CAP)
 
@@ -118,12 +132,6 @@ class _Phase:
 _REDIRECT_CODES = frozenset({301, 302, 303, 307, 308})
 
 
-@functools.lru_cache(maxsize=4096)
-def _parsed_url(url: str) -> httpx.URL:
-    """`url` parsed once: parsing it again for every probe costs more than the probe."""
-    return httpx.URL(url)
-
-
 def _same_host(a: str, b: str) -> bool:
     return (urlsplit(a).hostname or "").lower() == (urlsplit(b).hostname or "").lower()
 
@@ -137,8 +145,13 @@ async def _read_capped(response: httpx.Response) -> tuple[bytes, bool]:
     """
     decoder = CappedDecoder(response.headers.get("content-encoding", ""), BODY_CAP, COMPRESSED_CAP)
     parts: list[bytes] = []
+    stream = response.stream
+    if not isinstance(stream, httpx.AsyncByteStream):  # pragma: no cover - a sync transport
+        raise httpx.StreamError("a synchronous response body")
     try:
-        async for raw in response.aiter_raw():
+        # The stream itself, not `aiter_raw`: its chunker, byte count and context add
+        # a generator and more per chunk, and the caller closes the response anyway.
+        async for raw in stream:
             parts.append(decoder.feed(raw))
             if decoder.cut:  # a body of exactly the cap is read to its end, and not cut
                 break
@@ -166,14 +179,9 @@ async def probe_endpoint(
     try:
         async with asyncio.timeout_at(deadline):
             for hop in range(MAX_REDIRECTS + 1):
-                request = client.build_request(
-                    method,
-                    _parsed_url(url),
-                    headers=endpoint.headers,
-                    json=body_json,
-                    # The asyncio deadline decides; httpx's own timeouts are off.
-                    timeout=None,
-                    extensions={"trace": phase.trace},
+                # The asyncio deadline decides; httpx's own timeouts are off.
+                request = probe_request(
+                    client, method, url, endpoint.headers, body_json, phase.trace
                 )
                 response = await client.send(request, stream=True)
                 try:

@@ -53,6 +53,13 @@ class H11Connection(asyncio.Protocol):
         self._read_paused = False
         self._streak = 0
         """Events returned in a row without waiting for the socket."""
+        self._starved = True
+        """Whether h11 has said it needs more bytes and has been given none since.
+
+        Asking it again would only say so again (and cost a parse attempt): bytes that
+        arrived are handed over first, and with none, NEED_DATA is the answer. True at
+        the start of every request, when h11 holds no bytes at all.
+        """
 
     # --- asyncio callbacks
 
@@ -119,18 +126,23 @@ class H11Connection(asyncio.Protocol):
         """The next event from the bytes already here; h11.NEED_DATA when they are not enough."""
         conn = self.h11
         while True:
+            if self._starved:
+                if not self.buffer:
+                    return h11.NEED_DATA
+                # h11 copies what it is given: hand it the buffer only once it needs
+                # more, so unread bytes wait here, where they pause the socket.
+                conn.receive_data(bytes(self.buffer))
+                self.buffer.clear()
+                self._starved = False
+                self.consumed()
             state = conn.their_state
             try:
                 event = conn.next_event()
             except h11.RemoteProtocolError as exc:
                 raise remote_error(self, exc, state) from exc
-            if event is not h11.NEED_DATA or not self.buffer:
+            if event is not h11.NEED_DATA:
                 return event
-            # h11 copies what it is given: hand it the buffer only once it needs more,
-            # so unread bytes wait here, where they pause the socket.
-            conn.receive_data(bytes(self.buffer))
-            self.buffer.clear()
-            self.consumed()
+            self._starved = True
 
     async def next_event(self, timeout: float | None, reused: bool = False) -> Event:
         """The next event, waiting for bytes as needed; httpx.ReadTimeout after `timeout`."""
@@ -149,6 +161,7 @@ class H11Connection(asyncio.Protocol):
                     raise StaleConnection
                 self.eof_told = True
                 self.h11.receive_data(b"")
+                self._starved = False
                 continue
             self._streak = 0
             await self.wait(timeout)
@@ -189,6 +202,7 @@ class H11Connection(asyncio.Protocol):
         if self.buffer or self.eof or conn.trailing_data[0]:  # bytes no request asked for
             return False
         conn.start_next_cycle()
+        self._starved = True  # h11 holds no bytes: the next answer starts from nothing
         return True
 
     async def write(self, data: bytes) -> None:
