@@ -7,13 +7,20 @@ byte damages one event, not the whole journal.
 
 from __future__ import annotations
 
+import errno
+import os
 import sqlite3
 import stat
 from pathlib import Path
 from urllib.parse import quote
 
 from warroom.services.journal.format import SCHEMA, JournalError, JournalMissing, JournalUnreadable
-from warroom.services.journal.repair import Inspection, describe_error, file_identity, inspect
+from warroom.services.journal.repair import (
+    Inspection,
+    describe_error,
+    file_identity,
+    inspect,
+)
 
 BUSY_TIMEOUT_MS = 5000
 """How long a write waits for another process holding the write lock."""
@@ -68,11 +75,11 @@ def open_reader(path: Path, *, lasting: bool) -> tuple[sqlite3.Connection, bool]
         raise JournalUnreadable(f"journal {path}: is a directory, not a journal file")
     if not stat.S_ISREG(info.st_mode):
         raise JournalUnreadable(f"journal {path}: is not a regular file")
-    try:
-        with path.open("rb") as handle:
-            handle.read(1)
-    except OSError as exc:
-        raise JournalUnreadable(f"journal {path}: cannot read: {describe_error(exc)}") from None
+    # Asked, not opened: closing a descriptor of the file would drop the POSIX locks
+    # this process's other connections hold on it (see `header_before_connecting`).
+    if not os.access(path, os.R_OK):
+        error = PermissionError(errno.EACCES, os.strerror(errno.EACCES))
+        raise JournalUnreadable(f"journal {path}: cannot read: {describe_error(error)}")
     base = f"file:{quote(str(path))}?mode=ro"
     attempts = [(base, False), (f"{base}&immutable=1", True)]
     if not wal_path(path).exists():

@@ -52,12 +52,46 @@ def _plain(value: object) -> str:
     return str(value)
 
 
+_PROC_FDS = Path("/proc/self/fd")
+
+
+def read_head(path: Path) -> tuple[bytes, int]:
+    """The file's first 100 bytes and its size, without closing a descriptor of it.
+
+    Closing any descriptor of a database file drops every POSIX lock this process holds
+    on it, SQLite's included. A WAL connection that lost its shared lock lets another
+    process, closing its own connection, checkpoint and delete the `-wal` and `-shm`
+    files under it: its later commits go to a deleted file no other process reads. So
+    when a connection of this process has the file open, its descriptor is read in
+    place (`pread` moves nothing); only a file no connection here holds is opened.
+    """
+    info = path.stat()
+    for fd in _descriptors():
+        try:
+            held = os.fstat(fd)
+        except OSError:
+            continue
+        if (held.st_dev, held.st_ino) == (info.st_dev, info.st_ino):
+            try:
+                return os.pread(fd, 100, 0), info.st_size
+            except OSError:
+                continue  # not open for reading: try another
+    with path.open("rb") as handle:
+        return handle.read(100), info.st_size
+
+
+def _descriptors() -> list[int]:
+    """This process's open file descriptors (none known where /proc is missing)."""
+    try:
+        return [int(name) for name in os.listdir(_PROC_FDS) if name.isdigit()]
+    except OSError:
+        return []
+
+
 def header_problem(path: Path) -> str | None:
     """What the file's first 100 bytes say is wrong (not SQLite, cut short), or None."""
     try:
-        with path.open("rb") as handle:
-            head = handle.read(100)
-        size = path.stat().st_size
+        head, size = read_head(path)
     except OSError as exc:
         return f"cannot read: {describe_error(exc)}"
     if size == 0:
@@ -84,9 +118,7 @@ def seq_ceiling(path: Path) -> int:
     (or its real one) over the smallest row. Seqs are dense, so no lost event had a
     higher seq unless an earlier rebuild jumped (then a readable row shows it)."""
     try:
-        with path.open("rb") as handle:
-            head = handle.read(100)
-        size = path.stat().st_size
+        head, size = read_head(path)
     except OSError:
         return 0
     if len(head) == 100 and head.startswith(_MAGIC):
