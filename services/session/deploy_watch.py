@@ -58,9 +58,16 @@ class DeployWatch:
     def _announce(self, kind: str, text: str, extra: Mapping[str, Any] | None = None) -> None:
         raise NotImplementedError  # the engine's
 
+    _rollback: Event | None = None
+    """The successful rollback after the latest deploy mark, kept as the journal is
+    applied (`_apply_deploy_mark`) instead of searched for on every read."""
+
+    _rolled_back: str = ""
+    """`rollback_line` of `_rollback` ("" without one), worked out once per rollback."""
+
     def rollback(self) -> Event | None:
         """The successful rollback that superseded the latest deploy mark, if any."""
-        return rolled_back(self._events)
+        return self._rollback
 
     def verdict_now(self) -> DeployVerdict | None:
         """The verdict on the deploy in production, judged from the latest snapshots now.
@@ -112,11 +119,16 @@ class DeployWatch:
         self._announce("deploy", verdict.text(), fields)
 
     def _apply_deploy_mark(self) -> None:
-        """Hand the change production runs under to the samplers and the prober."""
+        """Hand the change production runs under to the samplers and the prober.
+
+        Called when a deploy mark or a rollback is applied: only those change which
+        rollback (if any) undid the latest deploy.
+        """
+        self._rollback = rollback = rolled_back(self._events)
+        self._rolled_back = rollback_line(rollback) if rollback is not None else ""
         deploy = latest(self._events, kinds.DEPLOY_MARKED)
         if deploy is None:
             return
-        rollback = self.rollback()
         if self.sampler is not None:
             if rollback is not None:
                 # A rollback superseded the mark: no figure compares against it any more.
@@ -166,9 +178,7 @@ class DeployWatch:
         """The hotfix as a status update says it: deployed, rolled back, or planned."""
         rollback = self.rollback()
         if rollback is not None:
-            back = text_of(rollback.payload.get("version")) or "the previous version"
-            was = text_of(rollback.payload.get("from_version")) or "the hotfix"
-            return f"{was} rolled back to {back} at {rollback.at:%H:%M} UTC"
+            return rollback_line(rollback)
         deploy = latest(self._events, kinds.DEPLOY_MARKED)
         version = self._versions().get("version", "")
         if deploy is not None:
@@ -195,5 +205,14 @@ def rolled_back(events: Sequence[Event]) -> Event | None:
     return None
 
 
+def rollback_line(rollback: Event) -> str:
+    """ "v1.2.4 rolled back to v1.2.3 at 14:05 UTC": what a successful rollback did."""
+    back = text_of(rollback.payload.get("version")) or "the previous version"
+    was = text_of(rollback.payload.get("from_version")) or "the hotfix"
+    return f"{was} rolled back to {back} at {rollback.at:%H:%M} UTC"
+
+
 def text_of(value: object) -> str:
+    """A payload field as text: itself if it is a string, else "" (the journal's JSON
+    may hold anything there)."""
     return value if isinstance(value, str) else ""

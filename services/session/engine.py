@@ -146,6 +146,12 @@ class SessionEngine(JournalApply):
             self._alert_log_cache = alert_log(self._events, active, self._unjournaled)
         return self._alert_log_cache
 
+    @property
+    def summary(self) -> IncidentSummary:
+        """The header's facts now; unlike `state()` it takes nothing shown once (a screen
+        reads it before the stream starts)."""
+        return self._summary()
+
     def _summary(self) -> IncidentSummary:
         incident = self.loaded.config.incident
         state = self._escalation
@@ -159,6 +165,7 @@ class SessionEngine(JournalApply):
             read_only=self.read_only,
             save_error=self._save_error,
             journal_damage=self.journal.damage if self.journal is not None else None,
+            rolled_back=self._rolled_back,
         )
 
     def health_summary(self) -> str:

@@ -79,6 +79,12 @@ async def test_after_a_rollback_the_deploy_figure_counts_from_the_rollback(
         state = await watcher.until(lambda s: _since_deploy(s) == 100.0)
         api = _api(state)
         assert api is not None and api.uptime_pct is not None and api.uptime_pct < 100.0
+        # The state says so (the release bar shows it), and a new deploy ends it.
+        assert state.summary.rolled_back.startswith("the hotfix rolled back to v1.2.3 at ")
+        assert session.summary.rolled_back == state.summary.rolled_back
+        assert await session.mark_deploy(version="v1.2.5")
+        state = await watcher.until(lambda s: s.summary.rolled_back == "")
+        assert session.rollback() is None
     finally:
         await watcher.stop()
 
@@ -99,6 +105,7 @@ async def test_a_failed_rollback_leaves_the_deploy_figure_counting(
         # The hotfix still runs: good probes follow, yet its failures still count.
         figure = _since_deploy(state)
         assert figure is not None and figure < 100.0
+        assert state.summary.rolled_back == "" and session.rollback() is None
     finally:
         await watcher.stop()
 

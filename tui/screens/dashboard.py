@@ -174,7 +174,7 @@ class DashboardScreen(PaintCache, RunbookPane, HealthPane, EscalationPane, Relea
         self.query_one(RunbookView).focus()
         self.query_one(FilterBar).display = False
         self.query_one(ProjectorView).display = False
-        self.summary = self.session.state().summary
+        self.summary = self.session.summary
         self.now = self.runtime.clock.now()
         self.runbook_state = replay(self.runbook, [])
         if self.runtime.live:
@@ -201,7 +201,7 @@ class DashboardScreen(PaintCache, RunbookPane, HealthPane, EscalationPane, Relea
             self.runbook_state = state.runbook
         self.summary = state.summary
         # After a rollback the bar says so: git still names the hotfix as the release.
-        rolled_back = self.session.hotfix_line() if self.session.rollback() else ""
+        rolled_back = state.summary.rolled_back
         bar = self.query_one("#release-bar", ReleaseBar)
         if bar.rollback != rolled_back:
             bar.rollback = rolled_back
@@ -228,7 +228,9 @@ class DashboardScreen(PaintCache, RunbookPane, HealthPane, EscalationPane, Relea
         # The projector shows the same line, in full, across the room.
         self.query_one(ProjectorView).last_error = message.line.text if message.line else ""
         pane = self.query_one("#log-pane", Pane)
-        pane.border_title = f"{self.say('Error log')} · {self.say('times')} {message.zone}"
+        title = f"{self.say('Error log')} · {self.say('times')} {message.zone}"
+        if pane.border_title != title:  # setting it repaints the pane, border and all
+            pane.border_title = title
 
     def action_alerts(self) -> None:
         """List every alert of the incident, newest first."""
