@@ -24,6 +24,25 @@ def _version() -> str:
     return __version__
 
 
+class _VersionAction(argparse.Action):
+    """`--version`, looked up only when asked for: reading the installed distribution's
+    metadata costs about 30 ms, which every other command (and the dashboard's first
+    frame) would pay for nothing if argparse's own version action built its text."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, help: str | None = None) -> None:
+        super().__init__(option_strings, dest=dest, nargs=0, default=argparse.SUPPRESS, help=help)
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: object,
+        option_string: str | None = None,
+    ) -> None:
+        print(f"warroom {_version()}")
+        parser.exit()
+
+
 def _duration(text: str) -> float:
     """`check --for`'s duration, parsed by the check (imported only when given)."""
     from warroom.tui.headless.check import duration_arg
@@ -41,7 +60,7 @@ def _parser() -> argparse.ArgumentParser:
         "--read-only", action="store_true", help="watch only: refuse every change (projector)"
     )
     parser.add_argument("--theme", metavar="NAME", help="colour theme (default warroom-dark)")
-    parser.add_argument("--version", action="version", version=f"warroom {_version()}")
+    parser.add_argument("--version", action=_VersionAction, help="show the version and exit")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     def with_config(p: argparse.ArgumentParser) -> argparse.ArgumentParser:

@@ -5,9 +5,18 @@ The code lives in the repository's top-level folders (`services/`, `widgets/`,
 installed warroom never collides with another distribution's `services` or `tui`.
 """
 
-from importlib.metadata import PackageNotFoundError, version
+from __future__ import annotations
 
-try:
-    __version__ = version("warroom")
-except PackageNotFoundError:  # pragma: no cover - run from a checkout, not installed
-    __version__ = "0+unknown"
+
+def __getattr__(name: str) -> str:
+    # `__version__` is looked up when asked for (`warroom --version`), not on import:
+    # importlib.metadata costs about 30 ms, which every command, and the dashboard's
+    # first frame, would otherwise pay before doing anything.
+    if name != "__version__":
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("warroom")
+    except PackageNotFoundError:  # pragma: no cover - run from a checkout, not installed
+        return "0+unknown"

@@ -17,7 +17,6 @@ import sys
 import threading
 from codecs import getincrementaldecoder
 from collections.abc import Iterator
-from importlib.metadata import PackageNotFoundError, version
 from typing import IO, TYPE_CHECKING, Any
 
 from textual import events
@@ -43,6 +42,23 @@ WRITTEN_FOR = "8.2.8"
 
 
 def _installed() -> str:
+    # Read from the name of the one `textual-<version>.dist-info` folder beside the
+    # package, as every wheel install writes it: asked before the first frame (which
+    # driver to run), and importlib.metadata alone costs that frame about 30 ms.
+    # Any other layout (an editable textual, several records) asks importlib.metadata.
+    import textual
+
+    prefix, suffix = "textual-", ".dist-info"
+    with contextlib.suppress(OSError):
+        records = [
+            name[len(prefix) : -len(suffix)]
+            for name in os.listdir(os.path.dirname(os.path.dirname(textual.__file__ or "")))
+            if name.startswith(prefix) and name.endswith(suffix)
+        ]
+        if len(records) == 1:
+            return records[0]
+    from importlib.metadata import PackageNotFoundError, version
+
     try:
         return version("textual")
     except PackageNotFoundError:  # pragma: no cover - textual is a dependency
