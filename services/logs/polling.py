@@ -59,19 +59,23 @@ class PathPoller:
             name=f"log-follow {source.config.name}",
             daemon=True,
         )
-        thread.start()
+        try:
+            thread.start()
+        except BaseException:
+            if watch is not None:
+                watch.close()
+            source.close()
+            raise
         try:
             await asyncio.shield(ended)
         finally:
             stop.set()
             if watch is not None:
                 watch.wake()
-            # The poll in flight finishes and the thread closes the files itself, so no
-            # descriptor is ever closed under a read.
+            # The poll in flight finishes and the thread closes the files (and the
+            # watch) itself, so no descriptor is ever closed under a read.
             with contextlib.suppress(BaseException):
                 await ended
-            if watch is not None:
-                watch.close()
 
     def _poll(
         self,
@@ -137,6 +141,10 @@ class PathPoller:
             source.close()
             with contextlib.suppress(RuntimeError):  # the event loop is already closed
                 loop.call_soon_threadsafe(_settle, ended, error)
+            if watch is not None:
+                # After `ended`: the kernel takes 10-20 ms to retire the watch, which
+                # nobody waits for (a quitting dashboard, a follower being replaced).
+                watch.close()
 
 
 def _hand_over(

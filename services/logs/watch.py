@@ -16,11 +16,13 @@ import contextlib
 import ctypes
 import ctypes.util
 import fnmatch
+import functools
 import glob as globbing
 import os
 import select
 import struct
 import sys
+import threading
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -43,16 +45,23 @@ _EVENT = struct.Struct("iIII")
 """struct inotify_event: wd, mask, cookie, len; the name (len bytes) follows."""
 
 
+@functools.cache
 def _libc() -> ctypes.CDLL | None:
+    """libc, loaded once per process: every follower (the start screen's preview, the
+    dashboard's, each `warroom tail`) shares the one handle."""
     if not sys.platform.startswith("linux"):
         return None
-    name = ctypes.util.find_library("c") or "libc.so.6"
-    try:
-        libc = ctypes.CDLL(name, use_errno=True)
-        libc.inotify_init1  # noqa: B018 - present on every glibc and musl since 2.9
-    except (OSError, AttributeError):
-        return None
-    return libc
+    # glibc's name first: `find_library` runs `ldconfig -p` in a subprocess (about
+    # 10 ms, on the event loop that opens the follower), needed only where libc is
+    # named otherwise (musl).
+    for name in ("libc.so.6", None):
+        try:
+            libc = ctypes.CDLL(name or ctypes.util.find_library("c"), use_errno=True)
+            libc.inotify_init1  # noqa: B018 - present on every glibc and musl since 2.9
+        except (OSError, AttributeError, TypeError):
+            continue
+        return libc
+    return None
 
 
 class FileWatch:
@@ -77,6 +86,10 @@ class FileWatch:
             elif self._wanted.get(folder, []) is not None:
                 self._wanted.setdefault(folder, []).append(name)  # type: ignore[union-attr]
         self._watches: dict[int, str] = {}
+        # `wake` (any thread) never writes to a descriptor `close` has released, whose
+        # number the process may already have handed to another file.
+        self._closing = threading.Lock()
+        self._closed = False
 
     @classmethod
     def create(cls, paths: Iterable[Path]) -> FileWatch | None:
@@ -159,12 +172,23 @@ class FileWatch:
         return self._fd in ready and self._drain()
 
     def wake(self) -> None:
-        """End a `wait` now (the follower is stopping)."""
-        with contextlib.suppress(OSError):
-            os.write(self._wake_w, b"x")
+        """End a `wait` now (the follower is stopping); nothing once closed."""
+        with self._closing:
+            if self._closed:
+                return
+            with contextlib.suppress(OSError):
+                os.write(self._wake_w, b"x")
 
     def close(self) -> None:
-        """Release the inotify descriptor and the wake pipe."""
+        """Release the inotify descriptor and the wake pipe (once; any thread).
+
+        Closing an inotify descriptor that holds watches waits for the kernel to retire
+        them (10-20 ms measured): the follower's own thread calls this, not an event loop.
+        """
+        with self._closing:
+            if self._closed:
+                return
+            self._closed = True
         for fd in (self._fd, self._wake_r, self._wake_w):
             with contextlib.suppress(OSError):
                 os.close(fd)
