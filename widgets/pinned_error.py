@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from rich.text import Text
+from textual.content import Content
 from textual.reactive import reactive
 from textual.widget import Widget
 
@@ -50,20 +51,46 @@ class PinnedError(Widget):
     }
     """
 
-    line: reactive[LogLine | None] = reactive(None, layout=True)
+    # The clock hands `now` down every second, and a new error comes with its own
+    # `at`: the line repaints only when its words change (an age shown in minutes and
+    # hours changes less often than the clock), and asks for a new layout only when
+    # its words take another number of rows.
+    line: reactive[LogLine | None] = reactive(None, repaint=False)
     """The line to pin; None before the first error."""
-    at: reactive[datetime | None] = reactive(None)
+    at: reactive[datetime | None] = reactive(None, repaint=False)
     """When it was written (its own timestamp) or arrived."""
-    now: reactive[datetime | None] = reactive(None)
+    now: reactive[datetime | None] = reactive(None, repaint=False)
     """The wall time now, for the age."""
 
     def __init__(self, *, lang: str = EN, id: str | None = None) -> None:
         super().__init__(id=id)
         self.lang = lang
         """The language of the line's own words (the runbook's); the log line stays as written."""
+        self._shown = pinned_text(None, None, None, lang)
+        """The words painted last (or about to be)."""
 
     def watch_line(self, line: LogLine | None) -> None:
         self.set_class(line is not None, "-error")
+        self._follow()
+
+    def watch_at(self) -> None:
+        self._follow()
+
+    def watch_now(self) -> None:
+        self._follow()
+
+    def _follow(self) -> None:
+        """Repaint if the words changed; lay out again if they take another height."""
+        text = pinned_text(self.line, self.at, self.now, self.lang)
+        if text == self._shown:
+            return
+        self._shown = text
+        # No padding or border: the content's rows are the widget's height, unless
+        # max-height cuts them (then a layout is asked for that changes nothing).
+        width, height = self.size
+        rows = len(Content(text).wrap(width)) if width else -1
+        self.refresh(layout=rows != height)
 
     def render(self) -> Text:
-        return Text(pinned_text(self.line, self.at, self.now, self.lang))
+        self._shown = pinned_text(self.line, self.at, self.now, self.lang)
+        return Text(self._shown)

@@ -326,7 +326,7 @@ class ProjectorView(Widget):
         self.watch_metrics(self.metrics)
 
     def watch_last_error(self, line: str) -> None:
-        if not self.is_mounted:
+        if not self.is_mounted or not self.display:
             return
         if line:
             text = say("Last error: {line}", self.lang).format(line=line)
