@@ -119,7 +119,9 @@ class CommandSource:
                 break
             raws, truncated = assembler.split(data)
             if raws:
-                await queue.put(list(self.maker.raws(raws, truncated)))
+                items = self.maker.raws(raws, truncated)
+                if items:  # a maker that keeps only matching lines may keep none
+                    await queue.put(list(items))
         flushed = assembler.flush()
         if flushed is not None:
             await queue.put([self.maker.raw(*flushed)])

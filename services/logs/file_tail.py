@@ -314,6 +314,8 @@ class PathSource:
         backlog: int,
         log_filter: LogFilter,
         max_scan: int,
+        *,
+        only_matching: bool = False,
     ) -> None:
         self.config = config
         self.pattern = pattern
@@ -321,6 +323,8 @@ class PathSource:
         self.backlog = backlog
         self.log_filter = log_filter
         self.max_scan = max_scan
+        # Followed lines the filter refuses are dropped as they are read (see ItemMaker).
+        self.keep = log_filter.matches if only_matching and not log_filter.is_empty else None
         self.is_glob = globbing.has_magic(str(pattern))
         self.known: dict[tuple[int, int], int] = {}
         self.tails: dict[str, FileTail] = {}
@@ -333,7 +337,7 @@ class PathSource:
     def _add(self, path: str, source: str, from_end: bool) -> None:
         self.tails[path] = FileTail(
             Path(path),
-            ItemMaker(source, self.counter),
+            ItemMaker(source, self.counter, self.keep),
             from_end=from_end,
             backlog=self.backlog,
             log_filter=self.log_filter,

@@ -48,7 +48,9 @@ class LogFollower:
     `base_dir` resolves relative paths (the config file's folder). `backlog_lines` lines
     (and as many lines matching the config's filter) are read from the end of files that
     exist at start. Commands are restarted after they exit, waiting `restart_backoff`,
-    doubled on each quick exit up to a minute.
+    doubled on each quick exit up to a minute. `only_matching` drops the followed lines
+    each source's filter refuses as they are read (sanitized first, as always), for a
+    consumer that prints only matching lines; the opening backlog is kept whole.
     """
 
     def __init__(
@@ -63,6 +65,7 @@ class LogFollower:
         batch_window: float = 0.05,
         max_batch: int = 5_000,
         max_scan_bytes: int = DEFAULT_MAX_SCAN,
+        only_matching: bool = False,
     ) -> None:
         self.configs = [config] if isinstance(config, LogConfig) else list(config)
         self.base_dir = base_dir
@@ -73,6 +76,7 @@ class LogFollower:
         self.batch_window = batch_window
         self.max_batch = max_batch
         self.max_scan_bytes = max_scan_bytes
+        self.only_matching = only_matching
         self._counter = itertools.count(1)
 
     async def stream(self) -> AsyncGenerator[LogBatch, None]:
@@ -119,7 +123,11 @@ class LogFollower:
             await asyncio.gather(*tasks, return_exceptions=True)
 
     async def _run(self, config: LogConfig, queue: asyncio.Queue[list[LogItem]]) -> None:
-        maker = ItemMaker(config.name, self._counter)
+        keep = None
+        if self.only_matching:
+            log_filter = self._filter_for(config)
+            keep = None if log_filter.is_empty else log_filter.matches
+        maker = ItemMaker(config.name, self._counter, keep)
         try:
             if config.command is not None:
                 await CommandSource(config, config.command, maker, self.clock).run(queue)
@@ -148,6 +156,7 @@ class LogFollower:
             self.backlog_lines,
             self._filter_for(config),
             self.max_scan_bytes,
+            only_matching=self.only_matching,
         )
         poller = PathPoller(
             source,

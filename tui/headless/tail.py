@@ -89,6 +89,9 @@ async def tail(
         poll_interval,
         backlog_lines=max(lines, 0),
         log_filter=log_filter,
+        # Lines the filter refuses are dropped where they are read, before their level
+        # is read or an item made; each is still checked below, as it always was.
+        only_matching=True,
     )
     stream = follower.stream()
     try:
