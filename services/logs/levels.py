@@ -25,8 +25,6 @@ _FIELD_LEVEL = re.compile(
 # Every field name above holds "lev", "lvl" or "sev" once case-folded: a line without
 # any (most lines) skips the slow case-insensitive search. A quote before the name is
 # not needed to find the value, so the pattern does not try one at every position.
-_WORD_TOKEN = re.compile(r"\b[A-Z]{3,8}\b")
-"""Upper-case words as long as a level name; the first that is a level name wins."""
 _TOKEN_LEVELS: dict[str, Level] = {
     name: _LEVEL_NAMES[name]
     for name in (
@@ -34,6 +32,13 @@ _TOKEN_LEVELS: dict[str, Level] = {
         "WARNING", "INFO", "NOTICE", "DEBUG", "TRACE",
     )
 }  # fmt: skip
+_LEVEL_WORD = re.compile("|".join(sorted(_TOKEN_LEVELS, key=len, reverse=True)))
+"""The level names in upper case, longest first; the first one that is a whole word wins.
+
+No `\b` around them: without it the regex engine skips ahead to the letters a name can
+start with (three times faster than `\b[A-Z]{3,8}\b`, measured on the benchmark's
+lines); `_whole_word` checks the boundaries as `\b` would. A longer name is tried
+first, and a shorter one at the same place is followed by a letter, so never whole."""
 _BRACKET_LEVEL = re.compile(
     r"\[(fatal|critical|crit|emerg|alert|error|err|warn|warning|info|notice|debug|trace)\]",
     re.IGNORECASE,
@@ -55,6 +60,19 @@ def _numeric_level(value: int) -> Level | None:
     return None
 
 
+def _whole_word(text: str, start: int, end: int) -> bool:
+    r"""Whether `text[start:end]` has no word character (`\w`) on either side."""
+    if start > 0:
+        before = text[start - 1]
+        if before.isalnum() or before == "_":
+            return False
+    if end < len(text):
+        after = text[end]
+        if after.isalnum() or after == "_":
+            return False
+    return True
+
+
 def detect_level(text: str) -> Level | None:
     """The severity a line announces: a `level`/`severity` field, `ERROR` token or `[warn]`.
 
@@ -67,17 +85,18 @@ def detect_level(text: str) -> Level | None:
         match = _FIELD_LEVEL.search(head)
         if match:
             value = match.group(1)
-            if value.isdigit():
+            # isdecimal, not isdigit: "²" is a digit that int() refuses.
+            if value.isdecimal():
                 return _numeric_level(int(value))
             found = _LEVEL_NAMES.get(value.upper())
             if found is not None:
                 return found
-    match = _WORD_TOKEN.search(head)
+    match = _LEVEL_WORD.search(head)
     while match is not None:
-        level = _TOKEN_LEVELS.get(match.group())
-        if level is not None:
-            return level
-        match = _WORD_TOKEN.search(head, match.end())
+        start, end = match.span()
+        if _whole_word(head, start, end):
+            return _TOKEN_LEVELS[match.group()]
+        match = _LEVEL_WORD.search(head, start + 1)
     if "[" in head:
         match = _BRACKET_LEVEL.search(head)
         if match:

@@ -460,6 +460,12 @@ async def test_command_is_stopped_with_the_follower(tmp_path: Path, clock: Manua
         ("an error happened in prose", None),
         ("ERRORS_TOTAL 5", None),
         ("plain", None),
+        # A level name counts only as a whole word, as `\b` draws words.
+        ("ERRORS then INFO", "info"),
+        ("_ERROR x9ERR ÉWARN DEBUG", "debug"),
+        ("WARNINGS but ERR:", "error"),
+        ("x" * 251 + " INFO" + "RMATION", "info"),  # the first 256 characters are read
+        ("level=² sent", None),  # a digit int() refuses is no number (and no crash)
     ],
 )
 def test_detect_level(text: str, level: str | None) -> None:
