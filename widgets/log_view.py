@@ -309,7 +309,18 @@ class LogView(PaintCache, ScrollView, can_focus=True):
 
     # --- keys -------------------------------------------------------------------
 
+    def on_mount(self) -> None:
+        self._show_scrollbar(not self.following)
+
+    def _show_scrollbar(self, shown: bool) -> None:
+        # Following, the scrollbar is hidden (`scrollbar-visibility`), yet every batch
+        # scrolls it; Textual repaints a hidden widget that is still displayed by
+        # arranging the whole screen again before the next frame. Not displayed, a
+        # scrollbar takes its new place and size quietly.
+        self.vertical_scrollbar.display = shown
+
     def watch_following(self, following: bool) -> None:
+        self._show_scrollbar(not following)
         self.set_class(not following, "-paused")
         if following:
             self._to_end()

@@ -299,3 +299,21 @@ async def test_the_scrollbar_shows_only_while_paused_and_is_one_cell_wide() -> N
         assert app.view.styles.scrollbar_visibility == "visible"
         bars = [w for w in app.screen._compositor.visible_widgets if isinstance(w, ScrollBar)]
         assert bars and all(bar.region.width == 1 for bar in bars)
+
+
+async def test_a_scrollbar_hidden_while_following_shows_the_newest_place_on_pause() -> None:
+    app = LogHarness()
+    async with app.run_test(size=(60, 6)) as pilot:
+        app.view.focus()
+        for batch in range(5):  # batches while following, the scrollbar hidden
+            app.view.append([line(f"line {batch}-{i}", batch * 10 + i) for i in range(10)])
+            await pilot.pause()
+        await pilot.press("f")
+        await pilot.pause()
+        bar = app.view.vertical_scrollbar
+        assert bar in app.screen._compositor.visible_widgets
+        assert bar.window_virtual_size == app.view.virtual_size.height == 50
+        assert bar.position == app.view.scroll_y == app.view.max_scroll_y > 0
+        await pilot.press("home")
+        await pilot.pause()
+        assert bar.position == app.view.scroll_y == 0
