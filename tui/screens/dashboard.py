@@ -14,6 +14,7 @@ not wait for them.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import ClassVar
 
 from textual import work
@@ -21,6 +22,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import Static
 
+from warroom.services.logs.lines import LogLine
 from warroom.services.runbook.model import replay
 from warroom.services.session import SessionState
 from warroom.tui.screens.dashboard_escalation import EscalationPane
@@ -213,6 +215,9 @@ class DashboardScreen(PaintCache, RunbookPane, HealthPane, EscalationPane, Relea
         self.metrics = state.metrics
         if state.new_lines:
             view.append(state.new_lines)
+            # Pinned in the frame that shows the lines: the view's Headline message
+            # would come a frame later, and the second frame would cost as much again.
+            self._pin(*view.headline)
         detail = self._detail
         if state.health is not None and detail is not None and detail.is_attached:
             status = state.health.get(detail.status.name) if detail.status else None
@@ -222,13 +227,16 @@ class DashboardScreen(PaintCache, RunbookPane, HealthPane, EscalationPane, Relea
 
     def on_log_view_headline(self, message: LogView.Headline) -> None:
         """Pin the newest error above the log; the title says the zone of its times."""
+        self._pin(message.line, message.at, message.zone)
+
+    def _pin(self, line: LogLine | None, at: datetime | None, zone: str) -> None:
         pinned = self.query_one(PinnedError)
-        pinned.line = message.line
-        pinned.at = message.at
+        pinned.line = line
+        pinned.at = at
         # The projector shows the same line, in full, across the room.
-        self.query_one(ProjectorView).last_error = message.line.text if message.line else ""
+        self.query_one(ProjectorView).last_error = line.text if line else ""
         pane = self.query_one("#log-pane", Pane)
-        title = f"{self.say('Error log')} · {self.say('times')} {message.zone}"
+        title = f"{self.say('Error log')} · {self.say('times')} {zone}"
         if pane.border_title != title:  # setting it repaints the pane, border and all
             pane.border_title = title
 
