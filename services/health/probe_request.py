@@ -9,8 +9,9 @@ gets a fresh `httpx.Request` of those parts (its own headers and extensions).
 
 The client's own merge is still used whenever its parts would differ from one probe to
 the next or depend on more than the headers: cookies in the jar (the Cookie header
-follows the jar), query parameters on the client, or a JSON body (not hashable, and
-only the rare login smoke check sends one).
+follows the jar), query parameters on the client, a relative URL (joined to the
+client's base URL; configured endpoints are absolute), or a JSON body (not hashable,
+and only the rare login smoke check sends one).
 """
 
 from __future__ import annotations
@@ -61,7 +62,7 @@ def probe_request(
 ) -> httpx.Request:
     """The request `client.build_request` would build, with the trace and no httpx timeouts."""
     extensions = {"trace": trace, "timeout": dict(NO_TIMEOUTS)}
-    if json is not None or client.params or client.cookies:
+    if json is not None or client.params or client.cookies or parsed_url(url).is_relative_url:
         return client.build_request(
             method, parsed_url(url), headers=headers, json=json, extensions=extensions
         )

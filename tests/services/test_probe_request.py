@@ -95,3 +95,12 @@ async def test_changing_one_request_leaves_the_next_as_built() -> None:
         second = probe_request(client, "GET", "http://127.0.0.1:1/", {}, None, _trace)
     assert "X-Once" not in second.headers
     assert second.extensions["timeout"] == NO_TIMEOUTS == httpx.Timeout(None).as_dict()
+
+
+async def test_a_relative_url_is_joined_to_the_client_base_url_as_the_client_joins_it() -> None:
+    async with make_client([]) as client:
+        client.base_url = httpx.URL("http://127.0.0.1:1/api/")
+        built = client.build_request("GET", "health", extensions={"trace": _trace})
+        ours = probe_request(client, "GET", "health", {}, None, _trace)
+    assert ours.url == built.url == httpx.URL("http://127.0.0.1:1/api/health")
+    assert ours.headers.raw == built.headers.raw
