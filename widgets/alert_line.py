@@ -81,7 +81,9 @@ class AlertLine(PaintCache, Widget):
 
     def render(self) -> Text:
         mark = "⚠ " if self.has_class("-active") else ""
-        every = say("A: all {n}", self.lang).format(n=len(self.alerts))
+        # `A` opens the list of every alert of the incident, cleared ones included: the
+        # hint names the key, what it opens and how many it holds ("A alerts (3)").
+        every = say("A alerts ({n})", self.lang).format(n=len(self.alerts))
         hint = f"  {every} " if self.alerts else " "
         words = Text(f" {mark}{alert_summary(self.alerts, self.now, self.lang)}", no_wrap=True)
         room = self.size.width - cell_len(hint)

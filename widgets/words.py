@@ -175,7 +175,7 @@ JAPANESE: Final[Mapping[str, str]] = {
     "{n} active": "発生中 {n} 件",
     "none active": "発生中なし",
     "(cleared)": "(解消)",
-    "A: all {n}": "A: 全 {n} 件",
+    "A alerts ({n})": "A アラート ({n} 件)",
     "Alerts: {n}, {active} active (newest first)": (
         "アラート: {n} 件、発生中 {active} 件 (新しい順)"
     ),

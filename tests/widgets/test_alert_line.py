@@ -34,14 +34,29 @@ async def test_the_line_says_the_newest_alert_how_many_hold_and_when() -> None:
         await pilot.pause()
         text = str(line.render())
         assert text.startswith(" ⚠ 2 active · 04:19:52 auth is DOWN (status)")
-        assert text.rstrip().endswith("A: all 3")
+        assert text.rstrip().endswith("A alerts (3)")  # the key, what it lists, how many
         assert len(text) == 80
         assert line.has_class("-active")
 
 
+class JapaneseLineHarness(App[None]):
+    def compose(self) -> ComposeResult:
+        yield AlertLine(lang="ja")
+
+
+async def test_the_key_hint_says_what_a_opens_in_japanese_too() -> None:
+    app = JapaneseLineHarness()
+    async with app.run_test(size=(80, 3)) as pilot:
+        line = app.query_one(AlertLine)
+        line.now = NOW
+        line.alerts = ALERTS
+        await pilot.pause()
+        assert str(line.render()).rstrip().endswith("A アラート (3 件)")
+
+
 async def test_a_cleared_alert_leaves_the_line_calm_but_named() -> None:
     app = LineHarness()
-    async with app.run_test(size=(60, 3)) as pilot:
+    async with app.run_test(size=(66, 3)) as pilot:
         line = app.query_one(AlertLine)
         line.alerts = (ALERTS[1],)
         line.now = NOW
