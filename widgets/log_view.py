@@ -28,6 +28,7 @@ from textual.geometry import Region, Size
 from textual.message import Message
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
+from textual.scrollbar import ScrollBar
 from textual.strip import Strip
 
 from warroom.services.logs.filter import LogFilter
@@ -192,8 +193,10 @@ class LogView(PaintCache, ScrollView, can_focus=True):
             # Only the line count changed and the scrollbars stay as they are: tell the
             # scrollbar, skip the screen-wide layout a new virtual size would ask for.
             self.set_reactive(LogView.virtual_size, size)
-            self.vertical_scrollbar.window_virtual_size = size.height
-            self.vertical_scrollbar.refresh()
+            bar = self.vertical_scrollbar
+            bar.set_reactive(ScrollBar.window_virtual_size, size.height)
+            if not self._scrollbar_hidden():
+                bar.refresh()
             if self.following:
                 self.scroll_to(y=self.max_scroll_y, animate=False, immediate=True, force=True)
         else:
@@ -309,18 +312,26 @@ class LogView(PaintCache, ScrollView, can_focus=True):
 
     # --- keys -------------------------------------------------------------------
 
-    def on_mount(self) -> None:
-        self._show_scrollbar(not self.following)
+    # Following, the scrollbar is hidden (`scrollbar-visibility`), yet every batch moves
+    # it: a repaint asked of a widget that is not on screen has Textual arrange the
+    # whole screen again before the next frame. So while it is hidden the scrollbar
+    # takes its new place and size without a repaint, and repaints once on pause.
 
-    def _show_scrollbar(self, shown: bool) -> None:
-        # Following, the scrollbar is hidden (`scrollbar-visibility`), yet every batch
-        # scrolls it; Textual repaints a hidden widget that is still displayed by
-        # arranging the whole screen again before the next frame. Not displayed, a
-        # scrollbar takes its new place and size quietly.
-        self.vertical_scrollbar.display = shown
+    def _scrollbar_hidden(self) -> bool:
+        return self.styles.scrollbar_visibility != "visible"
+
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        if not self._scrollbar_hidden():
+            super().watch_scroll_y(old_value, new_value)
+            return
+        if self.show_vertical_scrollbar:
+            self.vertical_scrollbar.set_reactive(ScrollBar.position, new_value)
+        if round(old_value) != round(new_value):
+            self.refresh(self.size.region)
 
     def watch_following(self, following: bool) -> None:
-        self._show_scrollbar(not following)
+        if not following:
+            self.vertical_scrollbar.refresh()  # it shows where the view is now
         self.set_class(not following, "-paused")
         if following:
             self._to_end()

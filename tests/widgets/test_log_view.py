@@ -305,7 +305,10 @@ async def test_a_scrollbar_hidden_while_following_shows_the_newest_place_on_paus
     app = LogHarness()
     async with app.run_test(size=(60, 6)) as pilot:
         app.view.focus()
-        for batch in range(5):  # batches while following, the scrollbar hidden
+        app.view.append([line(f"line {i}", i) for i in range(10)])
+        await pilot.press("f", "home", "end")  # painted once, at the top, then followed
+        await pilot.pause()
+        for batch in range(1, 5):  # batches while following, the scrollbar hidden
             app.view.append([line(f"line {batch}-{i}", batch * 10 + i) for i in range(10)])
             await pilot.pause()
         await pilot.press("f")
@@ -314,6 +317,18 @@ async def test_a_scrollbar_hidden_while_following_shows_the_newest_place_on_paus
         assert bar in app.screen._compositor.visible_widgets
         assert bar.window_virtual_size == app.view.virtual_size.height == 50
         assert bar.position == app.view.scroll_y == app.view.max_scroll_y > 0
+        assert _thumb_rows(bar) == [bar.region.height - 1]  # at the bottom, as painted
         await pilot.press("home")
         await pilot.pause()
         assert bar.position == app.view.scroll_y == 0
+        assert _thumb_rows(bar) == [0]
+
+
+def _thumb_rows(bar: ScrollBar) -> list[int]:
+    """The rows where the scrollbar paints its thumb (the cells unlike the first's)."""
+    from textual.geometry import Region
+
+    rows = [strip for strip in bar.render_lines(Region(0, 0, *bar.region.size))]
+    looks = [tuple(s.style for s in strip) for strip in rows]
+    usual = max(set(looks), key=looks.count)
+    return [y for y, look in enumerate(looks) if look != usual]
