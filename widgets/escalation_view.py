@@ -1,8 +1,9 @@
 """The Escalation pane: whom to call next and when, large; whom to call now.
 
 The big digits count down to the next level (the header already shows how long the
-incident has run); the line under them names the next level's role, person and
-contact ("Senior engineer · Aiko Tanaka @aiko · in 3:38").
+incident has run), under a label saying so ("Next escalation in"): bare, they read as
+a time of day. The line under them names the next level's role, person and contact
+("Senior engineer · Aiko Tanaka @aiko · in 3:38").
 
 It renders one `EscalationState`; the screen recomputes the state every second with
 `warroom.services.escalation.ladder.compute_state`, which is what makes the countdowns live.
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 from rich.text import Text
 from textual.app import ComposeResult
+from textual.containers import Horizontal
 from textual.events import Resize
 from textual.reactive import reactive
 from textual.widget import Widget
@@ -24,11 +26,15 @@ from warroom.widgets.paint_cache import PaintCache
 from warroom.widgets.text_line import TextLine
 from warroom.widgets.words import EN, say
 
-SHORT_HEIGHT = 8
-"""Below this many rows the clock is plain text instead of three-row Digits."""
+SHORT_HEIGHT = 9
+"""Below this many rows the clock is plain text instead of three-row Digits: the label
+row, the digits, the next level's two rows, whom to call and the status update."""
 
 NO_CLOCK = "-:--"
 """The countdown with no next level to count to."""
+
+CLOCK_LABEL = "Next escalation in"
+"""What the big digits count down to (said in the pane's language)."""
 
 _FLAG_CLASSES = ("-approaching", "-crossed", "-unacked", "-resolved", "-overdue", "-watching")
 
@@ -141,7 +147,11 @@ class EscalationView(PaintCache, Widget):
     }
     EscalationView #next { height: 2; }
     EscalationView #clock { width: auto; }
-    EscalationView #clock-text { display: none; text-style: bold; }
+    /* The label sits on the row above the digits; in a short pane the countdown joins
+       it on that row as text ("Next escalation in 10:39"). */
+    EscalationView #clock-row { height: 1; }
+    EscalationView #clock-label { width: auto; color: $text-muted; padding-right: 1; }
+    EscalationView #clock-text { width: auto; display: none; text-style: bold; }
     EscalationView.-short #clock { display: none; }
     EscalationView.-short #clock-text { display: block; }
     EscalationView #contact { color: $text-muted; }
@@ -174,12 +184,15 @@ class EscalationView(PaintCache, Widget):
     def compose(self) -> ComposeResult:
         self._digits = Digits(NO_CLOCK, id="clock")
         self._clock_text = TextLine(Text(NO_CLOCK), id="clock-text")
+        self._clock_label = TextLine(Text(say(CLOCK_LABEL, self.lang)), id="clock-label")
         self._lines = {
             name: TextLine(id=name) for name in ("reached", "contact", "status", "watch")
         }
         self._lines["next"] = _WrappedLine(id="next")
+        with Horizontal(id="clock-row"):
+            yield self._clock_label
+            yield self._clock_text
         yield self._digits
-        yield self._clock_text
         yield self._lines["next"]
         yield from (line for name, line in self._lines.items() if name != "next")
 
@@ -217,6 +230,10 @@ class EscalationView(PaintCache, Widget):
                 self.set_class(flag, name)
         clock = countdown_text(state)
         self._clock_text.text = Text(clock)
+        # With nobody next (top of the ladder, resolved) there is nothing to count to.
+        counting = clock != NO_CLOCK
+        if self._clock_label.display != counting:
+            self._clock_label.display = counting
         if not self.has_class("-short"):
             self._show_digits()
         blank = Text("")

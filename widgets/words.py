@@ -160,6 +160,7 @@ JAPANESE: Final[Mapping[str, str]] = {
     "Top of the ladder": "最終段階です",
     "in {time}": "あと {time}",
     "Next: {who}": "次: {who}",
+    "Next escalation in": "次のエスカレーションまで",
     "Status update OVERDUE {time}": "状況報告が {time} 超過",
     "Status update in {time}": "次の状況報告まで {time}",
     "Watch over · {n} checkpoints": "監視期間終了 · チェック {n} 回",

@@ -215,3 +215,50 @@ def test_snapshot_after_the_threshold_unacked(snap_compare: SnapCompare) -> None
     crossed = [Ev(1, T0 + timedelta(minutes=15), "sys", esc.ESCALATION_CROSSED, {"level": 0})]
     app = Harness(state=state_at(16 * 60 + 18, crossed))
     assert snap_compare(app, terminal_size=(80, 24))
+
+
+async def test_the_big_digits_are_labelled_as_the_time_to_the_next_escalation() -> None:
+    app = Harness()
+    async with app.run_test(size=(80, 24)) as pilot:
+        view = app.query_one(EscalationView)
+        view.state = state_at(5 * 60 + 3)
+        await pilot.pause()
+        digits = app.query_one(Digits)
+        assert digits.display and digits.value == "9:57"
+        rows = screen_text(app).splitlines()
+        top = digits.region.y
+        # The label is the row right above the digits, starting where they start.
+        label_row = rows[top - 1]
+        assert label_row[digits.region.x :].startswith("Next escalation in")
+        assert rows[top + 1][digits.region.x : digits.region.right].strip()  # the digits
+        # The next level's line is still whole under them.
+        assert "Next: Senior engineer · +1-555-0124 · in 9:57" in " ".join(r.strip() for r in rows)
+
+
+async def test_a_short_pane_says_the_label_and_the_countdown_on_one_row() -> None:
+    app = Harness(height=6)
+    async with app.run_test(size=(80, 24)) as pilot:
+        view = app.query_one(EscalationView)
+        view.state = state_at(5 * 60 + 3)
+        await pilot.pause()
+        assert view.has_class("-short")
+        assert "Next escalation in 9:57" in screen_text(app)
+        assert line(app, "next") == "Next: Senior engineer · +1-555-0124 · in 9:57"
+        assert app.query_one("#next").region.bottom <= view.region.bottom
+        view.state = state_at(3723)  # top of the ladder: nothing to count to
+        await pilot.pause()
+        assert "Next escalation in" not in screen_text(app)
+
+
+class JapaneseHarness(Harness):
+    def compose(self) -> ComposeResult:
+        with Container(id="pane"):
+            yield EscalationView(lang="ja")
+
+
+async def test_the_label_is_said_in_the_runbook_language() -> None:
+    app = JapaneseHarness(height=6)
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.query_one(EscalationView).state = state_at(5 * 60 + 3)
+        await pilot.pause()
+        assert "次のエスカレーションまで 9:57" in screen_text(app)
