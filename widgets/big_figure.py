@@ -77,12 +77,24 @@ class BigNumber(Widget):
     value: reactive[str] = reactive("--")
     """The figure to draw: digits, ":", ".", "-", "+" (anything else is a space)."""
 
+    def _fits_digits(self) -> bool:
+        value = self.value
+        return self.size.height >= DIGITS_ROWS and DigitsRenderable.get_width(value) <= (
+            self.size.width
+        )
+
+    def drawn_large(self) -> bool:
+        """Whether the value is drawn in block or three-row digits, not as plain text
+        (a box too small for them): the one case where a plain copy says something."""
+        value = self.value
+        return fit_scale(value, *self.size) > 0 or self._fits_digits()
+
     def render(self) -> RenderableType:
         width, height = self.size.width, self.size.height
         value = self.value
         scale = fit_scale(value, width, height)
         if scale:
             return Text("\n".join(big_lines(value, scale)), no_wrap=True, end="")
-        if height >= DIGITS_ROWS and DigitsRenderable.get_width(value) <= width:
+        if self._fits_digits():
             return DigitsRenderable(value.replace("−", "-"))
         return Text(value, no_wrap=True, overflow="ellipsis", end="")

@@ -1,9 +1,11 @@
 """Projector mode: what matters from across a room, filling the screen at every size.
 
 Top: the incident clock, the current phase with its progress, and the next escalation
-(role, person, contact and a countdown). Then every endpoint's state in the same words
-as the Health pane, the headline figures large with their trend arrows and a graph of
-the window, the last error line in full, and the projector's own keys. Rows share the
+(role, person, contact, and a countdown labelled "Escalates in", which bare reads as a
+time of day). Then every endpoint's state in the same words as the Health pane, the
+headline figures large with their value also in plain text beside the trend arrow (a
+block-font "12.1" can pass for "121"), a graph of the window, the last error line in
+full, and the projector's own keys. Rows share the
 height (`fr`), and numbers grow with their box (`BigNumber`), so 80x24 and 300x80
 both fill. Fed the same values as the panes; untrusted text is drawn plain.
 """
@@ -28,7 +30,12 @@ from warroom.services.metrics.sampler import MetricSeries, MetricsSnapshot
 from warroom.services.runbook.model import RunbookState
 from warroom.services.sanitize import clean
 from warroom.widgets.big_figure import BigNumber
-from warroom.widgets.escalation_view import countdown_text, next_level_text, who_text
+from warroom.widgets.escalation_view import (
+    NO_CLOCK,
+    countdown_text,
+    next_level_text,
+    who_text,
+)
 from warroom.widgets.glyphs import NO_DATA, endpoint_label
 from warroom.widgets.metric_graph import (
     STATE_WORDS,
@@ -95,6 +102,10 @@ class _Wrapped(TextLine):
         return self.text.copy()
 
 
+COUNTDOWN_LABEL = "Escalates in"
+"""The label left of the countdown's digits: short, for a third of an 80-column screen."""
+
+
 class _Spark(Widget):
     """The figure's window as block columns, filling its box (one row or many)."""
 
@@ -152,11 +163,19 @@ class _Figure(Vertical):
         unit = clean(series.unit, 12)
         label = f"{self._label} ({unit})" if unit else self._label
         self.query_one("#label", TextLine).text = Text(f"{label}  {word}".rstrip())
-        self.query_one(BigNumber).value = digits_text(series.current)
+        big = self.query_one(BigNumber)
+        big.value = digits_text(series.current)
         lang = self._lang
+        # The value once more in plain text before the arrow, where the block font is
+        # drawn: its decimal point is a single block. Drawn as text, it says it already.
+        plain = ""
+        if series.current is not None and big.drawn_large():
+            plain = f"{big.value} {unit}".rstrip()
         trend = " · ".join(
             t for t in (trend_text(series, window), baseline_text(series, lang)) if t
         )
+        if plain and trend:
+            trend = f"{plain} {trend}"
         if series.current is None and series.error:
             trend = clean(series.error, 200)
         self.query_one("#trend", TextLine).text = Text(trend or say("→ no trend yet", self._lang))
@@ -180,6 +199,13 @@ class ProjectorView(Widget):
     ProjectorView #projector-top > Vertical { width: 1fr; padding: 0 1; }
     ProjectorView #projector-top .top-label { text-style: bold; color: $text-muted; }
     ProjectorView #projector-top BigNumber { height: 1fr; content-align: left middle; }
+    ProjectorView #next-row { height: 1fr; }
+    ProjectorView #next-row > BigNumber { width: 1fr; }
+    /* Nine cells: beside the three-row digits of "10:35" in a third of 80 columns. */
+    ProjectorView #next-in {
+        width: auto; max-width: 9; height: 1fr; margin-right: 1;
+        content-align: left middle; text-style: bold; color: $text-muted;
+    }
     ProjectorView #projector-next.-approaching BigNumber { color: $warning; }
     ProjectorView #projector-next.-unacked .top-label { color: $text-error; }
     ProjectorView #phase-title { height: auto; max-height: 3; text-style: bold; }
@@ -240,7 +266,9 @@ class ProjectorView(Widget):
             with Vertical(id="projector-next"):
                 upcoming = Text(say("Next escalation", self.lang))
                 yield _Wrapped(upcoming, id="next-label").add_class("top-label")
-                yield BigNumber(id="next-number")
+                with Horizontal(id="next-row"):
+                    yield Static(say(COUNTDOWN_LABEL, self.lang), id="next-in", markup=False)
+                    yield BigNumber(id="next-number")
         yield Static("", id="projector-health", markup=False)
         with Grid(id="projector-metrics"):
             for index, name in enumerate(self.names):
@@ -272,7 +300,11 @@ class ProjectorView(Widget):
         if state.resolved:
             label += f" · {say('RESOLVED', lang)}"
         self.query_one("#clock-label", TextLine).text = Text(label)
-        self.query_one("#next-number", BigNumber).value = countdown_text(state)
+        countdown = countdown_text(state)
+        self.query_one("#next-number", BigNumber).value = countdown
+        next_in = self.query_one("#next-in", Static)
+        if next_in.display != (countdown != NO_CLOCK):  # nothing to count to: no label
+            next_in.display = countdown != NO_CLOCK
         who = next_level_text(state, lang)
         if state.reached_unacked and state.reached is not None:
             reached = state.reached

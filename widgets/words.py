@@ -231,6 +231,7 @@ JAPANESE: Final[Mapping[str, str]] = {
     # The projector.
     "Incident clock": "インシデント経過時間",
     "Next escalation": "次のエスカレーション",
+    "Escalates in": "エスカレーションまで",
     "no runbook loaded": "ランブックがありません",
     "All {n} phases complete": "全 {n} フェーズ完了",
     "Phase {n} of {total}": "フェーズ {n}/{total}",

@@ -207,3 +207,33 @@ async def test_unacked_level_is_called_out() -> None:
 class _Ev:
     def __init__(self, seq: int, at: datetime, actor: str, kind: str, payload: Any) -> None:
         self.seq, self.at, self.actor, self.kind, self.payload = seq, at, actor, kind, payload
+
+
+@pytest.mark.parametrize("size", [(80, 24), (200, 50)])
+async def test_the_countdown_is_labelled_beside_its_digits(size: tuple[int, int]) -> None:
+    app = Harness()
+    async with app.run_test(size=size) as pilot:
+        await pilot.pause()
+        number = app.query_one("#next-number", BigNumber)
+        label = app.query_one("#next-in")
+        said = shown_in(app, "#next-in")
+        upcoming = shown_in(app, "#next-label")
+        assert number.value == "3:38" and number.drawn_large()
+    # Left of the digits, on their rows, and the next level's line still whole above.
+    assert said == "Escalates in"
+    assert label.region.right <= number.region.x
+    assert number.region.y <= label.region.y and label.region.bottom <= number.region.bottom
+    assert upcoming == "Next: Senior engineer · Aiko Tanaka @aiko · in 3:38"
+
+
+async def test_a_figure_drawn_large_also_says_its_value_in_plain_text() -> None:
+    app = Harness()
+    async with app.run_test(size=(200, 50)) as pilot:
+        await pilot.pause()
+        assert app.query_one("#projector-metric-0 BigNumber", BigNumber).drawn_large()
+        error_rate = shown_in(app, "#projector-metric-0 #trend")
+        response = shown_in(app, "#projector-metric-1 #trend")
+        failing = shown_in(app, "#projector-metric-2 #trend")
+    assert error_rate.startswith("8.8 % ↑ +")  # "8.8" not to be read "88"
+    assert response.startswith("205 ms ↓ −")
+    assert failing == "HTTP 502"  # no value: nothing to repeat
