@@ -109,6 +109,19 @@ class LogRows:
         for shown in self.shown.values():
             shown.strip = None
 
+    def fragment(self, index: int, row: int, top: int, bottom: int) -> bool:
+        """Whether `row` (of item `index`, rows counted as in `item_at`) continues a line
+        whose first row is above the view's `top` and whose last is above the view's
+        last row (`bottom` is the row after it): newer lines show under it.
+
+        Such a row is left blank: "         checks evaluated" under the pinned error
+        read as a line of its own. A line that fills the whole view (taller than it)
+        still shows in part, as there is nothing whole to show instead.
+        """
+        start = self.starts[index] - self.first
+        end = start + len(self.shown_for(self.items[index]).offsets)
+        return start < top <= row and end < bottom
+
     def item_at(self, row: int) -> int | None:
         """The index of the item on `row` (counted from the top of what is held)."""
         if not self.items or row >= self.height or row < 0:

@@ -332,3 +332,42 @@ def _thumb_rows(bar: ScrollBar) -> list[int]:
     looks = [tuple(s.style for s in strip) for strip in rows]
     usual = max(set(looks), key=looks.count)
     return [y for y, look in enumerate(looks) if look != usual]
+
+
+def _first_rows_whole(shown: list[str]) -> None:
+    """Every continuation row (indented) comes under its line's first row."""
+    rows = [row for row in shown if row.strip()]
+    assert rows, "nothing shown"
+    assert not rows[0].startswith(" "), f"the top row is a fragment: {rows[0]!r}"
+
+
+async def test_a_wrapped_line_cut_by_the_top_edge_is_left_out_not_shown_in_part() -> None:
+    app = LogHarness()
+    # The Error log's box at 80x24: 36 columns; lines of one to four rows.
+    async with app.run_test(size=(37, 7)) as pilot:
+        app.view.now = datetime(2026, 11, 26, 5, 0, tzinfo=UTC)
+        for seq in range(40):
+            words = " ".join(f"w{seq}-{n}" for n in range(1 + (seq * 7) % 13))
+            stamp = f"2026-11-26T04:{seq:02d}:00Z"
+            app.view.append([line(f"{stamp} INFO auth-api: {words} end{seq}", seq)])
+            await pilot.pause()
+            shown = texts(app.view)
+            _first_rows_whole(shown)
+            assert [row for row in shown if row.strip()][-1].endswith(f"end{seq}")  # whole
+        # Paused, scrolled back a row at a time: never a fragment on top either.
+        app.view.following = False
+        for y in range(int(app.view.max_scroll_y), 0, -1):
+            app.view.scroll_to(y=y, animate=False, immediate=True)
+            await pilot.pause()
+            _first_rows_whole(texts(app.view))
+
+
+async def test_a_line_taller_than_the_view_still_shows_in_part() -> None:
+    app = LogHarness()
+    async with app.run_test(size=(30, 4)) as pilot:
+        words = " ".join(f"word{n}" for n in range(40))
+        app.view.append([line(f"ERROR {words} end", 1)])
+        await pilot.pause()
+        shown = texts(app.view)
+        assert all(row.strip() for row in shown)  # its last rows, not a blank pane
+        assert shown[-1].endswith("end")
