@@ -199,9 +199,12 @@ class ProjectorView(Widget):
     ProjectorView #projector-top > Vertical { width: 1fr; padding: 0 1; }
     ProjectorView #projector-top .top-label { text-style: bold; color: $text-muted; }
     ProjectorView #projector-top BigNumber { height: 1fr; content-align: left middle; }
+    /* The right column gives up its right padding (the view's own stays): at 80
+       columns, 25 cells hold the label, a gap and the 15 of "14:00" in digits. */
+    ProjectorView #projector-top > #projector-next { padding: 0 0 0 1; }
     ProjectorView #next-row { height: 1fr; }
     ProjectorView #next-row > BigNumber { width: 1fr; }
-    /* Nine cells: beside the three-row digits of "10:35" in a third of 80 columns. */
+    /* Nine cells ("Escalates"): beside the three-row digits of "14:00" at 80x24. */
     ProjectorView #next-in {
         width: auto; max-width: 9; height: 1fr; margin-right: 1;
         content-align: left middle; text-style: bold; color: $text-muted;

@@ -213,17 +213,19 @@ class _Ev:
 async def test_the_countdown_is_labelled_beside_its_digits(size: tuple[int, int]) -> None:
     app = Harness()
     async with app.run_test(size=size) as pilot:
+        # Five characters, the widest a countdown under an hour takes ("14:00").
+        app.query_one(ProjectorView).escalation = escalation(60)
         await pilot.pause()
         number = app.query_one("#next-number", BigNumber)
         label = app.query_one("#next-in")
         said = shown_in(app, "#next-in")
         upcoming = shown_in(app, "#next-label")
-        assert number.value == "3:38" and number.drawn_large()
+        assert number.value == "14:00" and number.drawn_large()
     # Left of the digits, on their rows, and the next level's line still whole above.
     assert said == "Escalates in"
     assert label.region.right <= number.region.x
     assert number.region.y <= label.region.y and label.region.bottom <= number.region.bottom
-    assert upcoming == "Next: Senior engineer · Aiko Tanaka @aiko · in 3:38"
+    assert upcoming == "Next: Senior engineer · Aiko Tanaka @aiko · in 14:00"
 
 
 async def test_a_figure_drawn_large_also_says_its_value_in_plain_text() -> None:
