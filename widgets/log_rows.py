@@ -109,18 +109,20 @@ class LogRows:
         for shown in self.shown.values():
             shown.strip = None
 
-    def fragment(self, index: int, row: int, top: int, bottom: int) -> bool:
-        """Whether `row` (of item `index`, rows counted as in `item_at`) continues a line
-        whose first row is above the view's `top` and whose last is above the view's
-        last row (`bottom` is the row after it): newer lines show under it.
+    def part_at(self, index: int, row: int, top: int, bottom: int) -> int | None:
+        """Which row of item `index` to draw on `row` (rows counted as in `item_at`) of a
+        view from `top` to `bottom` (the row after its last); None: leave `row` blank.
 
-        Such a row is left blank: "         checks evaluated" under the pinned error
-        read as a line of its own. A line that fills the whole view (taller than it)
-        still shows in part, as there is nothing whole to show instead.
+        A line cut by the top edge with newer lines under it is left out: a row such as
+        "         checks evaluated" under the pinned error read as a line of its own. A
+        line taller than the whole view shows its first rows, so its time and level show.
         """
         start = self.starts[index] - self.first
-        end = start + len(self.shown_for(self.items[index]).offsets)
-        return start < top <= row and end < bottom
+        if start >= top:
+            return row - start
+        if start + len(self.shown_for(self.items[index]).offsets) < bottom:
+            return None
+        return row - top
 
     def item_at(self, row: int) -> int | None:
         """The index of the item on `row` (counted from the top of what is held)."""

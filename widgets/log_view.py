@@ -405,11 +405,11 @@ class LogView(PaintCache, ScrollView, can_focus=True):
         if len(offsets) == 1:
             return strip.crop_extend(scroll_x, scroll_x + width, base)
         # Whole lines from the bottom up: the oldest line, wrapped and cut by the top
-        # edge, is left out rather than shown from its middle.
+        # edge, is left out rather than shown from its middle (see `LogRows.part_at`).
         bottom = scroll_y + self.scrollable_content_region.height
-        if layout.fragment(index, row, scroll_y, bottom):
+        part = layout.part_at(index, row, scroll_y, bottom)
+        if part is None:
             return Strip.blank(width, base)
-        part = row + layout.first - layout.starts[index]
         start = offsets[part]
         end = offsets[part + 1] if part + 1 < len(offsets) else cell_len(shown.text)
         piece = strip.crop(start, end)

@@ -362,12 +362,14 @@ async def test_a_wrapped_line_cut_by_the_top_edge_is_left_out_not_shown_in_part(
             _first_rows_whole(texts(app.view))
 
 
-async def test_a_line_taller_than_the_view_still_shows_in_part() -> None:
+async def test_a_line_taller_than_the_view_shows_its_first_rows() -> None:
     app = LogHarness()
     async with app.run_test(size=(30, 4)) as pilot:
+        app.view.now = datetime(2026, 11, 26, 5, 0, tzinfo=UTC)
         words = " ".join(f"word{n}" for n in range(40))
-        app.view.append([line(f"ERROR {words} end", 1)])
+        app.view.append([line(f"2026-11-26T04:00:00Z ERROR {words} end", 1)])
         await pilot.pause()
+        assert app.view.scroll_y > 0  # following: at the end of its ten rows
         shown = texts(app.view)
-        assert all(row.strip() for row in shown)  # its last rows, not a blank pane
-        assert shown[-1].endswith("end")
+        assert all(row.strip() for row in shown)  # not a blank pane
+        assert shown[0].startswith("04:00:00 ERROR word0")  # its time and level
