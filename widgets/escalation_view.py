@@ -151,7 +151,9 @@ class EscalationView(PaintCache, Widget):
        it on that row as text ("Next escalation in 10:39"). */
     EscalationView #clock-row { height: 1; }
     EscalationView #clock-label { width: auto; color: $text-muted; padding-right: 1; }
-    EscalationView #clock-text { width: auto; display: none; text-style: bold; }
+    /* The rest of the row: the countdown repaints without a new layout, so a width
+       fitted to "-:--" would cut "10:39". */
+    EscalationView #clock-text { width: 1fr; display: none; text-style: bold; }
     EscalationView.-short #clock { display: none; }
     EscalationView.-short #clock-text { display: block; }
     EscalationView #contact { color: $text-muted; }

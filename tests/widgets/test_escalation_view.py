@@ -245,6 +245,9 @@ async def test_a_short_pane_says_the_label_and_the_countdown_on_one_row() -> Non
         assert "Next escalation in 9:57" in screen_text(app)
         assert line(app, "next") == "Next: Senior engineer · +1-555-0124 · in 9:57"
         assert app.query_one("#next").region.bottom <= view.region.bottom
+        view.state = state_at(60)  # a countdown wider than the "-:--" it started from
+        await pilot.pause()
+        assert "Next escalation in 14:00" in screen_text(app)
         view.state = state_at(3723)  # top of the ladder: nothing to count to
         await pilot.pause()
         assert "Next escalation in" not in screen_text(app)
