@@ -7,17 +7,21 @@ came after, wrapped so that it reads in full. Its text is untrusted and drawn pl
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
 from rich.text import Text
 from textual.content import Content
-from textual.reactive import reactive
+from textual.geometry import Size
+from textual.reactive import Reactive, reactive
 from textual.widget import Widget
 
 from warroom.services.logs.lines import LogLine
 from warroom.services.sanitize import clean
 from warroom.services.stamps import age_text, split_stamp
 from warroom.widgets.words import EN, say
+
+_DIGIT = re.compile(r"[0-9]")
 
 
 def pinned_text(
@@ -55,6 +59,11 @@ class PinnedError(Widget):
     # `at`: the line repaints only when its words change (an age shown in minutes and
     # hours changes less often than the clock), and asks for a new layout only when
     # its words take another number of rows.
+    # Textual gives a widget its content's size as `virtual_size`, and a change of it
+    # asks for a second layout after the one that resized the line; nothing scrolls
+    # here, so the first layout placed everything.
+    virtual_size: Reactive[Size] = Reactive(Size(0, 0), layout=False)
+
     line: reactive[LogLine | None] = reactive(None, repaint=False)
     """The line to pin; None before the first error."""
     at: reactive[datetime | None] = reactive(None, repaint=False)
@@ -84,7 +93,11 @@ class PinnedError(Widget):
         text = pinned_text(self.line, self.at, self.now, self.lang)
         if text == self._shown:
             return
-        self._shown = text
+        shown, self._shown = self._shown, text
+        if _DIGIT.sub("0", text) == _DIGIT.sub("0", shown):
+            # Only figures of the age changed: digits for digits wrap the same.
+            self.refresh()
+            return
         # No padding or border: the content's rows are the widget's height, unless
         # max-height cuts them (then a layout is asked for that changes nothing).
         width, height = self.size
