@@ -208,6 +208,8 @@ class SessionEngine(JournalApply):
         client = self._client
         if config.endpoint and client is not None:
             self.prober = Prober(config.endpoint, client, self.clock)
+            # The first state already lists every endpoint (PENDING until answered).
+            self._health = self.prober.snapshot()
             self._spawn(self._run_health())
         if config.metric and client is not None:
             self.sampler = MetricSampler(config.metric, client, self.clock)
