@@ -272,10 +272,6 @@ class SessionEngine(JournalApply):
     async def _run_health(self) -> None:
         assert self.prober is not None
         async for snapshot in self.prober.stream():
-            # The first answers and a change of state are shown at once, not with the
-            # clock's next step: the room should see DOWN the moment it is known. Latency
-            # figures alone wait for the step (one repaint a second).
-            first = self._health is None
             self._health = snapshot
             if self.sampler is not None:
                 self.sampler.feed_health(snapshot)
@@ -283,7 +279,7 @@ class SessionEngine(JournalApply):
             for change in changes:
                 await self._write(kinds.HEALTH_CHANGED, change.payload(), system=True)
             await self._raise(alerts)
-            self._publish(now=first or bool(changes))
+            self._publish()
 
     async def _run_metrics(self) -> None:
         assert self.sampler is not None
