@@ -249,6 +249,19 @@ class ProjectorView(Widget):
         """The language of the view's own words (the runbook's); names stay as written."""
         self._shown: dict[str, Text] = {}
         """What each wrapping Static shows: an update costs a screen layout, so only news."""
+        self._built = False
+        """Composed only when first shown: hidden, its ~50 widgets would double the
+        dashboard's, and with them the cost of every screen layout and of the start."""
+        self._composing = False
+
+    @property
+    def built(self) -> bool:
+        """Composed and filled in: it has been shown once and laid out."""
+        return self._built
+
+    @property
+    def _showing(self) -> bool:
+        return self._built and self.display
 
     def _update(self, selector: str, text: Text) -> None:
         if self._shown.get(selector) != text:
@@ -256,6 +269,8 @@ class ProjectorView(Widget):
             self.query_one(selector, Static).update(text)
 
     def compose(self) -> ComposeResult:
+        if not self._composing:
+            return
         with Horizontal(id="projector-top"):
             with Vertical(id="projector-clock"):
                 clock = Text(say("Incident clock", self.lang))
@@ -279,13 +294,22 @@ class ProjectorView(Widget):
         yield Static("", id="projector-error", markup=False)
         yield TextLine(Text(keys_text(self.lang)), id="projector-keys")
 
-    def on_mount(self) -> None:
-        grid = self.query_one("#projector-metrics", Grid)
-        count = len(self.names)
-        grid.styles.grid_size_columns = min(3, max(1, count))
-        self.watch_last_error(self.last_error)
+    async def on_show(self) -> None:
+        if self._built:
+            self._catch_up()
+        elif not self._composing:
+            self._composing = True
+            await self.recompose()
+            grid = self.query_one("#projector-metrics", Grid)
+            grid.styles.grid_size_columns = min(3, max(1, len(self.names)))
+            # Once laid out: a figure's form (block digits or text) depends on its size.
+            self.call_after_refresh(self._first_shown)
 
-    def on_show(self) -> None:
+    def _first_shown(self) -> None:
+        self._built = True
+        self._catch_up()
+
+    def _catch_up(self) -> None:
         # Hidden, it ignores updates (they would cost a layout each); catch up when shown.
         self.watch_escalation(self.escalation)
         self.watch_health(self.health)
@@ -294,7 +318,7 @@ class ProjectorView(Widget):
         self.watch_last_error(self.last_error)
 
     def watch_escalation(self, state: EscalationState | None) -> None:
-        if state is None or not self.display:
+        if state is None or not self._showing:
             return
         clock = format_hms(state.elapsed)
         self.query_one("#clock-number", BigNumber).value = clock
@@ -321,7 +345,7 @@ class ProjectorView(Widget):
         upcoming.set_class(state.reached_unacked, "-unacked")
 
     def watch_runbook(self, state: RunbookState | None) -> None:
-        if not self.display:
+        if not self._showing:
             return
         heading, title, done, total = phase_lines(state, self.lang)
         self.query_one("#phase-label", TextLine).text = Text(heading)
@@ -335,7 +359,7 @@ class ProjectorView(Widget):
         self.query_one("#phase-progress", TextLine).text = Text(line if total else "")
 
     def watch_health(self, snapshot: HealthSnapshot | None) -> None:
-        if snapshot is None or not self.display:
+        if snapshot is None or not self._showing:
             return
         line = Text()
         for endpoint in snapshot.endpoints:
@@ -349,7 +373,7 @@ class ProjectorView(Widget):
         self._update("#projector-health", line or Text(say("no endpoints", self.lang)))
 
     def watch_metrics(self, snapshot: MetricsSnapshot | None) -> None:
-        if snapshot is None or not self.display:
+        if snapshot is None or not self._showing:
             return
         now = snapshot.at.timestamp()
         for index, name in enumerate(self.names):
@@ -361,7 +385,7 @@ class ProjectorView(Widget):
         self.watch_metrics(self.metrics)
 
     def watch_last_error(self, line: str) -> None:
-        if not self.is_mounted or not self.display:
+        if not self.is_mounted or not self._showing:
             return
         if line:
             text = say("Last error: {line}", self.lang).format(line=line)

@@ -31,6 +31,7 @@ from warroom.services.session.summary import IncidentSummary
 from warroom.tui.app import WarroomApp, build_app
 from warroom.tui.screens.dashboard import DashboardScreen
 from warroom.widgets.log_view import LogView
+from warroom.widgets.projector_view import ProjectorView
 
 NOW = datetime(2026, 11, 26, 4, 20, 0, tzinfo=UTC)
 STARTED = NOW - timedelta(minutes=17, seconds=5)
@@ -245,6 +246,8 @@ def frozen_app(
         screen.query_one(LogView).append(log_lines())
         if projector:
             await pilot.press("p")
+            # Composed when first shown: wait for its widgets to be filled in.
+            await until(pilot, lambda: screen.query_one(ProjectorView).built)
         await pilot.pause()
 
     return app, before
