@@ -11,11 +11,11 @@ is sanitized where it is read, once.
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from warroom.services.background import read_in_thread
 from warroom.services.config import GitConfig
 
 # The release controller and the screens read the plans and the release value through
@@ -55,8 +55,8 @@ REMOTE_TIMEOUT = 10.0
 
 
 async def read_release(git: GitConfig, repo_dir: Path) -> ReleaseInfo:
-    """Read the release state without blocking the event loop."""
-    return await asyncio.to_thread(read_release_sync, git, repo_dir)
+    """Read the release state without blocking the event loop (nor a quit: a daemon thread)."""
+    return await read_in_thread(read_release_sync, git, repo_dir)
 
 
 def read_release_sync(git: GitConfig, repo_dir: Path) -> ReleaseInfo:

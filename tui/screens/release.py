@@ -251,6 +251,8 @@ class ReleaseScreen(Screen[None]):
 
     def _sync(self) -> None:
         """The controller changed: show its state."""
+        if not self.query("#release-message"):
+            return  # closing: a read that ended meanwhile has nothing left to show on
         controller = self.controller
         self.info = controller.release
         if controller.run is not None and controller.run is not self.run:
