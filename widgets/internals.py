@@ -306,7 +306,9 @@ class QuietDriver(LinuxDriver):
                 dispatch(selector.select(wait()), final=False)
             if reading:
                 selector.unregister(self.fileno)
-            dispatch(selector.select(0.1), final=True)
+            # Only what is already there: Textual's own loop waits 0.1 s here, and the
+            # app's quit waits for this thread (a tenth of a second on every `q`).
+            dispatch(selector.select(0), final=True)
         finally:
             selector.close()
             try:
