@@ -10,10 +10,11 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
+from rich.style import Style
 from rich.text import Text
-from textual.content import Content
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.reactive import Reactive, reactive
+from textual.strip import Strip
 from textual.widget import Widget
 
 from warroom.services.logs.lines import LogLine
@@ -77,6 +78,8 @@ class PinnedError(Widget):
         """The language of the line's own words (the runbook's); the log line stays as written."""
         self._shown = pinned_text(None, None, None, lang)
         """The words painted last (or about to be)."""
+        self._painted: tuple[str, int, Style | None, list[Strip]] = ("", -1, None, [])
+        """The rows of `_shown` as painted: words, width, style, one strip per row."""
 
     def watch_line(self, line: LogLine | None) -> None:
         self.set_class(line is not None, "-error")
@@ -89,21 +92,55 @@ class PinnedError(Widget):
         self._follow()
 
     def _follow(self) -> None:
-        """Repaint if the words changed; lay out again if they take another height."""
+        """Repaint the rows whose words changed; lay out again if they take another height."""
         text = pinned_text(self.line, self.at, self.now, self.lang)
         if text == self._shown:
             return
         shown, self._shown = self._shown, text
-        if _DIGIT.sub("0", text) == _DIGIT.sub("0", shown):
-            # Only figures of the age changed: digits for digits wrap the same.
-            self.refresh()
+        width, height = self.size
+        if width and _DIGIT.sub("0", text) == _DIGIT.sub("0", shown):
+            # Only figures of the age changed: digits for digits wrap the same, and only
+            # the rows holding the age are painted again (each second, the first row).
+            before = self._rows(shown, width)
+            after = self._rows(text, width)
+            for y, (old, new) in enumerate(zip(before, after, strict=False)):
+                if old != new:
+                    self.refresh(Region(0, y, width, 1))
             return
         # No padding or border: the content's rows are the widget's height, unless
         # max-height cuts them (then a layout is asked for that changes nothing).
-        width, height = self.size
-        rows = len(Content(text).wrap(width)) if width else -1
+        rows = len(self._rows(text, width)) if width else -1
         self.refresh(layout=rows != height)
 
+    def _wrap(self, text: str, width: int) -> list[Text]:
+        """`text` wrapped at `width`, a row each: how it is measured and painted alike."""
+        lines = list(Text(text).wrap(self.app.console, max(1, width)))
+        for line in lines:
+            line.rstrip()  # the space a row was broken at is not painted
+        return lines
+
+    def _rows(self, text: str, width: int) -> list[str]:
+        return [line.plain for line in self._wrap(text, width)]
+
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        return max(1, len(self._rows(self._shown, width)))
+
+    def render_line(self, y: int) -> Strip:
+        # Line by line (Textual's line API), so a repaint of the age's row paints one row.
+        width = self.size.width
+        style = self.rich_style
+        text, painted_width, painted_style, rows = self._painted
+        if (text, painted_width, painted_style) != (self._shown, width, style):
+            console = self.app.console
+            pad = Style(bgcolor=style.bgcolor)  # the words' colour and weight stop with them
+            rows = [
+                Strip(line.render(console)).apply_style(style).extend_cell_length(width, pad)
+                for line in self._wrap(self._shown, width)
+            ]
+            self._painted = (self._shown, width, style, rows)
+        if y < len(rows):
+            return rows[y].crop(0, width)
+        return Strip.blank(width, style)
+
     def render(self) -> Text:
-        self._shown = pinned_text(self.line, self.at, self.now, self.lang)
         return Text(self._shown)
