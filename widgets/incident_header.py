@@ -9,10 +9,11 @@ from textual.widget import Widget
 from warroom.services.escalation.countdown import format_hms
 from warroom.services.session.summary import IncidentSummary
 from warroom.widgets.paint_cache import PaintCache
+from warroom.widgets.text_line import LinePaint
 from warroom.widgets.words import say
 
 
-class IncidentHeader(PaintCache, Widget):
+class IncidentHeader(PaintCache, LinePaint, Widget):
     """One line that says which incident this is, how bad, and for how long."""
 
     DEFAULT_CSS = """

@@ -16,8 +16,8 @@ import signal
 import sys
 import threading
 from codecs import getincrementaldecoder
-from collections.abc import Iterator
-from typing import IO, TYPE_CHECKING, Any
+from collections.abc import Callable, Iterator
+from typing import IO, TYPE_CHECKING, Any, Literal, TypeVar
 
 from textual import events
 from textual._parser import ParseError
@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from textual.geometry import Region
     from textual.screen import Screen
     from textual.strip import Strip
+    from textual.style import Style
     from textual.widget import Widget
 
     _WidgetBase = Widget
@@ -72,7 +73,7 @@ HOOKS_ENABLED = INSTALLED == WRITTEN_FOR and not os.environ.get("WARROOM_STOCK_T
 """Whether the private hooks are used: only on the version they were written for, and
 not when `WARROOM_STOCK_TEXTUAL` is set (to compare against stock Textual)."""
 
-HOOKS = ("paint_cache", "quiet_driver")
+HOOKS = ("paint_cache", "scrollbar_cache", "line_paint", "quiet_driver")
 """The hooks by name, for `WARROOM_HOOKS_OFF` (a benchmark turns them off one by one).
 
 benchmarks/idle_hooks.py, the demo idling 60 s, medians of 3 interleaved rounds: idle
@@ -116,6 +117,39 @@ class RepaintWatch(_WidgetBase):
         def _set_dirty(self, *regions: Region) -> None:
             self.repaint_requested()
             super()._set_dirty(*regions)
+
+
+def styles_key(widget: Widget) -> tuple[object, ...]:
+    """What `widget`'s computed style depends on: the theme and the style versions of it
+    and every ancestor (Textual counts each node's rule, class and pseudo-class updates)."""
+    return (widget.app.theme, *(node.styles._cache_key for node in widget.ancestors_with_self))
+
+
+def style_parser(widget: Widget) -> Callable[[str | Style], Style]:
+    """How `widget` turns a style name in content into a style, as Textual paints it."""
+    return widget._get_style
+
+
+_Bar = TypeVar("_Bar", bound="Widget")
+
+_SLOTS = {
+    "vertical": "_vertical_scrollbar",
+    "horizontal": "_horizontal_scrollbar",
+    "corner": "_scrollbar_corner",
+}
+
+
+def own_scrollbar(
+    widget: Widget, slot: Literal["vertical", "horizontal", "corner"], make: Callable[[], _Bar]
+) -> _Bar:
+    """`widget`'s scrollbar (or corner) in `slot`, made by `make` and started the way
+    Textual starts its own, the first time it is asked for."""
+    bar: _Bar | None = getattr(widget, _SLOTS[slot])
+    if bar is None:
+        bar = make()
+        setattr(widget, _SLOTS[slot], bar)
+        widget.app._start_widget(widget, bar)
+    return bar
 
 
 # --- the terminal driver -------------------------------------------------------------

@@ -29,6 +29,7 @@ from warroom.services.sanitize import clean
 from warroom.widgets.glyphs import NO_DATA, TREND_ARROWS
 from warroom.widgets.health_table import format_age
 from warroom.widgets.paint_cache import PaintCache
+from warroom.widgets.text_line import LinePaint
 from warroom.widgets.words import EN, say
 
 FULL = "▁▂▃▄▅▆▇█"
@@ -168,7 +169,7 @@ def level_row(value: float, height: int, low: float, high: float) -> int:
     return max(0, min(height - 1, height - 1 - from_bottom))
 
 
-class MetricGraph(PaintCache, Widget):
+class MetricGraph(PaintCache, LinePaint, Widget):
     """A metric's trend with its thresholds and deploy mark; set `series` to redraw."""
 
     DEFAULT_CSS = """
