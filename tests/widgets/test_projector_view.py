@@ -7,7 +7,9 @@ from typing import Any
 
 import pytest
 from textual.app import App, ComposeResult
+from textual.pilot import Pilot
 
+from tests.tui.fixtures import until
 from warroom.services.config import EscalationConfig, EscalationLevel
 from warroom.services.escalation import ladder as esc
 from warroom.services.health.status import (
@@ -120,6 +122,13 @@ class Harness(App[None]):
         view.last_error = AUTH_ERROR
 
 
+async def ready(pilot: Pilot[None], app: App[None]) -> None:
+    """Wait for the view to be composed and filled in (it is, the first time it shows)."""
+    view = app.query_one(ProjectorView)
+    await until(pilot, lambda: view.built)
+    await pilot.pause()
+
+
 def screen_rows(app: App[None]) -> list[str]:
     return [strip.text for strip in app.screen._compositor.render_strips()]
 
@@ -149,6 +158,7 @@ def test_block_font_scales_to_its_box() -> None:
 async def test_fills_the_screen_and_says_everything(size: tuple[int, int]) -> None:
     app = Harness()
     async with app.run_test(size=size) as pilot:
+        await ready(pilot, app)
         await pilot.pause()
         rows = screen_rows(app)
         text = "\n".join(rows)
@@ -180,6 +190,7 @@ async def test_numbers_grow_where_there_is_room() -> None:
     for size in ((80, 24), (300, 80)):
         app = Harness()
         async with app.run_test(size=size) as pilot:
+            await ready(pilot, app)
             await pilot.pause()
             clock = app.query_one("#clock-number", BigNumber)
             drawn = [r for r in screen_rows(app)[clock.region.y : clock.region.bottom] if "█" in r]
@@ -190,6 +201,7 @@ async def test_numbers_grow_where_there_is_room() -> None:
 async def test_unacked_level_is_called_out() -> None:
     app = Harness()
     async with app.run_test(size=(200, 50)) as pilot:
+        await ready(pilot, app)
         view = app.query_one(ProjectorView)
         crossed = esc.compute_state(
             EscalationConfig(levels=LEVELS),
@@ -213,6 +225,7 @@ class _Ev:
 async def test_the_countdown_is_labelled_beside_its_digits(size: tuple[int, int]) -> None:
     app = Harness()
     async with app.run_test(size=size) as pilot:
+        await ready(pilot, app)
         # Five characters, the widest a countdown under an hour takes ("14:00").
         app.query_one(ProjectorView).escalation = escalation(60)
         await pilot.pause()
@@ -231,6 +244,7 @@ async def test_the_countdown_is_labelled_beside_its_digits(size: tuple[int, int]
 async def test_a_figure_drawn_large_also_says_its_value_in_plain_text() -> None:
     app = Harness()
     async with app.run_test(size=(200, 50)) as pilot:
+        await ready(pilot, app)
         await pilot.pause()
         assert app.query_one("#projector-metric-0 BigNumber", BigNumber).drawn_large()
         error_rate = shown_in(app, "#projector-metric-0 #trend")
