@@ -78,6 +78,8 @@ class PinnedError(Widget):
         """The language of the line's own words (the runbook's); the log line stays as written."""
         self._shown = pinned_text(None, None, None, lang)
         """The words painted last (or about to be)."""
+        self._wrapped: dict[tuple[str, int], list[Text]] = {}
+        """The last wrappings of the words, by words and width (see `_wrap`)."""
         self._painted: tuple[str, int, Style | None, list[Strip]] = ("", -1, None, [])
         """The rows of `_shown` as painted: words, width, style, one strip per row."""
 
@@ -113,10 +115,20 @@ class PinnedError(Widget):
         self.refresh(layout=rows != height)
 
     def _wrap(self, text: str, width: int) -> list[Text]:
-        """`text` wrapped at `width`, a row each: how it is measured and painted alike."""
-        lines = list(Text(text).wrap(self.app.console, max(1, width)))
-        for line in lines:
-            line.rstrip()  # the space a row was broken at is not painted
+        """`text` wrapped at `width`, a row each: how it is measured and painted alike.
+
+        Each second the new words are compared with the last ones, measured and painted:
+        the last two wrappings are kept, so each is wrapped once.
+        """
+        key = (text, width)
+        lines = self._wrapped.get(key)
+        if lines is None:
+            lines = list(Text(text).wrap(self.app.console, max(1, width)))
+            for line in lines:
+                line.rstrip()  # the space a row was broken at is not painted
+            if len(self._wrapped) >= 2:
+                del self._wrapped[next(iter(self._wrapped))]
+            self._wrapped[key] = lines
         return lines
 
     def _rows(self, text: str, width: int) -> list[str]:
