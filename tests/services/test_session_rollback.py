@@ -9,11 +9,8 @@ real HTTP server on 127.0.0.1 that the test switches between healthy and failing
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
-
-import pytest
 
 from tests.services.test_session import Watcher, _config, _session
 from tests.services.test_session_verdict import Production, config_for
@@ -21,15 +18,6 @@ from warroom.services import events as kinds
 from warroom.services.clock import ManualClock
 from warroom.services.health.status import EndpointStatus
 from warroom.services.session import IncidentSession, SessionState
-
-
-@pytest.fixture
-def production() -> Iterator[Production]:
-    server = Production()
-    try:
-        yield server
-    finally:
-        server.close()
 
 
 def _api(state: SessionState) -> EndpointStatus | None:

@@ -8,12 +8,9 @@ come from a manual clock, so the verdict's window passes when the test says so.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-
-import pytest
 
 from tests.services.test_session import _config, _session, watching
 from warroom.services import events as kinds
@@ -53,15 +50,6 @@ class Production:
         self.server.shutdown()
         self.server.server_close()
         self.thread.join(timeout=5)
-
-
-@pytest.fixture
-def production() -> Iterator[Production]:
-    server = Production()
-    try:
-        yield server
-    finally:
-        server.close()
 
 
 def config_for(url: str) -> str:
