@@ -50,27 +50,18 @@ def lay_out(
     return builder.layout
 
 
+@dataclass
 class _Builder:
     """Appends rows and lines to one layout; used once per rebuild."""
 
-    def __init__(
-        self,
-        state: RunbookState | None,
-        width: int,
-        words: dict[str, str],
-        style: Callable[[str], Style],
-        expanded: Callable[[str], bool],
-        cursor_key: str | None,
-        versions: CommandValues | None,
-    ) -> None:
-        self.state = state
-        self.width = width
-        self.words = words
-        self.style = style
-        self.expanded = expanded
-        self.cursor_key = cursor_key
-        self.versions = versions
-        self.layout = RunbookLayout()
+    state: RunbookState | None
+    width: int
+    words: dict[str, str]
+    style: Callable[[str], Style]
+    expanded: Callable[[str], bool]
+    cursor_key: str | None
+    versions: CommandValues | None
+    layout: RunbookLayout = field(default_factory=RunbookLayout)
 
     def build(self) -> None:
         state, words = self.state, self.words
