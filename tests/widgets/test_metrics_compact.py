@@ -144,3 +144,39 @@ async def test_a_row_carries_the_change_against_the_baseline_once_the_deploy_is_
         await pilot.pause()
         row = rendered(app)
     assert row.startswith("Error rate 2.10 % ↓ −5.40  ↓ −82% vs base")
+
+
+def later(snapshot: MetricsSnapshot, factor: float) -> MetricsSnapshot:
+    """The same metrics a sample later, every figure scaled by `factor`."""
+    return MetricsSnapshot(
+        series=tuple(
+            series(
+                name=s.name,
+                unit=s.unit,
+                points=(*s.points, (s.points[-1][0] + 5, s.points[-1][1] * factor)),
+                current=s.points[-1][1] * factor,
+                state=s.state,
+            )
+            for s in snapshot.series
+        ),
+        at=datetime.fromtimestamp(snapshot.at.timestamp() + 5, UTC),
+    )
+
+
+async def test_a_row_scrolled_into_view_shows_the_latest_figure() -> None:
+    # Rows out of view are not repainted with each snapshot; scrolled back in, they
+    # must show the newest figures, not the ones from when they scrolled out.
+    app = PanelHarness()
+    async with app.run_test(size=(36, 2)) as pilot:
+        panel = app.query_one(MetricPanel)
+        first = snapshot()
+        panel.snapshot = first
+        await pilot.pause()
+        panel.snapshot = later(first, 2.0)  # CPU 30 % -> 60 %, while scrolled out
+        await pilot.pause()
+        assert [row.split(" ")[0] for row in panel_rows(app)] == ["Response", "Error"]
+        panel.scroll_end(animate=False)
+        await pilot.pause()
+        rows = panel_rows(app)
+    cpu = [row for row in rows if row.startswith("CPU ")]
+    assert cpu and cpu[0].startswith("CPU 60.0 %"), rows
