@@ -131,6 +131,15 @@ class _WrappedLine(TextLine):
     def render(self) -> Text:
         return self.text.copy()
 
+    def wrapped_rows(self, visual: Text, width: int) -> list[tuple[int, Text]] | None:
+        # Painted row by row as Textual would wrap it: the countdown changes every second.
+        return self.textual_wrap(visual, width)
+
+
+class _Row(PaintCache, Horizontal):
+    """The label and countdown's row: repainted under the countdown every second, it hands
+    back its own (unchanged) lines."""
+
 
 class EscalationView(PaintCache, Widget):
     """The incident clock and the escalation ladder, sized for a small pane (~38x10)."""
@@ -191,7 +200,7 @@ class EscalationView(PaintCache, Widget):
             name: TextLine(id=name) for name in ("reached", "contact", "status", "watch")
         }
         self._lines["next"] = _WrappedLine(id="next")
-        with Horizontal(id="clock-row"):
+        with _Row(id="clock-row"):
             yield self._clock_label
             yield self._clock_text
         yield self._digits

@@ -20,6 +20,7 @@ from textual.widget import Widget
 from warroom.services.logs.lines import LogLine
 from warroom.services.sanitize import clean
 from warroom.services.stamps import age_text, split_stamp
+from warroom.widgets.text_line import LinePaint
 from warroom.widgets.words import EN, say
 
 _DIGIT = re.compile(r"[0-9]")
@@ -42,7 +43,7 @@ def pinned_text(
     return say("last error {age} ago: {line}", lang).format(age=age, line=rest)
 
 
-class PinnedError(Widget):
+class PinnedError(LinePaint, Widget):
     """The newest ERROR-or-worse line matching the filter, wrapped in full, with its age."""
 
     DEFAULT_CSS = """
@@ -78,7 +79,7 @@ class PinnedError(Widget):
         """The language of the line's own words (the runbook's); the log line stays as written."""
         self._shown = pinned_text(None, None, None, lang)
         """The words painted last (or about to be)."""
-        self._wrapped: dict[tuple[str, int], list[Text]] = {}
+        self._wrapped: dict[tuple[str, int], list[tuple[int, Text]]] = {}
         """The last wrappings of the words, by words and width (see `_wrap`)."""
         self._painted: tuple[str, int, Style | None, list[Strip]] = ("", -1, None, [])
         """The rows of `_shown` as painted: words, width, style, one strip per row."""
@@ -114,25 +115,49 @@ class PinnedError(Widget):
         rows = len(self._rows(text, width)) if width else -1
         self.refresh(layout=rows != height)
 
-    def _wrap(self, text: str, width: int) -> list[Text]:
-        """`text` wrapped at `width`, a row each: how it is measured and painted alike.
+    def _wrap(self, text: str, width: int) -> list[tuple[int, Text]]:
+        """`text` wrapped at `width`, a row each with the offset it starts at: how it is
+        measured and painted alike.
 
         Each second the new words are compared with the last ones, measured and painted:
-        the last two wrappings are kept, so each is wrapped once.
+        the last two wrappings are kept, so each is made once; words that differ from
+        a kept wrapping only in digits (the age) are cut where that one was.
         """
         key = (text, width)
-        lines = self._wrapped.get(key)
-        if lines is None:
-            lines = list(Text(text).wrap(self.app.console, max(1, width)))
-            for line in lines:
-                line.rstrip()  # the space a row was broken at is not painted
+        rows = self._wrapped.get(key)
+        if rows is None:
+            rows = self._recut(text, width) or self._wrap_words(text, width)
             if len(self._wrapped) >= 2:
                 del self._wrapped[next(iter(self._wrapped))]
-            self._wrapped[key] = lines
-        return lines
+            self._wrapped[key] = rows
+        return rows
+
+    def _wrap_words(self, text: str, width: int) -> list[tuple[int, Text]]:
+        rows: list[tuple[int, Text]] = []
+        start = 0
+        for line in Text(text).wrap(self.app.console, max(1, width)):
+            line.rstrip()  # the space a row was broken at is not painted
+            start = max(start, text.find(line.plain, start))
+            rows.append((start, line))
+            start += len(line.plain)
+        return rows
+
+    def _recut(self, text: str, width: int) -> list[tuple[int, Text]] | None:
+        """`text` cut as a kept wrapping of the same words with other digits was (a
+        digit takes one cell, as the digit it replaces): no wrapping needed."""
+        shape = _DIGIT.sub("0", text)
+        for (kept, kept_width), rows in self._wrapped.items():
+            if kept_width == width and len(kept) == len(text) and _DIGIT.sub("0", kept) == shape:
+                return [(start, Text(text[start : start + len(row.plain)])) for start, row in rows]
+        return None
 
     def _rows(self, text: str, width: int) -> list[str]:
-        return [line.plain for line in self._wrap(text, width)]
+        return [line.plain for _, line in self._wrap(text, width)]
+
+    def wrapped_rows(self, visual: Text, width: int) -> list[tuple[int, Text]] | None:
+        # Painted straight into strips (see `LinePaint`): the rows as measured.
+        del visual
+        return self._wrap(self._shown, width)
 
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
         return max(1, len(self._rows(self._shown, width)))
@@ -147,7 +172,7 @@ class PinnedError(Widget):
             pad = Style(bgcolor=style.bgcolor)  # the words' colour and weight stop with them
             rows = [
                 Strip(line.render(console)).apply_style(style).extend_cell_length(width, pad)
-                for line in self._wrap(self._shown, width)
+                for _, line in self._wrap(self._shown, width)
             ]
             self._painted = (self._shown, width, style, rows)
         if y < len(rows):

@@ -6,6 +6,7 @@ changes every second (a countdown) would reflow the whole dashboard every second
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from rich.cells import cell_len
@@ -45,6 +46,33 @@ class LinePaint(_Base):
     through `widgets/internals.py`.)
     """
 
+    def wrapped_rows(self, visual: Text, width: int) -> list[tuple[int, Text]] | None:
+        """The rows `visual` takes at `width` when it does not fit on one, each with the
+        offset in `visual` it starts at; None leaves such a visual to Textual's path.
+
+        A widget that wraps its own text says how here; `textual_wrap` wraps as Textual
+        would for the widget's styles.
+        """
+        del visual, width
+        return None
+
+    def textual_wrap(self, visual: Text, width: int) -> list[tuple[int, Text]] | None:
+        """`visual` wrapped at `width` as Textual wraps it for this widget's styles (its
+        `Content.wrap`, left-aligned); None for a wrap Textual does some other way."""
+        styles = self.styles
+        if styles.text_wrap != "wrap" or styles.text_align not in ("left", "start"):
+            return None
+        content = Content.from_rich_text(visual, console=self.app.console)
+        rows: list[tuple[int, Text]] = []
+        plain, start = visual.plain, 0
+        for row in content.wrap(width, overflow=styles.text_overflow):
+            start = plain.find(row.plain, start)
+            if start < 0 or row.cell_length > width:
+                return None
+            rows.append((start, visual[start : start + len(row.plain)]))
+            start += len(row.plain)
+        return rows
+
     def render_lines(self, crop: Region) -> list[Strip]:
         width, height = self.size
         visual = self.render()
@@ -55,33 +83,50 @@ class LinePaint(_Base):
             or self.styles.gutter
             or self.styles.opacity < 1
             or self.text_selection is not None
-            or (height > 1 and not _fits_one_row(visual, width))
             or (isinstance(visual, Content) and visual.cell_length > width)
         ):
             return super().render_lines(crop)
-        if isinstance(visual, Text):
-            segments, used, background = self._text_segments(visual, width)
-        else:
-            segments, used, background = self._content_segments(visual)
-        if (room := width - used) > 0:
-            segments.append(Segment(" " * room, RichStyle(bgcolor=background)))
-        rows = [Strip(segments, width)]
-        if height > 1:
-            # As Textual pads a visual to the widget's height: blank in the widget's style.
-            rows.append(Strip.blank(width, self.visual_style.rich_style))
-        under = Color.from_rich_color(background)
-        for line_filter in self.get_line_filters():
-            rows = [strip.apply_filter(line_filter, under) for strip in rows]
+        rows: Sequence[tuple[int, Text | Content]] = [(0, visual)]
+        if height > 1 and not _fits_one_row(visual, width):
+            wrapped = self.wrapped_rows(visual, width) if isinstance(visual, Text) else None
+            if not wrapped:
+                return super().render_lines(crop)
+            rows = wrapped
+        # Only the rows asked for are painted: a repaint of one row (the age, the
+        # countdown) asks for that row alone.
+        filters = self.get_line_filters()
+        under: Color | None = None
         x1, x2 = crop.column_span
-        first, blank = rows[0].crop(x1, x2), rows[-1].crop(x1, x2)
-        return [first if y == 0 else blank for y in crop.line_range]
+        lines: list[Strip] = []
+        for y in crop.line_range:
+            if y < len(rows) and y < height:
+                start, row = rows[y]
+                if isinstance(row, Text):
+                    segments, used, background = self._text_segments(row, width, start)
+                else:
+                    segments, used, background = self._content_segments(row)
+                if (room := width - used) > 0:
+                    segments.append(Segment(" " * room, RichStyle(bgcolor=background)))
+                strip = Strip(segments, width)
+            else:
+                # As Textual pads a visual to the widget's height: blank in its style.
+                strip = Strip.blank(width, self.visual_style.rich_style)
+                background = self._line_style().bgcolor
+            if filters:
+                under = under or Color.from_rich_color(background)
+                for line_filter in filters:
+                    strip = strip.apply_filter(line_filter, under)
+            lines.append(strip.crop(x1, x2))
+        return lines
 
-    def _text_segments(self, text: Text, width: int) -> tuple[list[Segment], int, Any]:
+    def _text_segments(
+        self, text: Text, width: int, start: int = 0
+    ) -> tuple[list[Segment], int, Any]:
         style = self._line_style()
         line = text.copy()
         line.truncate(width, overflow=line.overflow or "fold")
         segments: list[Segment] = []
-        x = 0
+        x = start
         for segment in line.render(self.app.console):
             # The offset in the meta is what lets the mouse select this text.
             offset = RichStyle.from_meta({"offset": (x, 0)})

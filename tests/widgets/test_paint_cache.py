@@ -277,3 +277,54 @@ async def test_a_scrollbar_follows_a_style_set_on_its_view() -> None:
         await pilot.pause()
         assert _cells(bar.render_lines(crop)) != _cells(painted)
         assert _cells(bar.render_lines(crop)) == _cells(Widget.render_lines(bar, crop))
+
+
+class CountingWrapped(_WrappedLine):
+    """A wrapped line that counts the rows Textual's own path renders for it."""
+
+    textual_rows = 0
+
+    def render_line(self, y: int) -> Strip:
+        self.textual_rows += 1
+        return super().render_line(y)
+
+
+class WrappedLines(App[None]):
+    CSS = "#styled { color: $warning; background: $error-muted; text-style: bold; }"
+
+    def __init__(self, text: Text) -> None:
+        super().__init__()
+        self.text = text
+
+    def compose(self) -> ComposeResult:
+        yield CountingWrapped(self.text, id="plain")
+        yield CountingWrapped(self.text, id="styled")
+
+
+WRAPPED = {
+    "words": Text("Next: Senior engineer · Aiko Tanaka @aiko · in 3:38"),
+    "wide": Text("Next: 漢字の名前 エンジニア · 田中 愛子 · in 13:38"),
+    "styled": Text.assemble("Next: ", ("Aiko Tanaka", "bold"), "  UNACKED · in 1:00:05"),
+    # A word longer than the row is cut with an ellipsis: Textual's path draws that.
+    "long-word": Text("Next: averyveryverylongnamewithoutanyspacesatall · in 0:05"),
+}
+
+
+@needs_line_paint
+@pytest.mark.parametrize("name", list(WRAPPED))
+@pytest.mark.parametrize("width", [18, 27, 38])
+async def test_a_wrapped_line_paints_textual_s_cells_row_by_row(name: str, width: int) -> None:
+    # The escalation pane's "Next:" line wraps onto two rows and changes every second:
+    # it is painted without Textual's row rendering, cell for cell as Textual would.
+    app = WrappedLines(WRAPPED[name])
+    async with app.run_test(size=(width, 6)) as pilot:
+        await pilot.pause()
+        for line in app.query(CountingWrapped):
+            crop = Region(0, 0, *line.region.size)
+            direct = line.render_lines(crop)
+            assert (line.textual_rows == 0) == (name != "long-word"), line.id
+            line.refresh()
+            assert _cells(direct) == _cells(Widget.render_lines(line, crop)), line.id
+            part = Region(1, 1, width - 3, 1)  # a crop inside the second row
+            line.refresh()
+            assert _cells(line.render_lines(part)) == _cells(Widget.render_lines(line, part))

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from rich.text import Text
 from textual.app import App, ComposeResult
 from textual.containers import Vertical
 from textual.content import Content
+from textual.strip import Strip
+from textual.widget import Widget
 from textual.widgets import Static
 
 from warroom.services.logs.lines import LogLine
@@ -104,3 +107,37 @@ async def test_an_age_that_takes_one_more_cell_and_row_moves_the_log_down() -> N
         assert pinned.region.height == rows + 1
         assert below.region.y == pinned.region.bottom
         assert _read(pinned).endswith(text.split()[-1])
+
+
+def _looks(strips: list[Strip]) -> list[list[tuple[str, object]]]:
+    """Each cell's character and style, without the offsets the mouse selects by."""
+    return [
+        [(char, seg.style.clear_meta_and_links() if seg.style else None) for char in seg.text]
+        for strip in strips
+        for seg in [*strip]
+    ]
+
+
+async def test_a_wrapped_error_shows_its_words_as_wrapped_each_second() -> None:
+    # Each second only the age's digits change: the rows are cut where the last ones
+    # were and painted row by row; they must read as the words wrapped afresh, in the
+    # cells the widget's own (Textual) path paints.
+    app = Harness()
+    words = (
+        "auth-api: login failed for user=grace@example.com reason=key_not_found "
+        "request_id=7f3a9c2e-1b4d-4e8a-9f0c-2d6b8e1a3c5f"
+    )
+    async with app.run_test(size=(60, 24)) as pilot:
+        pinned = app.query_one(PinnedError)
+        pinned.line, pinned.at = _error(words), T0
+        for second in (11, 12, 13, 19, 20):
+            pinned.now = T0 + timedelta(seconds=second)
+            await pilot.pause()
+            text = pinned_text(pinned.line, T0, pinned.now)
+            wrapped = [line.plain.rstrip() for line in Text(text).wrap(app.console, WIDTH)]
+            assert _rows(pinned) == wrapped
+            assert len(wrapped) >= 3
+            crop = pinned.region.reset_offset
+            painted = pinned.render_lines(crop)
+            pinned.refresh()
+            assert _looks(painted) == _looks(Widget.render_lines(pinned, crop))
