@@ -119,6 +119,7 @@ class RunbookState:
     orphan_events: tuple[Event, ...] = ()
     """Every runbook event naming an unknown item, choice or option."""
     last_seq: int = 0
+    """The last event that changed the checklist (0 before any)."""
 
     @property
     def current(self) -> int | None:
@@ -194,6 +195,10 @@ class Replayer:
         self._picked: dict[str, tuple[str, str, datetime]] = {}
         self._orphan_events: list[Event] = []
         self.last_seq = 0
+        self._changed_seq = 0
+        """The last event folded in that concerned the checklist."""
+        self._state: RunbookState | None = None
+        """The last `state()`, handed out again while no checklist event came."""
 
     def feed(self, events: Iterable[Event]) -> None:
         """Fold `events` in, in the order given (the journal's: by seq)."""
@@ -202,6 +207,7 @@ class Replayer:
             self.last_seq = max(self.last_seq, event.seq)
             if event.kind not in RUNBOOK_KINDS:
                 continue
+            self._changed_seq = event.seq
             payload = event.payload
             if event.kind == ACTION_FINISHED:
                 # A successful run of a command ticks the items it performs (open ones
@@ -239,12 +245,23 @@ class Replayer:
                 state.notes.append(Note(_text(payload, "text"), event.actor, event.at))
 
     def state(self) -> RunbookState:
-        """The checklist as fed so far (a frozen value: later feeds do not change it)."""
+        """The checklist as fed so far (a frozen value: later feeds do not change it).
+
+        While only other events (alerts, health, escalation) came, it is the same value
+        as last time: a screen redraws the checklist only when the checklist changed.
+        """
+        kept = self._state
+        if kept is not None and kept.last_seq == self._changed_seq:
+            return kept
+        self._state = self._fold()
+        return self._state
+
+    def _fold(self) -> RunbookState:
         runbook, items, picked = self.runbook, self._items, self._picked
         orphan_order, orphan_events, last_seq = (
             self._orphan_order,
             self._orphan_events,
-            self.last_seq,
+            self._changed_seq,
         )
 
         def frozen(item: Item, phase: Phase | None) -> ItemState:

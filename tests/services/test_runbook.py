@@ -243,7 +243,21 @@ def test_orphaned_events_are_kept(en: Runbook) -> None:
     assert [s.item.id for s in state.orphaned] == ["p99.gone"]
     assert state.orphaned[0].status == "done" and state.orphaned[0].note == "was here"
     assert [e.seq for e in state.orphan_events] == [1, 2, 3]
-    assert state.last_seq == 4
+    assert state.last_seq == 3  # the acknowledgement is not the checklist's
+
+
+def test_the_checklist_is_the_same_value_while_other_events_come(en: Runbook) -> None:
+    # Alerts and acknowledgements come all the time: the screen redraws the checklist
+    # only when a checklist event changed it.
+    replayer = Replayer(en)
+    replayer.feed([ev(1, ITEM_DONE, item=en.phases[0].items[0].id)])
+    first = replayer.state()
+    replayer.feed([ev(2, "escalation.ack", level=1), ev(3, "alert.raised", subject="x")])
+    assert replayer.state() is first
+    replayer.feed([ev(4, ITEM_UNDONE, item=en.phases[0].items[0].id)])
+    undone = replayer.state()
+    assert undone is not first
+    assert undone.phases[0].items[0].status == "open" and undone.last_seq == 4
 
 
 # --- custom runbooks -----------------------------------------------------------------
