@@ -180,14 +180,18 @@ class LogView(PaintCache, ScrollView, can_focus=True):
         """The newest ERROR-or-worse line, its time, and the zone of the times."""
         return self._headline
 
-    def append(self, items: Sequence[LogItem]) -> None:
-        """Add a batch of lines to show (already filtered); the oldest fall off."""
+    def append(self, items: Sequence[LogItem], *, announce: bool = True) -> None:
+        """Add a batch of lines to show (already filtered); the oldest fall off.
+
+        A new headline is posted (`Headline`) unless `announce` is False: a caller that
+        reads `headline` itself right after, in the same frame, needs no message.
+        """
         if not items:
             return
         self._check_day()
         width_before = self.virtual_size.width
         dropped_rows = self._layout.append(items, self.wrap, self.max_lines)
-        self._find_headline(items, arrived=True)
+        self._find_headline(items, arrived=True, post=announce)
         size = Size(self._layout.virtual_width(self.wrap), self._layout.height)
         if self._scrollbars_stay(size) and size.width == width_before:
             # Only the line count changed and the scrollbars stay as they are: tell the
@@ -275,7 +279,7 @@ class LogView(PaintCache, ScrollView, can_focus=True):
     # --- the pinned error ---------------------------------------------------------------
 
     def _find_headline(
-        self, items: Sequence[LogItem], *, arrived: bool, always: bool = False
+        self, items: Sequence[LogItem], *, arrived: bool, always: bool = False, post: bool = True
     ) -> None:
         """Post the newest ERROR-or-worse line among `items`, if newer than the pinned one."""
         line, at, zone = newest_headline(
@@ -283,7 +287,8 @@ class LogView(PaintCache, ScrollView, can_focus=True):
         )
         if always or (line, at, zone) != self._headline:
             self._headline = (line, at, zone)
-            self.post_message(self.Headline(self, line, at, zone))
+            if post:
+                self.post_message(self.Headline(self, line, at, zone))
 
     def _to_end(self) -> None:
         # Forced: until the next layout shows the scrollbar, an unforced scroll is

@@ -15,6 +15,7 @@ not wait for them.
 from __future__ import annotations
 
 from datetime import datetime
+from functools import cached_property
 from typing import ClassVar
 
 from textual import work
@@ -204,7 +205,7 @@ class DashboardScreen(PaintCache, RunbookPane, HealthPane, EscalationPane, Relea
         self.summary = state.summary
         # After a rollback the bar says so: git still names the hotfix as the release.
         rolled_back = state.summary.rolled_back
-        bar = self.query_one("#release-bar", ReleaseBar)
+        bar = self._release_bar
         if bar.rollback != rolled_back:
             bar.rollback = rolled_back
         self.now = view.now = self.runtime.clock.now()
@@ -214,9 +215,9 @@ class DashboardScreen(PaintCache, RunbookPane, HealthPane, EscalationPane, Relea
         self.health = state.health
         self.metrics = state.metrics
         if state.new_lines:
-            view.append(state.new_lines)
             # Pinned in the frame that shows the lines: the view's Headline message
             # would come a frame later, and the second frame would cost as much again.
+            view.append(state.new_lines, announce=False)
             self._pin(*view.headline)
         detail = self._detail
         if state.health is not None and detail is not None and detail.is_attached:
@@ -227,15 +228,28 @@ class DashboardScreen(PaintCache, RunbookPane, HealthPane, EscalationPane, Relea
 
     def on_log_view_headline(self, message: LogView.Headline) -> None:
         """Pin the newest error above the log; the title says the zone of its times."""
+        message.stop()
         self._pin(message.line, message.at, message.zone)
 
+    @cached_property
+    def _release_bar(self) -> ReleaseBar:
+        return self.query_one("#release-bar", ReleaseBar)
+
+    @cached_property
+    def _pin_targets(self) -> tuple[PinnedError, ProjectorView, Pane]:
+        """Where a new headline goes (looked up once: it comes with most batches)."""
+        return (
+            self.query_one(PinnedError),
+            self.query_one(ProjectorView),
+            self.query_one("#log-pane", Pane),
+        )
+
     def _pin(self, line: LogLine | None, at: datetime | None, zone: str) -> None:
-        pinned = self.query_one(PinnedError)
+        pinned, projector, pane = self._pin_targets
         pinned.line = line
         pinned.at = at
         # The projector shows the same line, in full, across the room.
-        self.query_one(ProjectorView).last_error = line.text if line else ""
-        pane = self.query_one("#log-pane", Pane)
+        projector.last_error = line.text if line else ""
         title = f"{self.say('Error log')} · {self.say('times')} {zone}"
         if pane.border_title != title:  # setting it repaints the pane, border and all
             pane.border_title = title
