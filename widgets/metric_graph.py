@@ -6,7 +6,8 @@ when older than two intervals (dimmed), min/max and unit, and the state in words
 (never colour alone); a line below gives the change against the pre-deploy baseline.
 The graph is drawn with block characters, one column per time bucket, with the warn
 and crit levels as dashed lines and the deploy as a dotted column. It works from a
-single row (title only) up; the state is also a CSS class (`-warn`, `-crit`). On a
+single row (title only) up; the state also colours the bars and the state word
+(component classes `metric-graph--bars-crit`, `metric-graph--state-warn`). On a
 narrow row the state shrinks to its glyph before the trend is cut: "is it getting
 better?" is read off that row.
 """
@@ -36,6 +37,9 @@ FULL = "▁▂▃▄▅▆▇█"
 THRESHOLD_CHAR = "╌"
 DEPLOY_CHAR = "┊"
 
+
+_STATE_COLOURED = frozenset({"bars", "state"})
+"""The parts of a graph drawn in its state's colour when it is WARN or CRIT."""
 
 STATE_WORDS = {"warn": "▲ WARN", "crit": "✖ CRIT", "unknown": "? NO DATA"}
 """A metric's state as a glyph and a word (never colour alone); "ok" says nothing."""
@@ -179,11 +183,11 @@ class MetricGraph(PaintCache, LinePaint, Widget):
     }
     MetricGraph > .metric-graph--title { text-style: bold; }
     MetricGraph > .metric-graph--bars { color: $accent; }
-    MetricGraph.-warn > .metric-graph--bars { color: $warning; }
-    MetricGraph.-crit > .metric-graph--bars { color: $error; }
+    MetricGraph > .metric-graph--bars-warn { color: $warning; }
+    MetricGraph > .metric-graph--bars-crit { color: $error; }
     MetricGraph > .metric-graph--state { text-style: bold; }
-    MetricGraph.-warn > .metric-graph--state { color: $warning; }
-    MetricGraph.-crit > .metric-graph--state { color: $error; text-style: bold reverse; }
+    MetricGraph > .metric-graph--state-warn { color: $warning; text-style: bold; }
+    MetricGraph > .metric-graph--state-crit { color: $error; text-style: bold reverse; }
     MetricGraph > .metric-graph--warn-line { color: $warning; }
     MetricGraph > .metric-graph--crit-line { color: $error; }
     MetricGraph > .metric-graph--deploy { color: $secondary; text-style: bold; }
@@ -194,7 +198,11 @@ class MetricGraph(PaintCache, LinePaint, Widget):
     COMPONENT_CLASSES: ClassVar[set[str]] = {
         "metric-graph--title",
         "metric-graph--bars",
+        "metric-graph--bars-warn",
+        "metric-graph--bars-crit",
         "metric-graph--state",
+        "metric-graph--state-warn",
+        "metric-graph--state-crit",
         "metric-graph--warn-line",
         "metric-graph--crit-line",
         "metric-graph--deploy",
@@ -211,13 +219,13 @@ class MetricGraph(PaintCache, LinePaint, Widget):
     lang: reactive[str] = reactive(EN)
     """The language of the graph's words (the runbook's); the metric's name stays as written."""
 
-    def watch_series(self, series: MetricSeries | None) -> None:
-        state = series.state if series else "unknown"
-        self.set_class(state == "warn", "-warn")
-        self.set_class(state == "crit", "-crit")
-        self.set_class(state == "unknown", "-unknown")
-
     def _style(self, name: str) -> Style:
+        # The bars and the state word take the state's colour from a component class of
+        # their own (`bars-crit`), not from a class on the graph: a metric changing state
+        # then repaints its row instead of restyling the graph and its eight parts.
+        series = self.series
+        if name in _STATE_COLOURED and series is not None and series.state in ("warn", "crit"):
+            name = f"{name}-{series.state}"
         return self.get_visual_style(f"metric-graph--{name}", partial=True)
 
     def _head(self, series: MetricSeries, width: int) -> Content:

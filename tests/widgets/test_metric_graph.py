@@ -66,17 +66,35 @@ async def test_title_graph_and_threshold_lines() -> None:
     assert text.splitlines()[-1].startswith("-5m") and text.splitlines()[-1].endswith("now")
 
 
-async def test_state_is_a_word_and_a_class() -> None:
+def _colours(graph: MetricGraph, word: str) -> tuple[str, str]:
+    """The colour (hex) of the state `word` and of the bars, as painted."""
+    strips = graph.render_lines(graph.region.reset_offset)
+    segments = [segment for strip in strips for segment in strip]
+    state = next(s.style for s in segments if word in s.text)
+    bars = next(s.style for s in segments if "█" in s.text)
+    assert state is not None and state.color is not None
+    assert bars is not None and bars.color is not None
+    return state.color.get_truecolor().hex.lower(), bars.color.get_truecolor().hex.lower()
+
+
+async def test_state_is_a_word_and_a_colour() -> None:
     app = Harness()
-    async with app.run_test(size=(60, 4)) as pilot:
+    async with app.run_test(size=(60, 6)) as pilot:
         graph = app.query_one(MetricGraph)
+        graph.series = series(state="ok", current=1.0)
+        await pilot.pause()
+        ok_bars = _colours(graph, "error rate")[1]
         graph.series = series(state="crit", current=12.0)
         await pilot.pause()
         assert "✖ CRIT" in rendered(app)
-        assert graph.has_class("-crit") and not graph.has_class("-warn")
+        error = app.theme_variables["error"].lower()
+        assert _colours(graph, "CRIT") == (error, error)
+        assert ok_bars != error
         graph.series = series(state="warn", current=6.0)
         await pilot.pause()
-        assert "▲ WARN" in rendered(app) and graph.has_class("-warn")
+        assert "▲ WARN" in rendered(app)
+        warning = app.theme_variables["warning"].lower()
+        assert _colours(graph, "WARN") == (warning, warning)
         graph.series = series(state="unknown", current=None, error="HTTP 503")
         await pilot.pause()
         assert "? NO DATA" in rendered(app) and "HTTP 503" in rendered(app)
