@@ -77,12 +77,14 @@ HOOKS = ("paint_cache", "scrollbar_cache", "line_paint", "quiet_driver")
 """The hooks by name, for `WARROOM_HOOKS_OFF` (a benchmark turns them off one by one).
 
 benchmarks/idle_cpu.py, the demo idling 30 s at 80x24 on a shared 2-core machine:
-idle CPU 1.56% of a core with every hook (median of 3; 1.53-1.66); without
-`line_paint` (one-row strip painting, widgets/text_line.py: the countdown, status
-and header lines repainted each second) 1.86%; without `scrollbar_cache`
-(widgets/paint_cache.py: the Runbook's and Metrics pane's scrollbars, which Textual
-repainted with every frame touching their panes) 1.59%, within the noise of a run
-(about +-0.1), though the scrollbars now hand back their lines in 9 paints of 10.
+idle CPU 1.52% of a core with every hook (median of 5; 1.49-1.56); without
+`line_paint` (row painting, widgets/text_line.py: the countdown, status and header
+lines, and the wrapped rows of the pinned error and the escalation's "Next:" line,
+repainted each second) 1.66% and 1.56% against 1.30% and 1.56% with it, run in turn;
+without `scrollbar_cache` (widgets/paint_cache.py: the Runbook's and Metrics pane's
+scrollbars, which Textual repainted with every frame touching their panes) 1.59%
+against 1.56% in an earlier round, within the noise of a run (about +-0.1), though the
+scrollbars hand back their lines in 9 paints of 10.
 Earlier, benchmarks/idle_hooks.py over 60 s (medians of 3 interleaved rounds): 1.73%
 with the hooks of then, 2.27% with none; without `paint_cache` 1.91%, without
 `quiet_driver` (`QuietDriver` below) 1.61%: the quiet driver buys no idle CPU

@@ -34,16 +34,17 @@ _LINE_PAINT = enabled("line_paint")
 
 class LinePaint(_Base):
     """Paints a widget whose `render()` is a `Text` or `Content` that fits on its first row
-    straight into strips.
+    (or a `Text` whose rows the widget gives, `wrapped_rows`) straight into strips.
 
     Textual's general path (a visual, its strips, then the styled line) costs about a
-    third of a millisecond for a single row; the clock's lines are repainted every
-    second. This draws the same cells from the widget's own style: its colours, text
-    style and background over its ancestors', and blank rows under the first when the
-    widget is taller (a line that may wrap onto a second row but fits on one). A widget
-    with padding or a border, text on more than one row, or a text selection in it,
-    takes Textual's path. (The styles' update counts it keys on are private: read
-    through `widgets/internals.py`.)
+    third of a millisecond for a single row and more for a wrapped one; the clock's
+    lines, the pinned error's age and the "Next:" line are repainted every second. This
+    draws the same cells from the widget's own style: its colours, text style and
+    background over its ancestors', and blank rows under the text when the widget is
+    taller; only the rows asked for are painted (a repaint of the age's row paints that
+    row). A widget with padding or a border, text on more rows it does not give, or a
+    text selection in it, takes Textual's path. (The styles' update counts it keys on
+    are private: read through `widgets/internals.py`.)
     """
 
     def wrapped_rows(self, visual: Text, width: int) -> list[tuple[int, Text]] | None:
