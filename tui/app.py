@@ -180,6 +180,12 @@ class WarroomApp(App[int]):
 
         dashboard = DashboardScreen(runtime)
         self._session = dashboard.session
+        if runtime.live:
+            # Should the app not end in time after a signal (a busy machine, a journal
+            # still opening), the journal is still closed before the process exits.
+            from warroom.tui.stopping import STOPPER
+
+            STOPPER.add_cleanup(runtime.close)
         if runtime.live and runtime.demo_root is None:
             # The demo leaves the user's files alone; a real incident remembers the choice.
             # Subscribed after the theme set above is announced, so that one is not saved.

@@ -6,6 +6,7 @@ The screen asks the runtime for its incident session; nothing here touches Textu
 from __future__ import annotations
 
 import os
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,17 +30,27 @@ class Runtime:
     actor: str = field(default_factory=lambda: default_actor(os.environ))
     journals: list[EventJournal] = field(default_factory=list, repr=False)
     """The journals opened through `open_journal`, closed by `close`."""
+    _closed: bool = field(default=False, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def open_journal(self) -> EventJournal:
         """Open the incident's journal, SQLite or `[journal] url` (blocking: call it in
-        a thread)."""
+        a thread). One that finishes opening after `close` is closed at once: the app
+        was told to stop while it opened."""
         journal = open_journal(self.loaded, self.clock, self.actor, read_only=self.read_only)
-        self.journals.append(journal)
+        with self._lock:
+            if not self._closed:
+                self.journals.append(journal)
+                return journal
+        journal.close()
         return journal
 
     def close(self) -> None:
-        """Close the journals this runtime opened (the app calls it as it ends)."""
-        journals, self.journals = self.journals, []
+        """Close the journals this runtime opened (the app calls it as it ends, and the
+        stopper at its deadline); any opened later is closed as it opens."""
+        with self._lock:
+            self._closed = True
+            journals, self.journals = self.journals, []
         for journal in journals:
             journal.close()
 
