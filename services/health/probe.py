@@ -141,6 +141,10 @@ class _Track:
         )
 
 
+RECORD_STEP = 16
+"""Results a snapshot's stream takes in one step of the loop before letting it run."""
+
+
 class Prober:
     """Probes every endpoint on a fixed-rate schedule and streams `HealthSnapshot`s.
 
@@ -230,7 +234,10 @@ class Prober:
             last = loop.time()
             while True:
                 try:
-                    name, result = await asyncio.wait_for(queue.get(), timeout=watch)
+                    # Not `wait_for`: on Python 3.11 a cancel that comes as a result
+                    # arrives is swallowed there, and the stream would never stop.
+                    async with asyncio.timeout(watch):
+                        name, result = await queue.get()
                 except TimeoutError:
                     before = dict(self._last_states)
                     snap = self.snapshot()
@@ -244,9 +251,17 @@ class Prober:
                 pause = last + self._min_gap - loop.time()
                 if pause > 0:
                     await asyncio.sleep(pause)
-                while not queue.empty():
+                # The loop is the screen's too: the results that came meanwhile (dozens
+                # with many endpoints) are taken a few at a time, and the snapshot after
+                # them, each in a step of its own, so no one step holds the loop long.
+                waiting = queue.qsize()
+                for taken in range(waiting):
+                    if taken and taken % RECORD_STEP == 0:
+                        await asyncio.sleep(0)
                     name, result = queue.get_nowait()
                     self.record(name, result)
+                if waiting >= RECORD_STEP:
+                    await asyncio.sleep(0)
                 yield self.snapshot()
                 last = loop.time()
         finally:

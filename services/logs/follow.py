@@ -109,7 +109,10 @@ class LogFollower:
                         if remaining <= 0:
                             break
                         try:
-                            more = await asyncio.wait_for(queue.get(), remaining)
+                            # Not `wait_for`: on Python 3.11 it can swallow a cancel
+                            # that comes as a batch arrives, and the follow never ends.
+                            async with asyncio.timeout(remaining):
+                                more = await queue.get()
                         except TimeoutError:
                             break
                     if isinstance(more, Backlog) != backlog:
