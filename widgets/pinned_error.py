@@ -26,6 +26,12 @@ from warroom.widgets.words import EN, say
 _DIGIT = re.compile(r"[0-9]")
 
 
+def _same_but_digits(a: str, b: str) -> bool:
+    """Whether `a` and `b` differ only in which digits they show (an age's figures):
+    each digit takes one cell, so both wrap into the same rows."""
+    return len(a) == len(b) and _DIGIT.sub("0", a) == _DIGIT.sub("0", b)
+
+
 def pinned_text(
     line: LogLine | None, at: datetime | None, now: datetime | None, lang: str = EN
 ) -> str:
@@ -101,7 +107,7 @@ class PinnedError(LinePaint, Widget):
             return
         shown, self._shown = self._shown, text
         width, height = self.size
-        if width and _DIGIT.sub("0", text) == _DIGIT.sub("0", shown):
+        if width and _same_but_digits(text, shown):
             # Only figures of the age changed: digits for digits wrap the same, and only
             # the rows holding the age are painted again (each second, the first row).
             before = self._rows(shown, width)
@@ -143,11 +149,10 @@ class PinnedError(LinePaint, Widget):
         return rows
 
     def _recut(self, text: str, width: int) -> list[tuple[int, Text]] | None:
-        """`text` cut as a kept wrapping of the same words with other digits was (a
-        digit takes one cell, as the digit it replaces): no wrapping needed."""
-        shape = _DIGIT.sub("0", text)
+        """`text` cut as a kept wrapping of the same words with other digits was: no
+        wrapping needed."""
         for (kept, kept_width), rows in self._wrapped.items():
-            if kept_width == width and len(kept) == len(text) and _DIGIT.sub("0", kept) == shape:
+            if kept_width == width and _same_but_digits(kept, text):
                 return [(start, Text(text[start : start + len(row.plain)])) for start, row in rows]
         return None
 
